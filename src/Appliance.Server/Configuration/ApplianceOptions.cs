@@ -1,0 +1,65 @@
+namespace Appliance.Server.Configuration;
+
+/// <summary>
+/// The whole configuration of one Appliance process, bound from the "Appliance" section of
+/// appliance.json / appsettings.json / environment (APPLIANCE__...). Defaults come from
+/// <see cref="ApplianceDefaults"/>: repo defaults when run from a checkout, installed defaults
+/// when /etc/appliance/appliance.json exists.
+/// </summary>
+public sealed class ApplianceOptions
+{
+    public const string SectionName = "Appliance";
+
+    /// <summary>The server's own host name: EHLO name, certificate subject, banner.</summary>
+    public string Hostname { get; set; } = "localhost";
+
+    /// <summary>Root of everything the server writes: database, mail store, keys, certificates.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public ListenersOptions Listeners { get; set; } = new();
+
+    /// <summary>Absolute data directory (relative paths are taken from the working directory).</summary>
+    public string DataPath => Path.GetFullPath(DataDirectory);
+
+    /// <summary>Where the per-account Maildirs and indexes live.</summary>
+    public string MailStorePath => Path.Combine(DataPath, "mail");
+}
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    PostgreSql,
+}
+
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>
+    /// Connection string. For SQLite it defaults to appliance.db in the data directory; for
+    /// PostgreSQL it is required.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>One listening endpoint. Port 0 asks the OS for a free port (tests).</summary>
+public sealed class ListenerEndpointOptions
+{
+    public bool Enabled { get; set; } = true;
+    public string Address { get; set; } = "127.0.0.1";
+    public int Port { get; set; }
+}
+
+public sealed class ListenersOptions
+{
+    public ListenerEndpointOptions Http { get; set; } = new() { Port = 8080 };
+    public ListenerEndpointOptions Smtp { get; set; } = new() { Port = 2525 };
+    public ListenerEndpointOptions Submission { get; set; } = new() { Port = 2587 };
+    public ListenerEndpointOptions Smtps { get; set; } = new() { Port = 2465 };
+    public ListenerEndpointOptions Imap { get; set; } = new() { Port = 2143 };
+    public ListenerEndpointOptions Imaps { get; set; } = new() { Port = 2993 };
+    public ListenerEndpointOptions Pop3 { get; set; } = new() { Port = 2110 };
+    public ListenerEndpointOptions Pop3s { get; set; } = new() { Port = 2995 };
+}
