@@ -26,7 +26,7 @@ public static class ApplianceDefaults
         yield return new($"{p}:DataDirectory", InstalledDataDirectory);
         (string Name, int Port)[] standard =
         [
-            ("Http", 443), ("Smtp", 25), ("Submission", 587), ("Smtps", 465),
+            ("Http", 80), ("Https", 443), ("Smtp", 25), ("Submission", 587), ("Smtps", 465),
             ("Imap", 143), ("Imaps", 993), ("Pop3", 110), ("Pop3s", 995),
         ];
         foreach (var (name, port) in standard)

@@ -54,7 +54,10 @@ public sealed class ListenerEndpointOptions
 
 public sealed class ListenersOptions
 {
+    /// <summary>Plain HTTP: ACME http-01 challenges and a redirect to HTTPS (installed), the UI (from a checkout).</summary>
     public ListenerEndpointOptions Http { get; set; } = new() { Port = 8080 };
+    /// <summary>HTTPS for the admin UI and webmail.</summary>
+    public ListenerEndpointOptions Https { get; set; } = new() { Port = 8443 };
     public ListenerEndpointOptions Smtp { get; set; } = new() { Port = 2525 };
     public ListenerEndpointOptions Submission { get; set; } = new() { Port = 2587 };
     public ListenerEndpointOptions Smtps { get; set; } = new() { Port = 2465 };

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Appliance.Server.Configuration;
+
+/// <summary>
+/// Builds the configuration every entry point uses (server and CLI alike), in increasing
+/// precedence: built-in defaults, the configuration file, APPLIANCE__* environment variables,
+/// explicit overrides (tests, command-line switches).
+/// </summary>
+public static class ApplianceConfiguration
+{
+    /// <param name="configPath">--config; else $APPLIANCE_CONFIG; else /etc/appliance/appliance.json when it exists.</param>
+    public static IConfigurationRoot Load(string? configPath = null, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    {
+        configPath ??= Environment.GetEnvironmentVariable(ApplianceDefaults.ConfigEnvironmentVariable);
+        bool installed = false;
+        if (string.IsNullOrEmpty(configPath) && File.Exists(ApplianceDefaults.InstalledConfigPath))
+        {
+            configPath = ApplianceDefaults.InstalledConfigPath;
+            installed = true;
+        }
+        if (!string.IsNullOrEmpty(configPath) && !File.Exists(configPath))
+            throw new FileNotFoundException($"Configuration file '{configPath}' does not exist.", configPath);
+
+        var builder = new ConfigurationBuilder().AddInMemoryCollection(ApplianceDefaults.For(installed));
+        if (!string.IsNullOrEmpty(configPath))
+            builder.AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: false);
+        // APPLIANCE__HOSTNAME=... maps to Appliance:Hostname (keys are case-insensitive).
+        builder.AddEnvironmentVariables();
+        if (overrides is not null)
+            builder.AddInMemoryCollection(overrides);
+        return builder.Build();
+    }
+
+    public static ApplianceOptions Bind(IConfiguration configuration)
+    {
+        var options = new ApplianceOptions();
+        configuration.GetSection(ApplianceOptions.SectionName).Bind(options);
+        return options;
+    }
+}
