@@ -1,5 +1,11 @@
+using Appliance.Server.Accounts;
 using Appliance.Server.Configuration;
+using Appliance.Storage;
+using Appliance.Storage.Entities;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Appliance.Server;
 
@@ -9,17 +15,49 @@ namespace Appliance.Server;
 /// </summary>
 public static class ApplianceServices
 {
+    public const string DatabaseFileName = "appliance.db";
+
     public static IServiceCollection AddApplianceServices(this IServiceCollection services, ApplianceOptions options)
     {
         services.AddSingleton(options);
+        services.AddOptions();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDbContextFactory<ApplianceDbContext>(builder => ConfigureDatabase(builder, options));
+
+        // Identity's v3 format: PBKDF2-HMAC-SHA512, 100,000 iterations, 128-bit salt.
+        services.AddSingleton<IPasswordHasher<Mailbox>, PasswordHasher<Mailbox>>();
+        services.AddSingleton<AccountService>();
+        services.AddSingleton<RecipientResolver>();
+        services.AddSingleton<PasswordAuthenticator>();
         return services;
     }
 
+    public static void ConfigureDatabase(DbContextOptionsBuilder builder, ApplianceOptions options)
+    {
+        switch (options.Database.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                ApplianceDatabase.UseSqlite(builder, options.Database.ConnectionString
+                    ?? ApplianceDatabase.SqliteConnectionString(Path.Combine(options.DataPath, DatabaseFileName)));
+                break;
+            case DatabaseProvider.PostgreSql:
+                if (string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+                    throw new InvalidOperationException("Appliance:Database:ConnectionString is required when the provider is PostgreSql.");
+                ApplianceDatabase.UsePostgreSql(builder, options.Database.ConnectionString);
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown database provider '{options.Database.Provider}'.");
+        }
+    }
+
     /// <summary>Creates the data directory and applies pending migrations. Call once before serving.</summary>
-    public static Task InitializeApplianceAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    public static async Task InitializeApplianceAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var options = services.GetRequiredService<ApplianceOptions>();
         Directory.CreateDirectory(options.DataPath);
-        return Task.CompletedTask;
+        Directory.CreateDirectory(options.MailStorePath);
+        var factory = services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await ApplianceDatabase.MigrateAsync(db, cancellationToken);
     }
 }

@@ -1,0 +1,63 @@
+using Appliance.Storage;
+using Appliance.Storage.Entities;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Appliance.Server.Accounts;
+
+/// <summary>
+/// Checks an address and password. Unknown users, disabled users and wrong passwords take the same
+/// work (one PBKDF2 verification, a fixed-time comparison inside PasswordHasher) and give the same
+/// answer, so timing does not reveal which addresses exist.
+/// </summary>
+public sealed class PasswordAuthenticator
+{
+    private readonly IDbContextFactory<ApplianceDbContext> _dbFactory;
+    private readonly IPasswordHasher<Mailbox> _hasher;
+    private readonly string _dummyHash;
+
+    public PasswordAuthenticator(IDbContextFactory<ApplianceDbContext> dbFactory, IPasswordHasher<Mailbox> hasher)
+    {
+        _dbFactory = dbFactory;
+        _hasher = hasher;
+        // A real hash of a random secret, made with the same parameters as users' hashes.
+        var dummy = new Mailbox { Address = "", LocalPart = "", PasswordHash = "" };
+        _dummyHash = hasher.HashPassword(dummy, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
+    }
+
+    /// <returns>The user, or null for any failure (the reason is deliberately not told).</returns>
+    public async Task<AuthenticatedUser?> AuthenticateAsync(string address, string password, CancellationToken ct = default)
+    {
+        Mailbox? mailbox = null;
+        if (AddressRules.TryNormalizeAddress(address, out string local, out string domain, out _) && password.Length <= AccountService.MaxPasswordLength)
+        {
+            string normalized = $"{local}@{domain}";
+            await using var db = await _dbFactory.CreateDbContextAsync(ct);
+            mailbox = await db.Mailboxes.AsNoTracking().Include(m => m.Domain).Include(m => m.AdministeredDomains)
+                .SingleOrDefaultAsync(m => m.Address == normalized, ct);
+        }
+
+        bool usable = mailbox is { Enabled: true, Domain.Enabled: true };
+        var probe = mailbox ?? new Mailbox { Address = "", LocalPart = "", PasswordHash = "" };
+        var verdict = _hasher.VerifyHashedPassword(probe, usable ? mailbox!.PasswordHash : _dummyHash,
+            password.Length <= AccountService.MaxPasswordLength ? password : "");
+        if (!usable || verdict == PasswordVerificationResult.Failed)
+            return null;
+
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+            await RehashAsync(mailbox!.Id, password, ct);
+        return new AuthenticatedUser(mailbox!.Id, mailbox.Address, mailbox.Role, mailbox.StoreId,
+            mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>Upgrades a hash made with older parameters while the password is at hand.</summary>
+    private async Task RehashAsync(int mailboxId, string password, CancellationToken ct)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
+        var m = await db.Mailboxes.SingleOrDefaultAsync(x => x.Id == mailboxId, ct);
+        if (m is null)
+            return;
+        m.PasswordHash = _hasher.HashPassword(m, password);
+        await db.SaveChangesAsync(ct);
+    }
+}

@@ -1,0 +1,75 @@
+using Appliance.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Appliance.Storage;
+
+/// <summary>The configuration database: domains, mailboxes, aliases, DKIM keys, settings, audit log.</summary>
+public sealed class ApplianceDbContext(DbContextOptions<ApplianceDbContext> options) : DbContext(options)
+{
+    public DbSet<Domain> Domains => Set<Domain>();
+    public DbSet<Mailbox> Mailboxes => Set<Mailbox>();
+    public DbSet<Alias> Aliases => Set<Alias>();
+    public DbSet<AliasDestination> AliasDestinations => Set<AliasDestination>();
+    public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
+    public DbSet<Setting> Settings => Set<Setting>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        // Lengths follow RFC 5321 4.5.3.1: local part 64, domain 255, path 256 octets.
+        model.Entity<Domain>(e =>
+        {
+            e.Property(d => d.Name).HasMaxLength(255);
+            e.HasIndex(d => d.Name).IsUnique();
+        });
+
+        model.Entity<Mailbox>(e =>
+        {
+            e.Property(m => m.Address).HasMaxLength(320);
+            e.Property(m => m.LocalPart).HasMaxLength(64);
+            e.Property(m => m.DisplayName).HasMaxLength(200);
+            e.Property(m => m.PasswordHash).HasMaxLength(512);
+            e.HasIndex(m => m.Address).IsUnique();
+            e.HasIndex(m => m.StoreId).IsUnique();
+            // A domain with mailboxes cannot disappear underneath them; removal is explicit (forced).
+            e.HasOne(m => m.Domain).WithMany(d => d.Mailboxes).HasForeignKey(m => m.DomainId).OnDelete(DeleteBehavior.Restrict);
+            e.HasMany(m => m.AdministeredDomains).WithMany().UsingEntity(j => j.ToTable("MailboxAdministeredDomains"));
+        });
+
+        model.Entity<Alias>(e =>
+        {
+            e.Property(a => a.Source).HasMaxLength(320);
+            e.HasIndex(a => a.Source).IsUnique();
+            e.HasOne(a => a.Domain).WithMany(d => d.Aliases).HasForeignKey(a => a.DomainId).OnDelete(DeleteBehavior.Restrict);
+            e.HasMany(a => a.Destinations).WithOne().HasForeignKey(d => d.AliasId).OnDelete(DeleteBehavior.Cascade);
+            e.Ignore(a => a.IsCatchAll);
+        });
+
+        model.Entity<AliasDestination>(e =>
+        {
+            e.Property(d => d.Address).HasMaxLength(320);
+            e.HasIndex(d => new { d.AliasId, d.Address }).IsUnique();
+        });
+
+        model.Entity<DkimKey>(e =>
+        {
+            e.Property(k => k.Selector).HasMaxLength(63);
+            e.HasIndex(k => new { k.DomainId, k.Selector }).IsUnique();
+            e.HasOne(k => k.Domain).WithMany(d => d.DkimKeys).HasForeignKey(k => k.DomainId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<Setting>(e =>
+        {
+            e.HasKey(s => s.Key);
+            e.Property(s => s.Key).HasMaxLength(200);
+        });
+
+        model.Entity<AuditEvent>(e =>
+        {
+            e.Property(a => a.Actor).HasMaxLength(320);
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.Property(a => a.Target).HasMaxLength(320);
+            e.HasIndex(a => a.TimestampUtc);
+        });
+    }
+}

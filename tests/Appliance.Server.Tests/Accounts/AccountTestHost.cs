@@ -1,0 +1,69 @@
+using Appliance.Server.Accounts;
+using Appliance.Server.Configuration;
+using Appliance.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Appliance.Server.Tests.Accounts;
+
+/// <summary>A real configuration database (SQLite file, migrated) in a temporary data directory.</summary>
+internal sealed class AccountTestHost : IAsyncDisposable
+{
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N"));
+    public ServiceProvider Services { get; }
+    public RecordingMailStore MailStore { get; } = new();
+
+    private AccountTestHost()
+    {
+        var options = new ApplianceOptions { DataDirectory = DataDirectory };
+        var services = new ServiceCollection();
+        services.AddApplianceServices(options);
+        services.AddSingleton<IAccountMailStore>(MailStore);
+        Services = services.BuildServiceProvider();
+    }
+
+    public static async Task<AccountTestHost> StartAsync()
+    {
+        var host = new AccountTestHost();
+        await host.Services.InitializeApplianceAsync();
+        return host;
+    }
+
+    public AccountService Accounts => Services.GetRequiredService<AccountService>();
+    public RecipientResolver Resolver => Services.GetRequiredService<RecipientResolver>();
+    public PasswordAuthenticator Authenticator => Services.GetRequiredService<PasswordAuthenticator>();
+
+    public ApplianceDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>().CreateDbContext();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Records which account stores the service asked for, so tests can see creation and removal.</summary>
+internal sealed class RecordingMailStore : IAccountMailStore
+{
+    public HashSet<Guid> Accounts { get; } = [];
+    public List<Guid> Deleted { get; } = [];
+
+    public Task CreateAccountAsync(Guid storeId, CancellationToken cancellationToken)
+    {
+        lock (Accounts) Accounts.Add(storeId);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteAccountAsync(Guid storeId, CancellationToken cancellationToken)
+    {
+        lock (Accounts)
+        {
+            Accounts.Remove(storeId);
+            Deleted.Add(storeId);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<long> GetUsageBytesAsync(Guid storeId, CancellationToken cancellationToken) => Task.FromResult(0L);
+}
