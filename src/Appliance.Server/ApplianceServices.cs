@@ -42,11 +42,11 @@ public static class ApplianceServices
                 break;
             case DatabaseProvider.PostgreSql:
                 if (string.IsNullOrWhiteSpace(options.Database.ConnectionString))
-                    throw new InvalidOperationException("Appliance:Database:ConnectionString is required when the provider is PostgreSql.");
+                    throw new ApplianceConfigurationException("Appliance:Database:ConnectionString is required when the provider is PostgreSql.");
                 ApplianceDatabase.UsePostgreSql(builder, options.Database.ConnectionString);
                 break;
             default:
-                throw new InvalidOperationException($"Unknown database provider '{options.Database.Provider}'.");
+                throw new ApplianceConfigurationException($"Unknown database provider '{options.Database.Provider}'.");
         }
     }
 

@@ -1,1 +1,3 @@
-return 0;
+using Appliance.Web.Cli;
+
+return await CliApplication.RunAsync(args, CliConsole.System);

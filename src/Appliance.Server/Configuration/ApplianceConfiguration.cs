@@ -20,7 +20,7 @@ public static class ApplianceConfiguration
             installed = true;
         }
         if (!string.IsNullOrEmpty(configPath) && !File.Exists(configPath))
-            throw new FileNotFoundException($"Configuration file '{configPath}' does not exist.", configPath);
+            throw new ApplianceConfigurationException($"The configuration file '{configPath}' does not exist.");
 
         var builder = new ConfigurationBuilder().AddInMemoryCollection(ApplianceDefaults.For(installed));
         if (!string.IsNullOrEmpty(configPath))
@@ -29,13 +29,28 @@ public static class ApplianceConfiguration
         builder.AddEnvironmentVariables();
         if (overrides is not null)
             builder.AddInMemoryCollection(overrides);
-        return builder.Build();
+        try
+        {
+            return builder.Build();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ApplianceConfigurationException($"The configuration file '{configPath}' is not valid JSON: {e.InnerException?.Message ?? e.Message}", e);
+        }
     }
 
     public static ApplianceOptions Bind(IConfiguration configuration)
     {
         var options = new ApplianceOptions();
-        configuration.GetSection(ApplianceOptions.SectionName).Bind(options);
+        try
+        {
+            configuration.GetSection(ApplianceOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key and the value it could not convert.
+            throw new ApplianceConfigurationException(e.Message, e);
+        }
         return options;
     }
 }

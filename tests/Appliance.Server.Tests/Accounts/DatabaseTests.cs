@@ -53,7 +53,7 @@ public sealed class DatabaseTests
     public void PostgreSql_without_connection_string_is_a_clear_error()
     {
         var options = new ApplianceOptions { Database = new DatabaseOptions { Provider = DatabaseProvider.PostgreSql } };
-        var e = Assert.Throws<InvalidOperationException>(() => ApplianceServices.ConfigureDatabase(new DbContextOptionsBuilder<ApplianceDbContext>(), options));
+        var e = Assert.Throws<ApplianceConfigurationException>(() => ApplianceServices.ConfigureDatabase(new DbContextOptionsBuilder<ApplianceDbContext>(), options));
         Assert.Contains("ConnectionString", e.Message);
     }
 }
