@@ -1,7 +1,9 @@
 using Appliance.Server.Accounts;
 using Appliance.Server.Configuration;
+using Appliance.Server.Security;
 using Appliance.Storage;
 using Appliance.Storage.Entities;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,8 +31,17 @@ public static class ApplianceServices
         services.AddSingleton<AccountService>();
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<PasswordAuthenticator>();
+
+        // One application name so the server and the CLI read each other's protected values.
+        services.AddDataProtection()
+            .SetApplicationName("Appliance")
+            .PersistKeysToFileSystem(new DirectoryInfo(KeyRingPath(options)));
+        services.AddSingleton<SecretProtector>();
         return services;
     }
+
+    /// <summary>The Data Protection key ring (readable by the service user only).</summary>
+    public static string KeyRingPath(ApplianceOptions options) => Path.Combine(options.DataPath, "keys");
 
     public static void ConfigureDatabase(DbContextOptionsBuilder builder, ApplianceOptions options)
     {
@@ -56,8 +67,16 @@ public static class ApplianceServices
         var options = services.GetRequiredService<ApplianceOptions>();
         Directory.CreateDirectory(options.DataPath);
         Directory.CreateDirectory(options.MailStorePath);
+        CreatePrivateDirectory(KeyRingPath(options));
         var factory = services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await ApplianceDatabase.MigrateAsync(db, cancellationToken);
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        var info = Directory.CreateDirectory(path);
+        if (!OperatingSystem.IsWindows())
+            info.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     }
 }

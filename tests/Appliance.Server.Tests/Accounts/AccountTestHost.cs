@@ -9,12 +9,15 @@ namespace Appliance.Server.Tests.Accounts;
 /// <summary>A real configuration database (SQLite file, migrated) in a temporary data directory.</summary>
 internal sealed class AccountTestHost : IAsyncDisposable
 {
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N"));
+    public string DataDirectory { get; }
     public ServiceProvider Services { get; }
     public RecordingMailStore MailStore { get; } = new();
+    private readonly bool _deleteOnDispose;
 
-    private AccountTestHost()
+    private AccountTestHost(string dataDirectory, bool deleteOnDispose)
     {
+        DataDirectory = dataDirectory;
+        _deleteOnDispose = deleteOnDispose;
         var options = new ApplianceOptions { DataDirectory = DataDirectory };
         var services = new ServiceCollection();
         services.AddApplianceServices(options);
@@ -22,9 +25,13 @@ internal sealed class AccountTestHost : IAsyncDisposable
         Services = services.BuildServiceProvider();
     }
 
-    public static async Task<AccountTestHost> StartAsync()
+    public static Task<AccountTestHost> StartAsync() =>
+        StartAsync(Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N")), deleteOnDispose: true);
+
+    /// <param name="deleteOnDispose">False keeps the data directory for a second host (a restart).</param>
+    public static async Task<AccountTestHost> StartAsync(string dataDirectory, bool deleteOnDispose = false)
     {
-        var host = new AccountTestHost();
+        var host = new AccountTestHost(dataDirectory, deleteOnDispose);
         await host.Services.InitializeApplianceAsync();
         return host;
     }
@@ -39,7 +46,10 @@ internal sealed class AccountTestHost : IAsyncDisposable
     {
         await Services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+        if (_deleteOnDispose)
+        {
+            try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+        }
     }
 }
 
