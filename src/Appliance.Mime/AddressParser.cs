@@ -58,7 +58,7 @@ internal static class AddressParser
                         break;
                     }
                 }
-                MailboxAddress? mailbox = FromAddrSpec(tokens, open, close, displayName);
+                MailboxAddress? mailbox = FromAddrSpec(tokens, open, close, displayName, commentIsName: false);
                 while (i < n && !tokens[i].Is(',') && !tokens[i].Is(';'))
                 {
                     i++; // trailing comments and junk after ">"
@@ -82,7 +82,7 @@ internal static class AddressParser
             else
             {
                 // RFC 5322 3.4.1 addr-spec, or an empty element (obs-addr-list, 4.4), or junk.
-                MailboxAddress? mailbox = FromAddrSpec(tokens, start, i, null);
+                MailboxAddress? mailbox = FromAddrSpec(tokens, start, i, null, commentIsName: true);
                 if (mailbox is not null)
                 {
                     result.Add(mailbox with { Group = group });
@@ -114,7 +114,11 @@ internal static class AddressParser
         return true;
     }
 
-    private static MailboxAddress? FromAddrSpec(List<Token> tokens, int start, int end, string? displayName)
+    /// <param name="commentIsName">
+    /// For a bare addr-spec, the old "addr (Full Name)" convention makes a comment the display name;
+    /// a comment inside angle brackets is never a name.
+    /// </param>
+    private static MailboxAddress? FromAddrSpec(List<Token> tokens, int start, int end, string? displayName, bool commentIsName)
     {
         int at = -1;
         string? comment = null;
@@ -124,7 +128,7 @@ internal static class AddressParser
             {
                 at = k;
             }
-            else if (tokens[k].Kind == Kind.Comment && comment is null && tokens[k].Text.Length > 0)
+            else if (commentIsName && tokens[k].Kind == Kind.Comment && comment is null && !string.IsNullOrWhiteSpace(tokens[k].Text))
             {
                 comment = tokens[k].Text;
             }
@@ -144,25 +148,30 @@ internal static class AddressParser
             return new MailboxAddress(displayName ?? Decode(comment), Concat(tokens, start, end), "");
         }
 
-        // The local part is the run of words and dots just before "@". Whitespace between two words
-        // ends it, so a broken 'Name addr@host' (no angle brackets) still yields name and address.
+        // The local part is the run of words and dots just before the last "@" (an earlier unquoted
+        // "@" is kept in it). Whitespace between two words ends it (a comment counts as whitespace),
+        // so a broken 'Name addr@host' without angle brackets still yields name and address.
         int localStart = at;
-        while (localStart > start)
+        bool rightIsWord = false;
+        bool gapOnRight = false;
+        for (int k = at - 1; k >= start; k--)
         {
-            Token previous = tokens[localStart - 1];
-            if (previous.Kind == Kind.Comment)
+            Token token = tokens[k];
+            if (token.Kind == Kind.Comment)
+            {
+                continue;
+            }
+            if (!token.IsWord && !token.Is('.') && !token.Is('@'))
             {
                 break;
             }
-            if (!previous.IsWord && !previous.Is('.'))
+            if (token.IsWord && rightIsWord && gapOnRight)
             {
                 break;
             }
-            if (localStart < at && tokens[localStart].SpaceBefore && previous.IsWord && tokens[localStart].IsWord)
-            {
-                break;
-            }
-            localStart--;
+            localStart = k;
+            rightIsWord = token.IsWord;
+            gapOnRight = token.SpaceBefore;
         }
         string localPart = Concat(tokens, localStart, at);
         string domain = Concat(tokens, at + 1, end);
