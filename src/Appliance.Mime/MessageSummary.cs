@@ -1,8 +1,9 @@
+// RFC 5322 3.6 (fields: 3.6.1 Date, 3.6.2 From, 3.6.3 To, 3.6.4 Message-ID, 3.6.5 Subject).
 namespace Appliance.Mime;
 
 /// <summary>
 /// The fields a mailbox listing shows, read from a message's header (and the start of its body
-/// for the preview). CONTRACT ONLY: implemented in the Mime work; the store caches these values.
+/// for the preview). The store caches these values.
 /// </summary>
 public sealed record MessageSummary(
     DateTimeOffset? Date,
@@ -13,11 +14,80 @@ public sealed record MessageSummary(
     bool HasAttachment,
     string Preview)
 {
+    /// <summary>
+    /// Body bytes read after the header for <see cref="HasAttachment"/> and <see cref="Preview"/>. Our
+    /// choice: enough for a typical multipart preamble, a text part or two and the headers of the
+    /// first attachment; an attachment announced later than this is missed, and the store keeps the
+    /// full structure for when that matters.
+    /// </summary>
+    internal const int BodyPrefixBytes = 64 * 1024;
+
+    /// <summary>Characters of preview text: about two lines of a list view.</summary>
+    internal const int PreviewLength = 200;
+
     public static MessageSummary Empty { get; } = new(null, "", "", "", null, false, "");
 
     /// <summary>
     /// Reads the summary from a complete RFC 5322 message. Never throws on malformed input;
     /// reads at most the header plus a bounded prefix of the body.
     /// </summary>
-    public static MessageSummary Read(Stream message) => throw new NotImplementedException("MessageSummary.Read lands with the Mime header reader");
+    public static MessageSummary Read(Stream message)
+    {
+        HeaderBlock header = HeaderBlock.Read(message);
+        BodyScanResult body = default;
+        if (header.IsComplete)
+        {
+            byte[] prefix = new byte[BodyPrefixBytes];
+            int length = message.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
+            body = BodyScanner.Scan(header, prefix.AsMemory(0, length), PreviewLength);
+        }
+        else
+        {
+            body = BodyScanner.Scan(header, ReadOnlyMemory<byte>.Empty, PreviewLength);
+        }
+        return new MessageSummary(
+            MailDate.Parse(header.Get("Date")?.Value),
+            DisplayAddresses(header.Get("From")),
+            DisplayAddresses(header.Get("To")),
+            Text.Collapse(header.Get("Subject")?.DecodeText() ?? ""),
+            ParseMessageId(header.Get("Message-ID")?.Value),
+            body.HasAttachment,
+            body.Preview);
+    }
+
+    /// <summary>Display names (else addresses) joined with ", "; the raw text when no mailbox parses.</summary>
+    private static string DisplayAddresses(HeaderField? field)
+    {
+        if (field is null)
+        {
+            return "";
+        }
+        IReadOnlyList<MailboxAddress> mailboxes = MailboxAddress.ParseList(field.Value);
+        if (mailboxes.Count == 0)
+        {
+            // "undisclosed-recipients:;" (an empty group, RFC 5322 3.4) reads best as its name.
+            string text = Text.Collapse(EncodedWords.Decode(field.Value));
+            return text.EndsWith(":;", StringComparison.Ordinal) ? text[..^2].TrimEnd() : text;
+        }
+        return string.Join(", ", mailboxes.Select(m => Text.Collapse(m.ToString())));
+    }
+
+    /// <summary>
+    /// RFC 5322 3.6.4: msg-id = [CFWS] "&lt;" id-left "@" id-right "&gt;" [CFWS]; the obsolete form (4.5.4)
+    /// allows CFWS inside, so whitespace is removed. Without brackets, the first word is taken.
+    /// </summary>
+    internal static string? ParseMessageId(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        int open = value.IndexOf('<');
+        int close = open < 0 ? -1 : value.IndexOf('>', open + 1);
+        string id = open >= 0 && close > open
+            ? value[(open + 1)..close]
+            : value.Trim().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0].Trim('<', '>');
+        id = string.Concat(id.Where(c => !char.IsWhiteSpace(c)));
+        return id.Length == 0 ? null : id;
+    }
 }

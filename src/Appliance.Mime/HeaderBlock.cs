@@ -1,0 +1,167 @@
+// RFC 5322 (Internet Message Format) section 2.2 header fields, 3.2.2 folding, 4.5 obsolete header
+// syntax; RFC 6532 (internationalized headers, raw UTF-8 values).
+using System.Buffers;
+using System.Collections;
+
+namespace Appliance.Mime;
+
+/// <summary>
+/// A parsed header block: the fields in order, how many input bytes it took (the body starts there)
+/// and what was tolerated. Parsing never throws on malformed input.
+/// </summary>
+public sealed class HeaderBlock : IReadOnlyList<HeaderField>
+{
+    private readonly HeaderField[] fields;
+
+    internal HeaderBlock(HeaderField[] fields, int length, HeaderProblems problems)
+    {
+        this.fields = fields;
+        Length = length;
+        Problems = problems;
+    }
+
+    /// <summary>Bytes of input the block took, including its blank line when present: the body's offset.</summary>
+    public int Length { get; }
+
+    public HeaderProblems Problems { get; }
+
+    /// <summary>True when the block ended with its blank line, so that <see cref="Length"/> is where the body starts.</summary>
+    public bool IsComplete => (Problems & (HeaderProblems.MissingBlankLine | HeaderProblems.TooLarge)) == 0;
+
+    public int Count => fields.Length;
+
+    public HeaderField this[int index] => fields[index];
+
+    /// <summary>The first field with this name (case-insensitive, RFC 5322 1.2.2), or null.</summary>
+    public HeaderField? Get(string name)
+    {
+        foreach (HeaderField field in fields)
+        {
+            if (string.Equals(field.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return field;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>All fields with this name, in order.</summary>
+    public IEnumerable<HeaderField> GetAll(string name) =>
+        fields.Where(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    public IEnumerator<HeaderField> GetEnumerator() => ((IEnumerable<HeaderField>)fields).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>
+    /// Parses the header block at the start of <paramref name="data"/>: up to and including the blank
+    /// line, or all of it when there is none (flagged), but never more than
+    /// <see cref="HeaderLimits.MaxHeaderBytes"/>.
+    /// </summary>
+    public static HeaderBlock Parse(ReadOnlySpan<byte> data, HeaderLimits? limits = null) =>
+        HeaderParser.Parse(data, limits ?? HeaderLimits.Default);
+
+    /// <inheritdoc cref="Parse(ReadOnlySpan{byte}, HeaderLimits?)"/>
+    public static HeaderBlock Parse(in ReadOnlySequence<byte> data, HeaderLimits? limits = null)
+    {
+        limits ??= HeaderLimits.Default;
+        if (data.IsSingleSegment)
+        {
+            return HeaderParser.Parse(data.FirstSpan, limits);
+        }
+        // The parser never looks past MaxHeaderBytes, so copying that much is enough and bounded.
+        return HeaderParser.Parse(data.Slice(0, Math.Min(data.Length, limits.MaxHeaderBytes)).ToArray(), limits);
+    }
+
+    /// <summary>
+    /// Incremental form for a PipeReader: returns false, consuming nothing, while the blank line has not
+    /// arrived and more input may come. Returns true with the block once it is complete, once
+    /// <see cref="HeaderLimits.MaxHeaderBytes"/> is reached, or when <paramref name="isFinalBlock"/> says
+    /// no more input will come. Advance the reader by <see cref="Length"/>.
+    /// </summary>
+    public static bool TryParse(in ReadOnlySequence<byte> buffer, bool isFinalBlock, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HeaderBlock? block, HeaderLimits? limits = null)
+    {
+        limits ??= HeaderLimits.Default;
+        ReadOnlySequence<byte> window = buffer.Slice(0, Math.Min(buffer.Length, limits.MaxHeaderBytes));
+        byte[]? copy = window.IsSingleSegment ? null : window.ToArray();
+        ReadOnlySpan<byte> span = copy ?? window.FirstSpan;
+        HeaderParser.FindEnd(span, out bool found);
+        if (!found && !isFinalBlock && buffer.Length < limits.MaxHeaderBytes)
+        {
+            block = null;
+            return false;
+        }
+        block = HeaderParser.Parse(span, limits);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the header block from a stream and leaves the stream positioned at the first body byte
+    /// (or after <see cref="HeaderLimits.MaxHeaderBytes"/> when the block is too large). A seekable
+    /// stream is read in chunks and repositioned; any other stream is read a byte at a time so that
+    /// nothing past the header is consumed. I/O errors propagate; malformed content never throws.
+    /// </summary>
+    public static HeaderBlock Read(Stream stream, HeaderLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        limits ??= HeaderLimits.Default;
+        int max = limits.MaxHeaderBytes;
+        byte[] buffer = new byte[Math.Min(max, 4096)];
+        int filled = 0;
+        if (stream.CanSeek)
+        {
+            while (filled < max)
+            {
+                if (filled == buffer.Length)
+                {
+                    Array.Resize(ref buffer, Math.Min(max, buffer.Length * 2));
+                }
+                int read = stream.Read(buffer, filled, buffer.Length - filled);
+                if (read == 0)
+                {
+                    break;
+                }
+                // Rescan from just before the new bytes: the blank line may straddle the chunk edge.
+                int from = Math.Max(0, filled - 2);
+                filled += read;
+                HeaderParser.FindEnd(buffer.AsSpan(0, filled), out bool found, from);
+                if (found)
+                {
+                    break;
+                }
+            }
+            HeaderBlock block = HeaderParser.Parse(buffer.AsSpan(0, filled), limits);
+            if (block.Length < filled)
+            {
+                stream.Seek(block.Length - filled, SeekOrigin.Current);
+            }
+            return block;
+        }
+
+        // Not seekable: one byte at a time, so we stop exactly after the blank line.
+        int lineStart = 0;
+        while (filled < max)
+        {
+            int b = stream.ReadByte();
+            if (b < 0)
+            {
+                break;
+            }
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, Math.Min(max, buffer.Length * 2));
+            }
+            buffer[filled++] = (byte)b;
+            if (b == '\n')
+            {
+                int lineLength = filled - lineStart;
+                if (lineLength == 1 || (lineLength == 2 && buffer[filled - 2] == '\r'))
+                {
+                    break; // an empty line: the end of the header (RFC 5322 2.1)
+                }
+                lineStart = filled;
+            }
+        }
+        return HeaderParser.Parse(buffer.AsSpan(0, filled), limits);
+    }
+}

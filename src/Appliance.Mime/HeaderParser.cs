@@ -1,0 +1,158 @@
+// RFC 5322 2.2 (header fields), 2.2.3 (folding), 3.6.8 (field names), 4.5 (obsolete header syntax).
+using System.Text;
+
+namespace Appliance.Mime;
+
+internal static class HeaderParser
+{
+    /// <summary>
+    /// Length of the header block at the start of <paramref name="data"/> including its blank line, or
+    /// data.Length when the blank line is not there. Bare LF counts as a line end.
+    /// </summary>
+    public static int FindEnd(ReadOnlySpan<byte> data, out bool found, int from = 0)
+    {
+        found = true;
+        // RFC 5322 2.1: the body follows the first empty line; a block may be empty.
+        if (data.Length > 0 && data[0] == '\n')
+        {
+            return 1;
+        }
+        if (data.Length > 1 && data[0] == '\r' && data[1] == '\n')
+        {
+            return 2;
+        }
+        int i = from;
+        while (i < data.Length)
+        {
+            int lf = data[i..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                break;
+            }
+            int next = i + lf + 1;
+            if (next < data.Length && data[next] == '\n')
+            {
+                return next + 1;
+            }
+            if (next + 1 < data.Length && data[next] == '\r' && data[next + 1] == '\n')
+            {
+                return next + 2;
+            }
+            i = next;
+        }
+        found = false;
+        return data.Length;
+    }
+
+    public static HeaderBlock Parse(ReadOnlySpan<byte> data, HeaderLimits limits)
+    {
+        HeaderProblems problems = HeaderProblems.None;
+        ReadOnlySpan<byte> window = data[..Math.Min(data.Length, limits.MaxHeaderBytes)];
+        int length = FindEnd(window, out bool found);
+        if (!found)
+        {
+            problems |= data.Length >= limits.MaxHeaderBytes ? HeaderProblems.TooLarge : HeaderProblems.MissingBlankLine;
+        }
+
+        // Fields keep slices of one owned copy, so the caller's buffer can be reused.
+        byte[] block = window[..length].ToArray();
+        var fields = new List<HeaderField>();
+        int pos = 0;
+        string? name = null;
+        int valueStart = 0, valueEnd = 0;
+        while (pos < block.Length)
+        {
+            int lf = Array.IndexOf(block, (byte)'\n', pos);
+            int next = lf < 0 ? block.Length : lf + 1;
+            int lineEnd = lf < 0 ? block.Length : lf;
+            if (lineEnd > pos && block[lineEnd - 1] == '\r')
+            {
+                lineEnd--;
+            }
+            else if (lf >= 0)
+            {
+                problems |= HeaderProblems.BareLineFeed;
+            }
+            if (lineEnd - pos > limits.MaxLineLength)
+            {
+                problems |= HeaderProblems.LongLine;
+            }
+            if (lineEnd == pos)
+            {
+                break; // the blank line
+            }
+
+            if (block[pos] is (byte)' ' or (byte)'\t')
+            {
+                // RFC 5322 2.2.3 folding; a whitespace-only line is obs-FWS (4.2), still a continuation.
+                if (name is not null)
+                {
+                    valueEnd = lineEnd;
+                }
+                else
+                {
+                    problems |= HeaderProblems.OrphanContinuation;
+                }
+            }
+            else
+            {
+                Flush();
+                int colon = block.AsSpan(pos, lineEnd - pos).IndexOf((byte)':');
+                // RFC 5322 4.5.8 (obs-optional): whitespace may stand between the name and the colon.
+                ReadOnlySpan<byte> nameBytes = colon < 0 ? default : block.AsSpan(pos, colon).TrimEnd(" \t"u8);
+                if (colon < 0 || !IsFieldName(nameBytes))
+                {
+                    // Not a field (an mbox "From " line, stray body text): skip it, keep going.
+                    problems |= HeaderProblems.MalformedLine;
+                }
+                else
+                {
+                    name = Encoding.ASCII.GetString(nameBytes);
+                    valueStart = pos + colon + 1;
+                    valueEnd = lineEnd;
+                }
+            }
+            pos = next;
+            if ((problems & HeaderProblems.TooManyFields) != 0)
+            {
+                break;
+            }
+        }
+        Flush();
+        return new HeaderBlock(fields.ToArray(), length, problems);
+
+        void Flush()
+        {
+            if (name is null)
+            {
+                return;
+            }
+            if (fields.Count < limits.MaxFieldCount)
+            {
+                fields.Add(new HeaderField(name, block.AsMemory(valueStart, valueEnd - valueStart)));
+            }
+            else
+            {
+                problems |= HeaderProblems.TooManyFields;
+            }
+            name = null;
+        }
+    }
+
+    /// <summary>RFC 5322 3.6.8: ftext is printable US-ASCII except colon; at least one character.</summary>
+    private static bool IsFieldName(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty)
+        {
+            return false;
+        }
+        foreach (byte b in name)
+        {
+            if (b < 33 || b > 126)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}
