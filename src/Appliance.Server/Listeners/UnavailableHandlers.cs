@@ -95,10 +95,11 @@ internal static class PlaceholderLines
             if (newline is { } end)
             {
                 var lineBytes = buffer.Slice(0, end);
+                bool lineTooLong = lineBytes.Length + 1 > maxLength;
+                // Decode before advancing: the reader may recycle the memory once it is consumed.
+                string? text = lineTooLong ? null : Encoding.ASCII.GetString(lineBytes).TrimEnd('\r');
                 connection.Input.AdvanceTo(buffer.GetPosition(1, end));
-                if (lineBytes.Length + 1 > maxLength)
-                    return new Line(null, ReadInterruption.None, TooLong: true);
-                return new Line(Encoding.ASCII.GetString(lineBytes).TrimEnd('\r'), ReadInterruption.None, false);
+                return new Line(text, ReadInterruption.None, lineTooLong);
             }
             bool tooLong = buffer.Length >= maxLength;
             connection.Input.AdvanceTo(buffer.Start, buffer.End);
