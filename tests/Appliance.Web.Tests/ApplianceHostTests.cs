@@ -205,6 +205,14 @@ public sealed class ApplianceHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_listener_address_that_is_not_an_IP_fails_start_up_naming_the_setting()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            StartAsync(("Appliance:Listeners:Imap:Address", "mail.example.org")));
+        Assert.Contains("Appliance:Listeners:Imap:Address", error.Message);
+    }
+
+    [Fact]
     public void Start_up_block_lists_every_endpoint_the_data_directory_and_the_first_sign_in()
     {
         string banner = StartupBanner.Render(_host.Options, _host.Endpoints, Path.Combine(_data, "certs", "server.pfx"));

@@ -43,4 +43,36 @@ public sealed class ListenerLimitsOptions
     /// systemd's default TimeoutStopSec of 90 seconds.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Fails start-up with the setting's name rather than a timer error on the first connection.</summary>
+    internal void Validate()
+    {
+        const string Prefix = "Appliance:Listeners:Limits:";
+        var errors = new List<string>();
+        foreach (var (name, value) in new[]
+        {
+            (nameof(SmtpConnectionsPerAddress), SmtpConnectionsPerAddress),
+            (nameof(ImapConnectionsPerAddress), ImapConnectionsPerAddress),
+            (nameof(Pop3ConnectionsPerAddress), Pop3ConnectionsPerAddress),
+        })
+        {
+            if (value < 0)
+                errors.Add($"{Prefix}{name} must be 0 or more (it is {value}).");
+        }
+        foreach (var (name, value) in new[]
+        {
+            (nameof(SmtpIdleTimeout), SmtpIdleTimeout),
+            (nameof(ImapIdleTimeout), ImapIdleTimeout),
+            (nameof(Pop3IdleTimeout), Pop3IdleTimeout),
+            (nameof(TlsHandshakeTimeout), TlsHandshakeTimeout),
+            (nameof(ShutdownTimeout), ShutdownTimeout),
+        })
+        {
+            // CancellationTokenSource.CancelAfter accepts at most int.MaxValue milliseconds (about 24.8 days).
+            if (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
+                errors.Add($"{Prefix}{name} must be a positive time span of at most 24 days (it is {value}).");
+        }
+        if (errors.Count > 0)
+            throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
+    }
 }

@@ -49,6 +49,16 @@ public sealed class ConnectionLimitTests
     }
 
     [Fact]
+    public void Invalid_limits_fail_with_the_setting_name()
+    {
+        var limits = new ListenerLimitsOptions { ImapConnectionsPerAddress = -1, Pop3IdleTimeout = TimeSpan.Zero };
+        var error = Assert.Throws<InvalidOperationException>(limits.Validate);
+        Assert.Contains("Appliance:Listeners:Limits:ImapConnectionsPerAddress", error.Message);
+        Assert.Contains("Appliance:Listeners:Limits:Pop3IdleTimeout", error.Message);
+        new ListenerLimitsOptions().Validate();
+    }
+
+    [Fact]
     public void Limiter_counts_per_protocol_family_and_maps_IPv4_in_IPv6_to_IPv4()
     {
         var options = new Appliance.Server.Configuration.ApplianceOptions();

@@ -33,6 +33,11 @@ public sealed class StartTlsTests
             while (true)
             {
                 var line = await PlaceholderLines.ReadLineAsync(connection, 512);
+                if (line.Interruption != ReadInterruption.None)
+                {
+                    await connection.SayGoodbyeAsync(line.Interruption);
+                    return;
+                }
                 if (line.Text is null)
                     return;
                 if (line.Text == "STARTTLS" && connection.Tls is null)
@@ -55,8 +60,11 @@ public sealed class StartTlsTests
         }
     }
 
-    private static Task<TestMailServer> StartAsync(Recorder recorder, ListenerKind kind = ListenerKind.Smtp) =>
-        TestMailServer.StartAsync<LineProtocolHandler>(kind, services: services => services.AddSingleton(recorder));
+    private static Task<TestMailServer> StartAsync(Recorder recorder, ListenerKind kind = ListenerKind.Smtp, TimeSpan? idleTimeout = null) =>
+        TestMailServer.StartAsync<LineProtocolHandler>(
+            kind,
+            options => options.Listeners.Limits.SmtpIdleTimeout = idleTimeout ?? options.Listeners.Limits.SmtpIdleTimeout,
+            services => services.AddSingleton(recorder));
 
     private static async Task<SslStream> HandshakeAsync(TestMailServer server, Stream stream)
     {
@@ -124,6 +132,22 @@ public sealed class StartTlsTests
         Assert.Equal(0, upgrade.DiscardedBytes);
         await client.SendAsync("PING\r\n");
         Assert.Equal("ECHO PING", await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task After_STARTTLS_the_idle_timeout_goodbye_arrives_inside_TLS_followed_by_a_clean_TLS_close()
+    {
+        var recorder = new Recorder();
+        await using var server = await StartAsync(recorder, idleTimeout: TimeSpan.FromMilliseconds(500));
+        using var client = await server.ConnectAsync();
+        Assert.Equal("READY", await client.ReadLineAsync());
+        await client.SendAsync("STARTTLS\r\n");
+        Assert.Equal("GO", await client.ReadLineAsync());
+        client.Stream = await HandshakeAsync(server, client.Stream);
+
+        Assert.Equal("421 4.4.2 mail.test Idle timeout, closing connection", await client.ReadLineAsync());
+        // close_notify: the TLS stream ends cleanly (0 bytes) rather than with a truncation error.
+        Assert.Null(await client.ReadLineAsync());
     }
 
     [Fact]

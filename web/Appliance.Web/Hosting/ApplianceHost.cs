@@ -33,6 +33,7 @@ public static partial class ApplianceHost
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var options = ApplianceConfiguration.Bind(configuration);
+        options.Listeners.Limits.Validate();
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -42,6 +43,9 @@ public static partial class ApplianceHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddConfiguration(configuration);
+        // Our start-up block says where each protocol listens; the host's own "Now listening on"
+        // lines would list SMTP, IMAP and POP3 as http:// and https:// addresses.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
 
         builder.Services.AddApplianceServices(options);
         builder.Services.AddMailListeners();
