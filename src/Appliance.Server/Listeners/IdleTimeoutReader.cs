@@ -38,18 +38,19 @@ internal sealed class IdleTimeoutReader
     public TimeSpan IdleTimeout => _idleTimeout;
 
     /// <summary>
-    /// One <see cref="PipeReader.ReadAsync"/> bounded by the idle timeout and the shutdown signal.
-    /// The caller advances the reader as usual when data came back. A cancelled
-    /// <paramref name="cancellationToken"/> (the caller's own) still throws.
+    /// One <see cref="PipeReader.ReadAsync"/> bounded by the idle timeout (the protocol's, unless
+    /// <paramref name="idleTimeout"/> overrides it for this read) and the shutdown signal. The caller
+    /// advances the reader as usual when data came back. A cancelled <paramref name="cancellationToken"/>
+    /// (the caller's own) still throws.
     /// </summary>
-    public async ValueTask<TimedReadResult> ReadAsync(PipeReader reader, CancellationToken cancellationToken = default)
+    public async ValueTask<TimedReadResult> ReadAsync(PipeReader reader, TimeSpan? idleTimeout = null, CancellationToken cancellationToken = default)
     {
         if (_stopping.IsCancellationRequested)
             return new TimedReadResult(default, ReadInterruption.ShuttingDown);
 
         // A fresh source per read: cheap next to a network read, and it cannot leak a pending
         // timer into the next command the way a reused, half-reset source can.
-        using var deadline = new CancellationTokenSource(_idleTimeout, _time);
+        using var deadline = new CancellationTokenSource(idleTimeout ?? _idleTimeout, _time);
         using var stoppingRegistration = _stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
         using var callerRegistration = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
         try

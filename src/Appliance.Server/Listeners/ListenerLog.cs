@@ -15,10 +15,10 @@ internal static partial class ListenerLog
     public static IDisposable? BeginConnectionScope(this ILogger logger, string connectionId, string remoteEndPoint, ListenerKind listener) =>
         ConnectionScope(logger, connectionId, remoteEndPoint, listener);
 
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "Connection opened ({Active} mail sessions active)")]
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Connection opened ({Active} mail sessions active)")]
     public static partial void ConnectionOpened(this ILogger logger, int active);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Connection closed")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Connection closed")]
     public static partial void ConnectionClosed(this ILogger logger);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning,

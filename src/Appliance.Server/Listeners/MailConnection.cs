@@ -51,9 +51,14 @@ internal sealed class MailConnection : IAsyncDisposable
     public EndPoint? RemoteEndPoint => Context.RemoteEndPoint;
 
     /// <summary>The client's address (IPv4-mapped IPv6 shown as IPv4), or null for a non-IP transport.</summary>
-    public IPAddress? RemoteAddress =>
-        (Context.RemoteEndPoint as IPEndPoint)?.Address is { } address && address.IsIPv4MappedToIPv6 ? address.MapToIPv4()
-        : (Context.RemoteEndPoint as IPEndPoint)?.Address;
+    public IPAddress? RemoteAddress
+    {
+        get
+        {
+            var address = (Context.RemoteEndPoint as IPEndPoint)?.Address;
+            return address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+        }
+    }
 
     /// <summary>The logger carrying the connection scope; engines may use their own (the scope flows to them too).</summary>
     public ILogger Logger { get; }
@@ -74,9 +79,12 @@ internal sealed class MailConnection : IAsyncDisposable
     /// <summary>The current output; changes after STARTTLS, so never cache it across that command.</summary>
     public PipeWriter Output => Context.Transport.Output;
 
-    /// <summary>Reads <see cref="Input"/> with the protocol's idle timeout and the shutdown signal.</summary>
-    public ValueTask<TimedReadResult> ReadAsync(CancellationToken cancellationToken = default) =>
-        _reader.ReadAsync(Input, cancellationToken);
+    /// <summary>
+    /// Reads <see cref="Input"/> with the protocol's idle timeout (or <paramref name="idleTimeout"/>
+    /// for this one read, e.g. a shorter wait for an AUTH continuation) and the shutdown signal.
+    /// </summary>
+    public ValueTask<TimedReadResult> ReadAsync(TimeSpan? idleTimeout = null, CancellationToken cancellationToken = default) =>
+        _reader.ReadAsync(Input, idleTimeout, cancellationToken);
 
     /// <summary>
     /// Upgrades to TLS after the engine accepted STARTTLS/STLS and advanced <see cref="Input"/> past

@@ -14,6 +14,8 @@ internal enum StartTlsStatus
     HandshakeFailed,
     /// <summary>The handshake took longer than <see cref="ListenerLimitsOptions.TlsHandshakeTimeout"/>: close the connection.</summary>
     TimedOut,
+    /// <summary>The server began to stop during the handshake: close the connection.</summary>
+    ShuttingDown,
 }
 
 /// <param name="DiscardedBytes">
@@ -78,7 +80,9 @@ internal sealed class StartTlsUpgrader
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            var status = e is OperationCanceledException ? StartTlsStatus.TimedOut : StartTlsStatus.HandshakeFailed;
+            var status = e is not OperationCanceledException ? StartTlsStatus.HandshakeFailed
+                : connection.Stopping.IsCancellationRequested ? StartTlsStatus.ShuttingDown
+                : StartTlsStatus.TimedOut;
             connection.Logger.StartTlsFailed(status, e);
             return new StartTlsResult(status, discarded, null);
         }

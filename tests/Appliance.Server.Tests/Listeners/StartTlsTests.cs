@@ -168,6 +168,35 @@ public sealed class StartTlsTests
         Assert.True(await client.IsClosedByServerAsync());
     }
 
+    [Theory]
+    [InlineData(ListenerKind.Imaps)]
+    [InlineData(ListenerKind.Smtp)]
+    public async Task A_replaced_certificate_is_presented_to_the_next_connection_without_a_restart(ListenerKind kind)
+    {
+        var recorder = new Recorder();
+        await using var server = await StartAsync(recorder, kind);
+        var provider = server.Services.GetRequiredService<ServerCertificateProvider>();
+        var original = provider.Current;
+
+        async Task<string> PresentedThumbprintAsync()
+        {
+            using var client = await server.ConnectAsync();
+            if (!kind.IsImplicitTls())
+            {
+                Assert.Equal("READY", await client.ReadLineAsync());
+                await client.SendAsync("STARTTLS\r\n");
+                Assert.Equal("GO", await client.ReadLineAsync());
+            }
+            await using var ssl = await HandshakeAsync(server, client.Stream);
+            return ssl.RemoteCertificate!.GetCertHashString();
+        }
+
+        Assert.Equal(original.Thumbprint, await PresentedThumbprintAsync());
+        using var renewed = SelfSignedCertificate.Create(TestMailServer.Hostname, DateTimeOffset.UtcNow);
+        provider.Replace(renewed);
+        Assert.Equal(renewed.Thumbprint, await PresentedThumbprintAsync());
+    }
+
     [Fact]
     public async Task Implicit_TLS_connection_reports_its_negotiated_protocol_and_cipher_through_the_same_abstraction()
     {

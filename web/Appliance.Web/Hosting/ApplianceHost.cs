@@ -26,10 +26,11 @@ public static partial class ApplianceHost
 
     /// <summary>
     /// Builds the application: options bound from <paramref name="configuration"/>, the shared
-    /// services, the listener plumbing and every enabled endpoint. Callers may add web endpoints to
-    /// the returned application before starting it with <see cref="StartAsync(WebApplication, CancellationToken)"/>.
+    /// services, the listener plumbing and every enabled endpoint. <paramref name="configureBuilder"/>
+    /// may add services (the UI's, the API's) before the build; callers may map web endpoints on the
+    /// returned application before starting it with <see cref="StartAsync(WebApplication, CancellationToken)"/>.
     /// </summary>
-    public static WebApplication Build(IConfiguration configuration)
+    public static WebApplication Build(IConfiguration configuration, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var options = ApplianceConfiguration.Bind(configuration);
@@ -54,6 +55,7 @@ public static partial class ApplianceHost
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Listeners.Limits.ShutdownTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureEndpoints(kestrel, options));
+        configureBuilder?.Invoke(builder);
 
         var app = builder.Build();
         app.MapGet(HealthPath, () => Results.Text("ok\n"));
@@ -95,9 +97,13 @@ public static partial class ApplianceHost
     /// Runs until SIGTERM / Ctrl+C (or <paramref name="cancellationToken"/>), then drains the mail
     /// sessions and stops. For the CLI's `serve`.
     /// </summary>
-    public static async Task RunAsync(IConfiguration configuration, CancellationToken cancellationToken = default)
+    public static Task RunAsync(IConfiguration configuration, CancellationToken cancellationToken = default) =>
+        RunAsync(Build(configuration), cancellationToken);
+
+    /// <summary>As <see cref="RunAsync(IConfiguration, CancellationToken)"/>, for an application from <see cref="Build"/>.</summary>
+    public static async Task RunAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
-        await using var running = await StartAsync(configuration, cancellationToken);
+        await using var running = await StartAsync(app, cancellationToken);
         await running.WaitForShutdownAsync(cancellationToken);
     }
 
