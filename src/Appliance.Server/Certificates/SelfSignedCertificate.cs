@@ -29,8 +29,10 @@ internal static class SelfSignedCertificate
     public static X509Certificate2 Create(string hostname, DateTimeOffset now)
     {
         using var rsa = RSA.Create(RsaKeySize);
-        var request = new CertificateRequest(
-            new X500DistinguishedName($"CN={hostname}"), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        // The builder escapes the name, so a configured host name can never add other DN parts.
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName(hostname);
+        var request = new CertificateRequest(subject.Build(), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
 
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(

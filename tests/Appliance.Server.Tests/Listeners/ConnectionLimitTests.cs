@@ -49,6 +49,29 @@ public sealed class ConnectionLimitTests
     }
 
     [Fact]
+    public async Task Plumbing_and_engine_log_lines_carry_the_connection_scope_and_stable_event_ids()
+    {
+        var logs = new CapturedLogs();
+        await using var server = await TestMailServer.StartAsync<UnavailableSmtpHandler>(
+            ListenerKind.Submission, options => options.Listeners.Limits.SmtpConnectionsPerAddress = 1, logs: logs);
+        using var admitted = await server.ConnectAsync();
+        Assert.StartsWith("554 ", await admitted.ReadLineAsync());
+        using var refused = await server.ConnectAsync();
+        Assert.StartsWith("421 4.7.0 ", await refused.ReadLineAsync());
+        Assert.True(await refused.IsClosedByServerAsync());
+
+        var refusal = Assert.Single(logs.Entries, entry => entry.EventId.Id == 1102);
+        Assert.Equal(nameof(ListenerKind.Submission), refusal.Scope["Listener"]?.ToString());
+        Assert.Equal(refused.LocalEndPoint.ToString(), refusal.Scope["RemoteEndPoint"]);
+        Assert.False(string.IsNullOrEmpty(refusal.Scope["ConnectionId"] as string));
+        Assert.Contains("limit 1", refusal.Message);
+
+        var opened = Assert.Single(logs.Entries, entry => entry.EventId.Id == 1100);
+        Assert.Equal(admitted.LocalEndPoint.ToString(), opened.Scope["RemoteEndPoint"]);
+        Assert.NotEqual(opened.Scope["ConnectionId"], refusal.Scope["ConnectionId"]);
+    }
+
+    [Fact]
     public void Invalid_limits_fail_with_the_setting_name()
     {
         var limits = new ListenerLimitsOptions { ImapConnectionsPerAddress = -1, Pop3IdleTimeout = TimeSpan.Zero };

@@ -39,7 +39,8 @@ internal sealed class TestMailServer : IAsyncDisposable
     public MailSessionTracker Tracker => Services.GetRequiredService<MailSessionTracker>();
 
     public static async Task<TestMailServer> StartAsync<THandler>(
-        ListenerKind kind, Action<ApplianceOptions>? configure = null, Action<IServiceCollection>? services = null)
+        ListenerKind kind, Action<ApplianceOptions>? configure = null, Action<IServiceCollection>? services = null,
+        ILoggerProvider? logs = null)
         where THandler : ConnectionHandler
     {
         string dataDirectory = Path.Combine(Path.GetTempPath(), "appliance-listener-tests-" + Guid.NewGuid().ToString("N"));
@@ -49,6 +50,8 @@ internal sealed class TestMailServer : IAsyncDisposable
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory });
         builder.Logging.ClearProviders();
+        if (logs is not null)
+            builder.Logging.AddProvider(logs);
         builder.Services.AddApplianceServices(options);
         builder.Services.AddMailListeners();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Listeners.Limits.ShutdownTimeout);
@@ -101,6 +104,17 @@ internal sealed class TestClient : IDisposable
     }
 
     public Stream Stream { get; set; }
+
+    /// <summary>The client's own address and port: what the server logs as the remote end point.</summary>
+    public EndPoint LocalEndPoint
+    {
+        get
+        {
+            // TcpClient's socket is dual-mode, so it reports itself as ::ffff:127.0.0.1.
+            var local = (IPEndPoint)_tcp.Client.LocalEndPoint!;
+            return local.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(local.Address.MapToIPv4(), local.Port) : local;
+        }
+    }
 
     public Task SendAsync(string text) => Stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask().WaitAsync(TestMailServer.Guard);
 
