@@ -65,4 +65,6 @@ public sealed class ListenersOptions
     public ListenerEndpointOptions Imaps { get; set; } = new() { Port = 2993 };
     public ListenerEndpointOptions Pop3 { get; set; } = new() { Port = 2110 };
     public ListenerEndpointOptions Pop3s { get; set; } = new() { Port = 2995 };
+    /// <summary>Per-address connection limits, idle timeouts, TLS handshake and shutdown times of the mail listeners.</summary>
+    public Appliance.Server.Listeners.ListenerLimitsOptions Limits { get; set; } = new();
 }

@@ -1,0 +1,70 @@
+using Appliance.Server.Certificates;
+using Appliance.Server.Configuration;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Appliance.Server.Listeners;
+
+/// <summary>Wiring of the listener plumbing into DI and into Kestrel's ListenOptions.</summary>
+internal static class ListenerSetup
+{
+    /// <summary>Registers the certificate provider, STARTTLS helper, per-address limiter and session tracker.</summary>
+    public static IServiceCollection AddMailListeners(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ServerCertificateProvider>();
+        services.TryAddSingleton<StartTlsUpgrader>();
+        services.TryAddSingleton<PerIpConnectionLimiter>();
+        services.TryAddSingleton<MailSessionTracker>();
+        return services;
+    }
+
+    /// <summary>
+    /// TLS with the provider's current certificate, chosen per handshake so that a replaced
+    /// certificate (ACME) is used from the next connection on.
+    /// </summary>
+    public static ListenOptions UseServerCertificate(this ListenOptions listen)
+    {
+        var services = listen.ApplicationServices;
+        var certificates = services.GetRequiredService<ServerCertificateProvider>();
+        var limits = services.GetRequiredService<ApplianceOptions>().Listeners.Limits;
+        return listen.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificateSelector = (_, _) => certificates.Current,
+            SslProtocols = ServerCertificateProvider.EnabledProtocols,
+            HandshakeTimeout = limits.TlsHandshakeTimeout,
+            ClientCertificateMode = ClientCertificateMode.NoCertificate,
+        });
+    }
+
+    /// <summary>
+    /// Makes <paramref name="listen"/> a mail endpoint served by the current handler of its protocol.
+    /// When an engine lands, its handler replaces the placeholder here, and nowhere else.
+    /// </summary>
+    public static ListenOptions UseMailEndpoint(this ListenOptions listen, ListenerKind kind) => kind.Protocol() switch
+    {
+        MailProtocol.Smtp => listen.UseMailEndpoint<UnavailableSmtpHandler>(kind),
+        MailProtocol.Imap => listen.UseMailEndpoint<UnavailableImapHandler>(kind),
+        _ => listen.UseMailEndpoint<UnavailablePop3Handler>(kind),
+    };
+
+    /// <summary>Implicit TLS when the endpoint is one of 465/993/995, then the mail middleware, then the handler.</summary>
+    public static ListenOptions UseMailEndpoint<THandler>(this ListenOptions listen, ListenerKind kind)
+        where THandler : ConnectionHandler
+    {
+        if (!kind.IsMail())
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a mail endpoint.");
+        // Mail endpoints speak no HTTP; HTTP/1.1 only keeps Kestrel from offering h2 in ALPN.
+        listen.Protocols = HttpProtocols.Http1;
+        if (kind.IsImplicitTls())
+            listen.UseServerCertificate();
+        var services = listen.ApplicationServices;
+        listen.Use(next => new MailConnectionMiddleware(next, kind, services).OnConnectionAsync);
+        listen.UseConnectionHandler<THandler>();
+        return listen;
+    }
+}
