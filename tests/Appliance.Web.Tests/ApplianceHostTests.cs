@@ -207,7 +207,7 @@ public sealed class ApplianceHostTests : IAsyncLifetime
     [Fact]
     public async Task A_listener_address_that_is_not_an_IP_fails_start_up_naming_the_setting()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var error = await Assert.ThrowsAsync<Appliance.Server.Configuration.ApplianceConfigurationException>(() =>
             StartAsync(("Appliance:Listeners:Imap:Address", "mail.example.org")));
         Assert.Contains("Appliance:Listeners:Imap:Address", error.Message);
     }
@@ -215,10 +215,14 @@ public sealed class ApplianceHostTests : IAsyncLifetime
     [Fact]
     public void Start_up_block_lists_every_endpoint_the_data_directory_and_the_first_sign_in()
     {
-        string banner = StartupBanner.Render(_host.Options, _host.Endpoints, Path.Combine(_data, "certs", "server.pfx"));
+        string banner = StartupBanner.Render(_host.Options, _host.Endpoints, Path.Combine(_data, "certs", "server.pfx"), hasAdministrator: false);
         foreach (var (kind, endPoint) in _host.Endpoints.All)
             Assert.Contains(endPoint.ToString(), banner);
         Assert.Contains(_host.Options.DataPath, banner);
+        Assert.Contains("appliance domain add appliance.test", banner);
         Assert.Contains("appliance user add admin@appliance.test --role admin", banner);
+
+        string withAdmin = StartupBanner.Render(_host.Options, _host.Endpoints, Path.Combine(_data, "certs", "server.pfx"), hasAdministrator: true);
+        Assert.DoesNotContain("appliance user add", withAdmin);
     }
 }

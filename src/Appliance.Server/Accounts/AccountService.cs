@@ -234,6 +234,13 @@ public sealed class AccountService(
         await mailStore.DeleteAccountAsync(store, ct);
     }
 
+    /// <summary>True once an enabled administrator exists (the start-up block says how to make the first).</summary>
+    public async Task<bool> HasAdministratorAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Mailboxes.AnyAsync(m => m.Role == MailboxRole.Admin && m.Enabled, ct);
+    }
+
     public async Task<long> GetUsageBytesAsync(string address, CancellationToken ct = default)
     {
         var info = await GetMailboxAsync(address, ct);

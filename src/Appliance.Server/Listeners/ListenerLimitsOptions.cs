@@ -1,3 +1,4 @@
+using Appliance.Server.Configuration;
 namespace Appliance.Server.Listeners;
 
 /// <summary>
@@ -73,6 +74,6 @@ public sealed class ListenerLimitsOptions
                 errors.Add($"{Prefix}{name} must be a positive time span of at most 24 days (it is {value}).");
         }
         if (errors.Count > 0)
-            throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
+            throw new ApplianceConfigurationException(string.Join(Environment.NewLine, errors));
     }
 }

@@ -75,7 +75,7 @@ public sealed class ConnectionLimitTests
     public void Invalid_limits_fail_with_the_setting_name()
     {
         var limits = new ListenerLimitsOptions { ImapConnectionsPerAddress = -1, Pop3IdleTimeout = TimeSpan.Zero };
-        var error = Assert.Throws<InvalidOperationException>(limits.Validate);
+        var error = Assert.Throws<Appliance.Server.Configuration.ApplianceConfigurationException>(limits.Validate);
         Assert.Contains("Appliance:Listeners:Limits:ImapConnectionsPerAddress", error.Message);
         Assert.Contains("Appliance:Listeners:Limits:Pop3IdleTimeout", error.Message);
         new ListenerLimitsOptions().Validate();

@@ -35,12 +35,20 @@ internal sealed class CliApplication
     {
         var root = new RootCommand("Appliance: a complete mail server (SMTP, IMAP, POP3, webmail, admin) in one process.");
         root.Options.Add(ConfigOption);
+        ServeCommand.AddTo(root, this);
         root.Subcommands.Add(DomainCommands.Create(this));
         root.Subcommands.Add(UserCommands.Create(this));
         root.Subcommands.Add(AliasCommands.Create(this));
         root.Subcommands.Add(VersionCommand.Create(this));
 
-        var invocation = new InvocationConfiguration { Output = _console.Out, Error = _console.Error };
+        var invocation = new InvocationConfiguration
+        {
+            Output = _console.Out,
+            Error = _console.Error,
+            // The server handles SIGTERM/Ctrl+C itself and drains sessions for up to its shutdown
+            // timeout; System.CommandLine would otherwise end the process after 2 seconds.
+            ProcessTerminationTimeout = null,
+        };
         // No response files: "@example.com" is a catch-all alias, not a file of arguments.
         var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
         return await root.Parse(args, parser).InvokeAsync(invocation, ct);

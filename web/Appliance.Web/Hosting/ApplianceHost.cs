@@ -1,5 +1,6 @@
 using System.Net;
 using Appliance.Server;
+using Appliance.Server.Accounts;
 using Appliance.Server.Certificates;
 using Appliance.Server.Configuration;
 using Appliance.Server.Listeners;
@@ -82,8 +83,9 @@ public static partial class ApplianceHost
             await app.StartAsync(cancellationToken);
 
             var running = new RunningAppliance(app);
+            bool hasAdministrator = await app.Services.GetRequiredService<AccountService>().HasAdministratorAsync(cancellationToken);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApplianceHost));
-            LogStarted(logger, StartupBanner.Render(running.Options, running.Endpoints, certificates.CertificatePath));
+            LogStarted(logger, StartupBanner.Render(running.Options, running.Endpoints, certificates.CertificatePath, hasAdministrator));
             return running;
         }
         catch
@@ -134,7 +136,7 @@ public static partial class ApplianceHost
             });
         }
         if (!any)
-            throw new InvalidOperationException("Every listener is disabled in Appliance:Listeners; enable at least one.");
+            throw new ApplianceConfigurationException("Every listener is disabled in Appliance:Listeners; enable at least one.");
     }
 
     /// <summary>An IP literal; "::" or "*" for every interface (dual-stack), "localhost" for 127.0.0.1.</summary>
@@ -147,7 +149,7 @@ public static partial class ApplianceHost
             return IPAddress.Loopback;
         if (IPAddress.TryParse(value.Trim('[', ']'), out var parsed))
             return parsed;
-        throw new InvalidOperationException(
+        throw new ApplianceConfigurationException(
             $"Appliance:Listeners:{kind}:Address '{address}' is not an IP address (use \"::\" for all interfaces).");
     }
 

@@ -13,9 +13,13 @@ internal static class StartupBanner
     /// How to get the first administrator. The CLI's wording lives here and only here; change it
     /// together with the `user add` command.
     /// </summary>
-    internal const string FirstSignInHint = "Create the first administrator with: appliance user add admin@{0} --role admin";
+    internal const string FirstSignInHint =
+        "No administrator yet. Create the first one with:\n" +
+        "  appliance domain add {0}\n" +
+        "  appliance user add admin@{0} --role admin";
 
-    public static string Render(ApplianceOptions options, ApplianceEndpoints endpoints, string certificatePath)
+    /// <param name="hasAdministrator">False prints how to create the first administrator.</param>
+    public static string Render(ApplianceOptions options, ApplianceEndpoints endpoints, string certificatePath, bool hasAdministrator)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Appliance mail server {options.Hostname} is running.");
@@ -23,8 +27,9 @@ internal static class StartupBanner
             text.AppendLine(CultureInfo.InvariantCulture, $"  {Describe(kind),-32} {Format(kind, endPoint)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {"Data directory",-32} {options.DataPath}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {"TLS certificate",-32} {certificatePath}");
-        text.Append(string.Format(CultureInfo.InvariantCulture, FirstSignInHint, MailDomainOf(options.Hostname)));
-        return text.ToString();
+        if (!hasAdministrator)
+            text.Append(string.Format(CultureInfo.InvariantCulture, FirstSignInHint, MailDomainOf(options.Hostname)));
+        return text.ToString().TrimEnd();
     }
 
     private static string Describe(ListenerKind kind) => kind switch
@@ -48,10 +53,18 @@ internal static class StartupBanner
         _ => endPoint.ToString(),
     };
 
-    /// <summary>"mail.example.org" serves mail for "example.org"; a one- or two-label name is the domain itself.</summary>
+    /// <summary>
+    /// "mail.example.org" serves mail for "example.org"; a two-label name is the domain itself; a
+    /// one-label name (localhost) cannot be a mail domain, so the hint shows a placeholder.
+    /// </summary>
     internal static string MailDomainOf(string hostname)
     {
         string[] labels = hostname.TrimEnd('.').Split('.');
-        return labels.Length > 2 ? string.Join('.', labels[1..]) : hostname;
+        return labels.Length switch
+        {
+            > 2 => string.Join('.', labels[1..]),
+            2 => hostname,
+            _ => "example.com",
+        };
     }
 }
