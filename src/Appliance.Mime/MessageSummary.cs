@@ -34,25 +34,22 @@ public sealed record MessageSummary(
     public static MessageSummary Read(Stream message)
     {
         HeaderBlock header = HeaderBlock.Read(message);
-        BodyScanResult body = default;
+        // An incomplete header (no blank line within the limit) leaves no known body start: no preview.
+        ReadOnlyMemory<byte> body = ReadOnlyMemory<byte>.Empty;
         if (header.IsComplete)
         {
             byte[] prefix = new byte[BodyPrefixBytes];
-            int length = message.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
-            body = BodyScanner.Scan(header, prefix.AsMemory(0, length), PreviewLength);
+            body = prefix.AsMemory(0, message.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false));
         }
-        else
-        {
-            body = BodyScanner.Scan(header, ReadOnlyMemory<byte>.Empty, PreviewLength);
-        }
+        BodyScanResult scan = BodyScanner.Scan(header, body, PreviewLength);
         return new MessageSummary(
             MailDate.Parse(header.Get("Date")?.Value),
             DisplayAddresses(header.Get("From")),
             DisplayAddresses(header.Get("To")),
             Text.Collapse(header.Get("Subject")?.DecodeText() ?? ""),
             ParseMessageId(header.Get("Message-ID")?.Value),
-            body.HasAttachment,
-            body.Preview);
+            scan.HasAttachment,
+            scan.Preview);
     }
 
     /// <summary>Display names (else addresses) joined with ", "; the raw text when no mailbox parses.</summary>
