@@ -54,6 +54,10 @@ internal sealed class BodyScanner
             string childDefault = mediaType == "multipart/digest" ? "message/rfc822" : "text/plain";
             foreach (ReadOnlyMemory<byte> part in SplitParts(body, boundary))
             {
+                if (hasAttachment && plain is not null)
+                {
+                    return; // nothing left to learn
+                }
                 HeaderBlock partHeader = HeaderBlock.Parse(part.Span);
                 ReadOnlyMemory<byte> partBody = partHeader.IsComplete ? part[partHeader.Length..] : ReadOnlyMemory<byte>.Empty;
                 ScanPart(partHeader, partBody, depth + 1, childDefault);

@@ -79,12 +79,39 @@ public sealed record MessageSummary(
         {
             return null;
         }
+        // RFC 5322 4.5.4 / 3.2.2: comments may stand anywhere CFWS may; they are not part of the id.
+        value = StripComments(value);
         int open = value.IndexOf('<');
         int close = open < 0 ? -1 : value.IndexOf('>', open + 1);
-        string id = open >= 0 && close > open
-            ? value[(open + 1)..close]
-            : value.Trim().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0].Trim('<', '>');
+        string[] words = value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        string id = open >= 0 && close > open ? value[(open + 1)..close] : words.Length > 0 ? words[0].Trim('<', '>') : "";
         id = string.Concat(id.Where(c => !char.IsWhiteSpace(c)));
         return id.Length == 0 ? null : id;
+    }
+
+    private static string StripComments(string value)
+    {
+        if (!value.Contains('(', StringComparison.Ordinal))
+        {
+            return value;
+        }
+        var text = new System.Text.StringBuilder(value.Length);
+        int depth = 0;
+        foreach (char c in value)
+        {
+            if (c == '(')
+            {
+                depth++;
+            }
+            else if (c == ')' && depth > 0)
+            {
+                depth--;
+            }
+            else if (depth == 0)
+            {
+                text.Append(c);
+            }
+        }
+        return text.ToString();
     }
 }

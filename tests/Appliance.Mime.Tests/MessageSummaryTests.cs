@@ -289,4 +289,19 @@ public sealed class MessageSummaryTests
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    [Theory]
+    [InlineData("<1234@local.machine.example>", "1234@local.machine.example")]
+    [InlineData("  <a@b>  (comment)", "a@b")]
+    [InlineData("<1234   @   local(blah)  .machine .example>", "1234@local.machine.example")]
+    [InlineData("id@host", "id@host")]
+    [InlineData("id@host (comment)", "id@host")]
+    [InlineData("<unclosed@host", "unclosed@host")]
+    [InlineData("<>", null)]
+    [InlineData("(only a comment)", null)]
+    [InlineData("", null)]
+    public void Message_id(string value, string? expected)
+    {
+        Assert.Equal(expected, MessageSummary.ParseMessageId(value));
+    }
 }
