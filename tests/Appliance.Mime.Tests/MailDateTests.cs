@@ -55,6 +55,8 @@ public sealed class MailDateTests
     [InlineData("Mon, 12 Jan 2004 12:30 am +0100", "2004-01-12T00:30:00+01:00")]
     [InlineData("Mon,12 Jan 2004 10:00:00 +0100", "2004-01-12T10:00:00+01:00")]
     [InlineData("12 Jan 2004", "2004-01-12T00:00:00+00:00")]
+    [InlineData("Mon, 12 Jan 2004 10:00:00 GMT+0100", "2004-01-12T10:00:00+01:00")]
+    [InlineData("Mon, 12 Jan 2004 10:00:00 UTC-5", "2004-01-12T10:00:00-05:00")]
     [InlineData("Wed, 31 Dec 2008 23:59:60 +0000", "2008-12-31T23:59:59+00:00")]
     [InlineData("Tue, 1 Jul 2003 10:52:37 +2500", "2003-07-01T10:52:37+00:00")]
     public void Parses(string value, string expected)
