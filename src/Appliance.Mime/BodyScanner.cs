@@ -45,7 +45,7 @@ internal sealed class BodyScanner
         string mediaType = type.Value.Contains('/', StringComparison.Ordinal) ? type.Value : defaultType;
         if (mediaType.StartsWith("multipart/", StringComparison.Ordinal))
         {
-            string? boundary = type["boundary"];
+            string? boundary = type.GetParameter("boundary");
             if (string.IsNullOrEmpty(boundary) || depth >= MaxNesting)
             {
                 return;
@@ -107,7 +107,7 @@ internal sealed class BodyScanner
             "quoted-printable" => TransferEncodings.DecodeQuotedPrintable(body.Span),
             _ => body.ToArray(),
         };
-        Encoding? charset = Charsets.Find(type["charset"]);
+        Encoding? charset = Charsets.Find(type.GetParameter("charset"));
         return charset is null ? Charsets.DecodeRawPrefix(bytes) : charset.GetString(bytes);
     }
 
