@@ -1,3 +1,4 @@
+// RFC 5322 2.2 (header fields), 2.2.3 (unfolding); RFC 6532 3.2 (UTF-8 header values).
 namespace Appliance.Mime;
 
 /// <summary>One header field (RFC 5322 2.2): a name and its value, raw and unfolded.</summary>

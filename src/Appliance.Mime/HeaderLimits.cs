@@ -1,3 +1,4 @@
+// RFC 5322 2.1.1 (line length limits).
 namespace Appliance.Mime;
 
 /// <summary>

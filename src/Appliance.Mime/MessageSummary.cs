@@ -1,4 +1,6 @@
 // RFC 5322 3.6 (fields: 3.6.1 Date, 3.6.2 From, 3.6.3 To, 3.6.4 Message-ID, 3.6.5 Subject).
+using System.Buffers;
+
 namespace Appliance.Mime;
 
 /// <summary>
@@ -35,13 +37,19 @@ public sealed record MessageSummary(
     {
         HeaderBlock header = HeaderBlock.Read(message);
         // An incomplete header (no blank line within the limit) leaves no known body start: no preview.
-        ReadOnlyMemory<byte> body = ReadOnlyMemory<byte>.Empty;
-        if (header.IsComplete)
+        // The store summarises every message it appends: rent the prefix buffer rather than allocate
+        // 64 KB each time. Nothing the scan returns refers to it.
+        byte[] prefix = ArrayPool<byte>.Shared.Rent(BodyPrefixBytes);
+        BodyScanResult scan;
+        try
         {
-            byte[] prefix = new byte[BodyPrefixBytes];
-            body = prefix.AsMemory(0, message.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false));
+            int length = header.IsComplete ? message.ReadAtLeast(prefix.AsSpan(0, BodyPrefixBytes), BodyPrefixBytes, throwOnEndOfStream: false) : 0;
+            scan = BodyScanner.Scan(header, prefix.AsMemory(0, length), PreviewLength);
         }
-        BodyScanResult scan = BodyScanner.Scan(header, body, PreviewLength);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(prefix);
+        }
         return new MessageSummary(
             MailDate.Parse(header.Get("Date")?.Value),
             DisplayAddresses(header.Get("From")),
