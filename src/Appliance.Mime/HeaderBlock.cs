@@ -77,7 +77,8 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
     /// Incremental form for a PipeReader: returns false, consuming nothing, while the blank line has not
     /// arrived and more input may come. Returns true with the block once it is complete, once
     /// <see cref="HeaderLimits.MaxHeaderBytes"/> is reached, or when <paramref name="isFinalBlock"/> says
-    /// no more input will come. Advance the reader by <see cref="Length"/>.
+    /// no more input will come. Advance the reader by <see cref="Length"/>. Each call rescans the
+    /// buffered bytes (at most MaxHeaderBytes), so call it when new data arrives, not per byte.
     /// </summary>
     public static bool TryParse(in ReadOnlySequence<byte> buffer, bool isFinalBlock, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HeaderBlock? block, HeaderLimits? limits = null)
     {
