@@ -23,6 +23,7 @@ internal static class AddressParser
         string? group = null;
         int i = 0;
         int n = tokens.Count;
+        int noCloseFrom = int.MaxValue;
         while (i < n)
         {
             int start = i;
@@ -35,9 +36,18 @@ internal static class AddressParser
                 // RFC 5322 3.4: name-addr = [display-name] angle-addr
                 string? displayName = Phrase(tokens, start, i);
                 int open = ++i;
+                if (open >= noCloseFrom)
+                {
+                    i = n; // known: no ">" from here on
+                }
                 while (i < n && !tokens[i].Is('>'))
                 {
                     i++;
+                }
+                if (i == n)
+                {
+                    // Remembered so that a list of many unclosed "<" costs one scan, not one per address.
+                    noCloseFrom = Math.Min(noCloseFrom, open);
                 }
                 if (i == n)
                 {

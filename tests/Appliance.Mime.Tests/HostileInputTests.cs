@@ -44,6 +44,17 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void Many_unclosed_angle_brackets()
+    {
+        string list = string.Concat(Enumerable.Repeat("<a@b, ", 30_000));
+
+        IReadOnlyList<MailboxAddress> mailboxes = MailboxAddress.ParseList(list);
+
+        Assert.Equal(30_000, mailboxes.Count);
+        Assert.All(mailboxes, m => Assert.Equal("a@b", m.Address));
+    }
+
+    [Fact]
     public void Long_date_is_rejected_without_work()
     {
         Assert.Null(MailDate.Parse("1 Jan 2004 " + new string(' ', 100_000)));
