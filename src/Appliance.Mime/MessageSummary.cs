@@ -35,7 +35,12 @@ public sealed record MessageSummary(
     /// </summary>
     public static MessageSummary Read(Stream message)
     {
-        HeaderBlock header = HeaderBlock.Read(message);
+        ArgumentNullException.ThrowIfNull(message);
+        // HeaderBlock.Read reads a non-seekable stream a byte at a time so as not to overshoot; here
+        // the body is read next anyway, so a buffer in between makes those byte reads cheap. It is
+        // not disposed: that would close the caller's stream.
+        Stream input = message.CanSeek ? message : new BufferedStream(message, 16 * 1024);
+        HeaderBlock header = HeaderBlock.Read(input);
         // An incomplete header (no blank line within the limit) leaves no known body start: no preview.
         // The store summarises every message it appends: rent the prefix buffer rather than allocate
         // 64 KB each time. Nothing the scan returns refers to it.
@@ -43,7 +48,7 @@ public sealed record MessageSummary(
         BodyScanResult scan;
         try
         {
-            int length = header.IsComplete ? message.ReadAtLeast(prefix.AsSpan(0, BodyPrefixBytes), BodyPrefixBytes, throwOnEndOfStream: false) : 0;
+            int length = header.IsComplete ? input.ReadAtLeast(prefix.AsSpan(0, BodyPrefixBytes), BodyPrefixBytes, throwOnEndOfStream: false) : 0;
             scan = BodyScanner.Scan(header, prefix.AsMemory(0, length), PreviewLength);
         }
         finally
