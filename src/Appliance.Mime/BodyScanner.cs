@@ -100,7 +100,7 @@ internal sealed class BodyScanner
     private static string DecodeText(HeaderBlock header, ContentHeader type, ReadOnlyMemory<byte> body)
     {
         string encoding = header.Get("Content-Transfer-Encoding")?.Value.Trim().ToLowerInvariant() ?? "";
-        // RFC 2045 6.1: 7bit, 8bit and binary are identity encodings; unknown ones we read as such too.
+        // RFC 2045 6.2: 7bit, 8bit and binary are identity encodings; unknown ones we read as such too.
         byte[] bytes = encoding switch
         {
             "base64" => TransferEncodings.DecodeBase64(body.Span),

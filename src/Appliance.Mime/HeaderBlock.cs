@@ -32,7 +32,7 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
 
     public HeaderField this[int index] => fields[index];
 
-    /// <summary>The first field with this name (case-insensitive, RFC 5322 1.2.2), or null.</summary>
+    /// <summary>The first field with this name (names are ABNF literals, case-insensitive: RFC 5322 1.2.2, RFC 5234 2.3), or null.</summary>
     public HeaderField? Get(string name)
     {
         foreach (HeaderField field in fields)

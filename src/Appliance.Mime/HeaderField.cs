@@ -11,7 +11,7 @@ public sealed class HeaderField
         Value = Unfold(rawValue.Span);
     }
 
-    /// <summary>The field name as written (compare case-insensitively, RFC 5322 1.2.2).</summary>
+    /// <summary>The field name as written (compare case-insensitively: RFC 5322 1.2.2, RFC 5234 2.3).</summary>
     public string Name { get; }
 
     /// <summary>
