@@ -2,6 +2,7 @@
 // syntax; RFC 6532 (internationalized headers, raw UTF-8 values).
 using System.Buffers;
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Appliance.Mime;
 
@@ -80,7 +81,7 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
     /// no more input will come. Advance the reader by <see cref="Length"/>. Each call rescans the
     /// buffered bytes (at most MaxHeaderBytes), so call it when new data arrives, not per byte.
     /// </summary>
-    public static bool TryParse(in ReadOnlySequence<byte> buffer, bool isFinalBlock, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HeaderBlock? block, HeaderLimits? limits = null)
+    public static bool TryParse(in ReadOnlySequence<byte> buffer, bool isFinalBlock, [NotNullWhen(true)] out HeaderBlock? block, HeaderLimits? limits = null)
     {
         limits ??= HeaderLimits.Default;
         ReadOnlySequence<byte> window = buffer.Slice(0, Math.Min(buffer.Length, limits.MaxHeaderBytes));
