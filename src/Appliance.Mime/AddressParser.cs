@@ -23,6 +23,7 @@ internal static class AddressParser
         string? group = null;
         int i = 0;
         int n = tokens.Count;
+        int noCloseFrom = int.MaxValue;
         while (i < n)
         {
             int start = i;
@@ -35,9 +36,18 @@ internal static class AddressParser
                 // RFC 5322 3.4: name-addr = [display-name] angle-addr
                 string? displayName = Phrase(tokens, start, i);
                 int open = ++i;
+                if (open >= noCloseFrom)
+                {
+                    i = n; // known: no ">" from here on
+                }
                 while (i < n && !tokens[i].Is('>'))
                 {
                     i++;
+                }
+                if (i == n)
+                {
+                    // Remembered so that a list of many unclosed "<" costs one scan, not one per address.
+                    noCloseFrom = Math.Min(noCloseFrom, open);
                 }
                 if (i == n)
                 {
@@ -58,7 +68,7 @@ internal static class AddressParser
                         break;
                     }
                 }
-                MailboxAddress? mailbox = FromAddrSpec(tokens, open, close, displayName, commentIsName: false);
+                MailboxAddress? mailbox = FromAddrSpec(tokens, open, close, displayName, bare: false);
                 while (i < n && !tokens[i].Is(',') && !tokens[i].Is(';'))
                 {
                     i++; // trailing comments and junk after ">"
@@ -82,7 +92,7 @@ internal static class AddressParser
             else
             {
                 // RFC 5322 3.4.1 addr-spec, or an empty element (obs-addr-list, 4.4), or junk.
-                MailboxAddress? mailbox = FromAddrSpec(tokens, start, i, null, commentIsName: true);
+                MailboxAddress? mailbox = FromAddrSpec(tokens, start, i, null, bare: true);
                 if (mailbox is not null)
                 {
                     result.Add(mailbox with { Group = group });
@@ -114,11 +124,11 @@ internal static class AddressParser
         return true;
     }
 
-    /// <param name="commentIsName">
-    /// For a bare addr-spec, the old "addr (Full Name)" convention makes a comment the display name;
-    /// a comment inside angle brackets is never a name.
+    /// <param name="bare">
+    /// An addr-spec outside angle brackets. Only there can words before the local part be a (broken,
+    /// unbracketed) display name, and a comment be the name by the old "addr (Full Name)" convention.
     /// </param>
-    private static MailboxAddress? FromAddrSpec(List<Token> tokens, int start, int end, string? displayName, bool commentIsName)
+    private static MailboxAddress? FromAddrSpec(List<Token> tokens, int start, int end, string? displayName, bool bare)
     {
         int at = -1;
         string? comment = null;
@@ -128,7 +138,7 @@ internal static class AddressParser
             {
                 at = k;
             }
-            else if (commentIsName && tokens[k].Kind == Kind.Comment && comment is null && !string.IsNullOrWhiteSpace(tokens[k].Text))
+            else if (bare && tokens[k].Kind == Kind.Comment && comment is null && !string.IsNullOrWhiteSpace(tokens[k].Text))
             {
                 comment = tokens[k].Text;
             }
@@ -173,9 +183,17 @@ internal static class AddressParser
             rightIsWord = token.IsWord;
             gapOnRight = token.SpaceBefore;
         }
+        if (bare)
+        {
+            displayName ??= Phrase(tokens, start, localStart) ?? Decode(comment);
+        }
+        bool hasWord = tokens.Skip(localStart).Take(at - localStart).Any(t => t.IsWord);
+        if (!hasWord && displayName is null)
+        {
+            return null; // "<@>", "<<@@>>": nothing a person could read or reply to
+        }
         string localPart = Concat(tokens, localStart, at);
         string domain = Concat(tokens, at + 1, end);
-        displayName ??= Phrase(tokens, start, localStart) ?? Decode(comment);
         return new MailboxAddress(displayName, localPart, domain);
     }
 

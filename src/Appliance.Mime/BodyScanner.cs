@@ -45,7 +45,7 @@ internal sealed class BodyScanner
         string mediaType = type.Value.Contains('/', StringComparison.Ordinal) ? type.Value : defaultType;
         if (mediaType.StartsWith("multipart/", StringComparison.Ordinal))
         {
-            string? boundary = type["boundary"];
+            string? boundary = type.GetParameter("boundary");
             if (string.IsNullOrEmpty(boundary) || depth >= MaxNesting)
             {
                 return;
@@ -54,6 +54,10 @@ internal sealed class BodyScanner
             string childDefault = mediaType == "multipart/digest" ? "message/rfc822" : "text/plain";
             foreach (ReadOnlyMemory<byte> part in SplitParts(body, boundary))
             {
+                if (hasAttachment && plain is not null)
+                {
+                    return; // nothing left to learn
+                }
                 HeaderBlock partHeader = HeaderBlock.Parse(part.Span);
                 ReadOnlyMemory<byte> partBody = partHeader.IsComplete ? part[partHeader.Length..] : ReadOnlyMemory<byte>.Empty;
                 ScanPart(partHeader, partBody, depth + 1, childDefault);
@@ -96,14 +100,14 @@ internal sealed class BodyScanner
     private static string DecodeText(HeaderBlock header, ContentHeader type, ReadOnlyMemory<byte> body)
     {
         string encoding = header.Get("Content-Transfer-Encoding")?.Value.Trim().ToLowerInvariant() ?? "";
-        // RFC 2045 6.1: 7bit, 8bit and binary are identity encodings; unknown ones we read as such too.
+        // RFC 2045 6.2: 7bit, 8bit and binary are identity encodings; unknown ones we read as such too.
         byte[] bytes = encoding switch
         {
             "base64" => TransferEncodings.DecodeBase64(body.Span),
             "quoted-printable" => TransferEncodings.DecodeQuotedPrintable(body.Span),
             _ => body.ToArray(),
         };
-        Encoding? charset = Charsets.Find(type["charset"]);
+        Encoding? charset = Charsets.Find(type.GetParameter("charset"));
         return charset is null ? Charsets.DecodeRawPrefix(bytes) : charset.GetString(bytes);
     }
 

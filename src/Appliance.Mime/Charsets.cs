@@ -8,6 +8,9 @@ namespace Appliance.Mime;
 
 internal static class Charsets
 {
+    /// <summary>Far more than the distinct labels real mail uses (a few dozen), small enough not to matter.</summary>
+    private const int MaxCachedLabels = 512;
+
     private static readonly ConcurrentDictionary<string, Encoding?> Cache = new(StringComparer.OrdinalIgnoreCase);
 
     static Charsets()
@@ -54,7 +57,17 @@ internal static class Charsets
         {
             return null;
         }
-        return Cache.GetOrAdd(charset, static label => Lookup(label));
+        if (Cache.TryGetValue(charset, out Encoding? cached))
+        {
+            return cached;
+        }
+        Encoding? encoding = Lookup(charset);
+        // Labels come from untrusted mail: cap the cache so random labels cannot grow it forever.
+        if (Cache.Count < MaxCachedLabels)
+        {
+            Cache.TryAdd(charset, encoding);
+        }
+        return encoding;
     }
 
     private static Encoding? Lookup(string label)

@@ -5,8 +5,8 @@ using System.Text;
 namespace Appliance.Mime;
 
 /// <summary>
-/// A Content-Type or Content-Disposition value: the leading token(s) and the parameters. Parameter
-/// names are lower-cased; RFC 2231 sections are not joined yet (only presence is needed so far).
+/// A Content-Type or Content-Disposition value: the leading token(s) and the parameters as written
+/// (names lower-cased). <see cref="GetParameter"/> applies RFC 2231 and RFC 2047 decoding.
 /// </summary>
 internal sealed class ContentHeader
 {
@@ -21,9 +21,93 @@ internal sealed class ContentHeader
 
     public IReadOnlyDictionary<string, string> Parameters { get; }
 
-    public string MediaType => Value.Split('/')[0];
+    /// <summary>
+    /// A parameter's decoded value: RFC 2231 4 (name*=charset'language'%XX), 3 (sections name*0,
+    /// name*1* ... joined in order), else the plain value with RFC 2047 encoded-words decoded, which
+    /// RFC 2047 5 forbids in parameters but Outlook and others write for file names anyway.
+    /// </summary>
+    public string? GetParameter(string name)
+    {
+        if (Parameters.TryGetValue(name + "*", out string? extended))
+        {
+            return DecodeSections([(extended, true)]);
+        }
+        var sections = new SortedDictionary<int, (string Value, bool Encoded)>();
+        string prefix = name + "*";
+        foreach ((string key, string value) in Parameters)
+        {
+            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            string rest = key[prefix.Length..];
+            bool encoded = rest.EndsWith('*');
+            string number = encoded ? rest[..^1] : rest;
+            // RFC 2231 3: section numbers are decimal without leading zeros; a bound keeps junk small.
+            if (number.Length is > 0 and <= 3 && number.All(char.IsAsciiDigit) && (number == "0" || number[0] != '0'))
+            {
+                sections.TryAdd(int.Parse(number, System.Globalization.CultureInfo.InvariantCulture), (value, encoded));
+            }
+        }
+        if (sections.ContainsKey(0))
+        {
+            return DecodeSections(sections.Values.ToList());
+        }
+        return Parameters.TryGetValue(name, out string? plain) ? EncodedWords.Decode(plain) : null;
+    }
 
-    public string? this[string name] => Parameters.GetValueOrDefault(name);
+    /// <summary>
+    /// RFC 2231 4: the first encoded section starts with charset'language'; encoded sections are
+    /// %XX-escaped bytes in that charset; unencoded sections are literal text.
+    /// </summary>
+    private static string DecodeSections(List<(string Value, bool Encoded)> sections)
+    {
+        var text = new StringBuilder();
+        var bytes = new List<byte>();
+        string? charset = null;
+        for (int s = 0; s < sections.Count; s++)
+        {
+            (string value, bool encoded) = sections[s];
+            if (!encoded)
+            {
+                FlushBytes();
+                text.Append(value);
+                continue;
+            }
+            if (s == 0)
+            {
+                string[] pieces = value.Split('\'', 3);
+                if (pieces.Length == 3)
+                {
+                    charset = pieces[0];
+                    value = pieces[2];
+                }
+            }
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (value[i] == '%' && i + 2 < value.Length && char.IsAsciiHexDigit(value[i + 1]) && char.IsAsciiHexDigit(value[i + 2]))
+                {
+                    bytes.Add(Convert.ToByte(value.Substring(i + 1, 2), 16));
+                    i += 2;
+                }
+                else
+                {
+                    bytes.AddRange(Encoding.UTF8.GetBytes(value[i].ToString()));
+                }
+            }
+        }
+        FlushBytes();
+        return text.ToString();
+
+        void FlushBytes()
+        {
+            if (bytes.Count > 0)
+            {
+                text.Append(Charsets.Decode(bytes.ToArray(), charset));
+                bytes.Clear();
+            }
+        }
+    }
 
     /// <summary>True when a parameter of this name exists, plain or in RFC 2231 form ("filename*", "filename*0*").</summary>
     public bool HasParameter(string name) =>

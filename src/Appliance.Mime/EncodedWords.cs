@@ -125,11 +125,12 @@ internal static class EncodedWords
     }
 
     // RFC 2047 4.1: the "B" encoding is base64 (RFC 2045 6.8). Missing padding is tolerated because
-    // several mailers drop it; any other stray character makes the word malformed.
+    // several mailers drop it; wrong padding or any other stray character makes the word malformed.
     private static byte[]? DecodeB(ReadOnlySpan<char> encoded)
     {
         ReadOnlySpan<char> data = encoded.TrimEnd('=');
-        if (data.Length % 4 == 1)
+        int padding = encoded.Length - data.Length;
+        if (data.Length % 4 == 1 || (padding > 0 && (padding > 2 || encoded.Length % 4 != 0)))
         {
             return null;
         }

@@ -2,6 +2,7 @@
 // syntax; RFC 6532 (internationalized headers, raw UTF-8 values).
 using System.Buffers;
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Appliance.Mime;
 
@@ -32,7 +33,7 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
 
     public HeaderField this[int index] => fields[index];
 
-    /// <summary>The first field with this name (case-insensitive, RFC 5322 1.2.2), or null.</summary>
+    /// <summary>The first field with this name (names are ABNF literals, case-insensitive: RFC 5322 1.2.2, RFC 5234 2.3), or null.</summary>
     public HeaderField? Get(string name)
     {
         foreach (HeaderField field in fields)
@@ -77,9 +78,10 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
     /// Incremental form for a PipeReader: returns false, consuming nothing, while the blank line has not
     /// arrived and more input may come. Returns true with the block once it is complete, once
     /// <see cref="HeaderLimits.MaxHeaderBytes"/> is reached, or when <paramref name="isFinalBlock"/> says
-    /// no more input will come. Advance the reader by <see cref="Length"/>.
+    /// no more input will come. Advance the reader by <see cref="Length"/>. Each call rescans the
+    /// buffered bytes (at most MaxHeaderBytes), so call it when new data arrives, not per byte.
     /// </summary>
-    public static bool TryParse(in ReadOnlySequence<byte> buffer, bool isFinalBlock, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HeaderBlock? block, HeaderLimits? limits = null)
+    public static bool TryParse(in ReadOnlySequence<byte> buffer, bool isFinalBlock, [NotNullWhen(true)] out HeaderBlock? block, HeaderLimits? limits = null)
     {
         limits ??= HeaderLimits.Default;
         ReadOnlySequence<byte> window = buffer.Slice(0, Math.Min(buffer.Length, limits.MaxHeaderBytes));

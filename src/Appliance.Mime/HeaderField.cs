@@ -1,3 +1,4 @@
+// RFC 5322 2.2 (header fields), 2.2.3 (unfolding); RFC 6532 3.2 (UTF-8 header values).
 namespace Appliance.Mime;
 
 /// <summary>One header field (RFC 5322 2.2): a name and its value, raw and unfolded.</summary>
@@ -10,7 +11,7 @@ public sealed class HeaderField
         Value = Unfold(rawValue.Span);
     }
 
-    /// <summary>The field name as written (compare case-insensitively, RFC 5322 1.2.2).</summary>
+    /// <summary>The field name as written (compare case-insensitively: RFC 5322 1.2.2, RFC 5234 2.3).</summary>
     public string Name { get; }
 
     /// <summary>

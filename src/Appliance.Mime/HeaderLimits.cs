@@ -1,3 +1,4 @@
+// RFC 5322 2.1.1 (line length limits).
 namespace Appliance.Mime;
 
 /// <summary>
@@ -14,14 +15,14 @@ public sealed class HeaderLimits
     /// block so one read of a stream is bounded. Real headers, even with long Received, DKIM and ARC
     /// chains, stay well below it.
     /// </summary>
-    public int MaxHeaderBytes { get; init; } = 102_400;
+    public int MaxHeaderBytes { get; init => field = Positive(value); } = 102_400;
 
     /// <summary>
     /// RFC 5322 2.1.1: a line MUST be at most 998 characters (excluding CRLF). Longer lines exist in
     /// the wild (long References, broken mailers), so they are accepted and only flagged with
     /// <see cref="HeaderProblems.LongLine"/>; <see cref="MaxHeaderBytes"/> is what bounds them.
     /// </summary>
-    public int MaxLineLength { get; init; } = 998;
+    public int MaxLineLength { get; init => field = Positive(value); } = 998;
 
     /// <summary>
     /// Fields kept; the rest are dropped and flagged. Real messages carry well under a hundred
@@ -29,5 +30,11 @@ public sealed class HeaderLimits
     /// Exim at received_headers_max 30. 1000 leaves ample room while bounding the field list a
     /// 100 KB block of tiny "a:" lines could otherwise create (tens of thousands of objects).
     /// </summary>
-    public int MaxFieldCount { get; init; } = 1000;
+    public int MaxFieldCount { get; init => field = Positive(value); } = 1000;
+
+    private static int Positive(int value)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+        return value;
+    }
 }

@@ -40,6 +40,13 @@ internal static class HtmlText
                 i = endComment < 0 ? html.Length : endComment + 3;
                 continue;
             }
+            // "a < b" is text: a tag starts with a letter, "/", "!" or "?" (HTML syntax, "tag open state").
+            if (i + 1 >= html.Length || !(char.IsAsciiLetter(html[i + 1]) || html[i + 1] is '/' or '!' or '?'))
+            {
+                text.Append(c);
+                i++;
+                continue;
+            }
             int close = html.IndexOf('>', i);
             if (close < 0)
             {

@@ -72,6 +72,15 @@ public static class MailDate
             {
                 am = true;
             }
+            else if (token.Length > 3 && token.StartsWith("GMT", StringComparison.OrdinalIgnoreCase) && token[3] is '+' or '-')
+            {
+                // "GMT+0100", "GMT-5": a broken but unambiguous offset from GMT.
+                zone ??= ReadNumericZone(token[3..]);
+            }
+            else if (token.Length > 3 && token.StartsWith("UTC", StringComparison.OrdinalIgnoreCase) && token[3] is '+' or '-')
+            {
+                zone ??= ReadNumericZone(token[3..]);
+            }
             else if (ZoneMinutes.TryGetValue(token, out int minutes))
             {
                 zone ??= minutes;
@@ -223,7 +232,7 @@ public static class MailDate
 
     /// <summary>
     /// Splits on whitespace and commas, and splits dashed dates ("12-Jan-2003", "2003-01-12") while
-    /// keeping a signed zone ("-0500") whole. "T" between an ISO date and time separates too.
+    /// keeping signed zones ("-0500", "GMT-5") whole. "T" between an ISO date and time separates too.
     /// </summary>
     private static IEnumerable<string> Tokens(string value)
     {
@@ -240,7 +249,7 @@ public static class MailDate
                 yield return token[(t + 1)..];
                 continue;
             }
-            if (token[0] is not ('+' or '-') && !token.Contains(':', StringComparison.Ordinal) && token.Contains('-', StringComparison.Ordinal))
+            if (char.IsAsciiDigit(token[0]) && !token.Contains(':', StringComparison.Ordinal) && token.Contains('-', StringComparison.Ordinal))
             {
                 foreach (string part in token.Split(['-', '/'], StringSplitOptions.RemoveEmptyEntries))
                 {

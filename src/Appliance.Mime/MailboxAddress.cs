@@ -1,3 +1,4 @@
+// RFC 5322 3.4 (address specification).
 namespace Appliance.Mime;
 
 /// <summary>

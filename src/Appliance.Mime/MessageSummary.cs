@@ -1,4 +1,6 @@
 // RFC 5322 3.6 (fields: 3.6.1 Date, 3.6.2 From, 3.6.3 To, 3.6.4 Message-ID, 3.6.5 Subject).
+using System.Buffers;
+
 namespace Appliance.Mime;
 
 /// <summary>
@@ -33,17 +35,25 @@ public sealed record MessageSummary(
     /// </summary>
     public static MessageSummary Read(Stream message)
     {
-        HeaderBlock header = HeaderBlock.Read(message);
-        BodyScanResult body = default;
-        if (header.IsComplete)
+        ArgumentNullException.ThrowIfNull(message);
+        // HeaderBlock.Read reads a non-seekable stream a byte at a time so as not to overshoot; here
+        // the body is read next anyway, so a buffer in between makes those byte reads cheap. It is
+        // not disposed: that would close the caller's stream.
+        Stream input = message.CanSeek ? message : new BufferedStream(message, 16 * 1024);
+        HeaderBlock header = HeaderBlock.Read(input);
+        // An incomplete header (no blank line within the limit) leaves no known body start: no preview.
+        // The store summarises every message it appends: rent the prefix buffer rather than allocate
+        // 64 KB each time. Nothing the scan returns refers to it.
+        byte[] prefix = ArrayPool<byte>.Shared.Rent(BodyPrefixBytes);
+        BodyScanResult scan;
+        try
         {
-            byte[] prefix = new byte[BodyPrefixBytes];
-            int length = message.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
-            body = BodyScanner.Scan(header, prefix.AsMemory(0, length), PreviewLength);
+            int length = header.IsComplete ? input.ReadAtLeast(prefix.AsSpan(0, BodyPrefixBytes), BodyPrefixBytes, throwOnEndOfStream: false) : 0;
+            scan = BodyScanner.Scan(header, prefix.AsMemory(0, length), PreviewLength);
         }
-        else
+        finally
         {
-            body = BodyScanner.Scan(header, ReadOnlyMemory<byte>.Empty, PreviewLength);
+            ArrayPool<byte>.Shared.Return(prefix);
         }
         return new MessageSummary(
             MailDate.Parse(header.Get("Date")?.Value),
@@ -51,8 +61,8 @@ public sealed record MessageSummary(
             DisplayAddresses(header.Get("To")),
             Text.Collapse(header.Get("Subject")?.DecodeText() ?? ""),
             ParseMessageId(header.Get("Message-ID")?.Value),
-            body.HasAttachment,
-            body.Preview);
+            scan.HasAttachment,
+            scan.Preview);
     }
 
     /// <summary>Display names (else addresses) joined with ", "; the raw text when no mailbox parses.</summary>
@@ -82,12 +92,39 @@ public sealed record MessageSummary(
         {
             return null;
         }
+        // RFC 5322 4.5.4 / 3.2.2: comments may stand anywhere CFWS may; they are not part of the id.
+        value = StripComments(value);
         int open = value.IndexOf('<');
         int close = open < 0 ? -1 : value.IndexOf('>', open + 1);
-        string id = open >= 0 && close > open
-            ? value[(open + 1)..close]
-            : value.Trim().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0].Trim('<', '>');
+        string[] words = value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        string id = open >= 0 && close > open ? value[(open + 1)..close] : words.Length > 0 ? words[0].Trim('<', '>') : "";
         id = string.Concat(id.Where(c => !char.IsWhiteSpace(c)));
         return id.Length == 0 ? null : id;
+    }
+
+    private static string StripComments(string value)
+    {
+        if (!value.Contains('(', StringComparison.Ordinal))
+        {
+            return value;
+        }
+        var text = new System.Text.StringBuilder(value.Length);
+        int depth = 0;
+        foreach (char c in value)
+        {
+            if (c == '(')
+            {
+                depth++;
+            }
+            else if (c == ')' && depth > 0)
+            {
+                depth--;
+            }
+            else if (depth == 0)
+            {
+                text.Append(c);
+            }
+        }
+        return text.ToString();
     }
 }

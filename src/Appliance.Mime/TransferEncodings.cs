@@ -48,7 +48,7 @@ internal static class TransferEncodings
 
     /// <summary>
     /// Quoted-printable (RFC 2045 6.7): "=XX" is a byte, "=" at a line end is a soft line break. A
-    /// malformed "=" is kept literally, as rule (1) of 6.7's note suggests; bare LF is accepted.
+    /// malformed "=" is kept literally, as note (2) of 6.7 suggests; lower-case hex is accepted (note (1)), as is bare LF.
     /// </summary>
     public static byte[] DecodeQuotedPrintable(ReadOnlySpan<byte> data)
     {

@@ -39,6 +39,8 @@ public sealed class EncodedWordsTests
     [InlineData("=?utf-8?X?abc?=")] // unknown encoding
     [InlineData("=?utf-8?B?###?=")] // not base64
     [InlineData("=?utf-8?B?a?=")] // impossible base64 length
+    [InlineData("=?utf-8?B?broken===?=")] // three padding characters
+    [InlineData("=?utf-8?B?w6k=w6k=?=")] // padding in the middle
     [InlineData("=?utf-8?Q?has space?=")] // whitespace inside
     [InlineData("=?utf-8?Q?unterminated")]
     [InlineData("=??Q?nocharset?=")]

@@ -96,6 +96,8 @@ public sealed class MailboxAddressTests
     {
         Assert.Equal(["|a@b|c|"], Parse("a@b@c"));
         Assert.Equal(["|unterminated||"], Parse("\"unterminated"));
+        Assert.Empty(Parse("<<<@@>>>"));
+        Assert.Equal(["John||example.com|"], Parse("John <@example.com>"));
         Assert.Equal(["Name Only||"], Parse("Name Only").Select(s => s[..^1]).ToArray());
     }
 }

@@ -198,11 +198,13 @@ public sealed class MessageSummaryTests
         Assert.Equal(words[..199], summary.Preview);
     }
 
-    [Fact]
-    public void Huge_body_is_not_read_past_the_prefix()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Huge_body_is_not_read_past_the_prefix(bool seekable)
     {
         var stream = new CountingStream(new MemoryStream(Encoding.ASCII.GetBytes(
-            "Subject: big\r\nContent-Type: text/plain\r\n\r\n" + new string('x', 5_000_000))));
+            "Subject: big\r\nContent-Type: text/plain\r\n\r\n" + new string('x', 5_000_000))), seekable);
 
         MessageSummary summary = MessageSummary.Read(stream);
 
@@ -267,12 +269,12 @@ public sealed class MessageSummaryTests
         Assert.Equal(Read(message), MessageSummary.Read(new ForwardOnlyStream(message)));
     }
 
-    private sealed class CountingStream(Stream inner) : Stream
+    private sealed class CountingStream(Stream inner, bool seekable) : Stream
     {
         public long BytesRead { get; private set; }
 
         public override bool CanRead => true;
-        public override bool CanSeek => inner.CanSeek;
+        public override bool CanSeek => seekable;
         public override bool CanWrite => false;
         public override long Length => inner.Length;
         public override long Position { get => inner.Position; set => inner.Position = value; }
@@ -288,5 +290,20 @@ public sealed class MessageSummaryTests
         public override void Flush() { }
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Theory]
+    [InlineData("<1234@local.machine.example>", "1234@local.machine.example")]
+    [InlineData("  <a@b>  (comment)", "a@b")]
+    [InlineData("<1234   @   local(blah)  .machine .example>", "1234@local.machine.example")]
+    [InlineData("id@host", "id@host")]
+    [InlineData("id@host (comment)", "id@host")]
+    [InlineData("<unclosed@host", "unclosed@host")]
+    [InlineData("<>", null)]
+    [InlineData("(only a comment)", null)]
+    [InlineData("", null)]
+    public void Message_id(string value, string? expected)
+    {
+        Assert.Equal(expected, MessageSummary.ParseMessageId(value));
     }
 }
