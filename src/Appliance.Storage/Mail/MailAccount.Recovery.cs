@@ -173,9 +173,19 @@ public sealed partial class MailAccount
             name = "Recovered-f" + id.ToString(CultureInfo.InvariantCulture);
         }
 
-        oldCounters.TryGetValue(id, out var old);
-        var uidNext = Math.Max(Math.Max(metadata?.UidReserved ?? 1, old.UidNext), 1);
-        var modSeq = Math.Max(metadata?.ModSeqReserved ?? 0, old.HighestModSeq);
+        // A readable old index knows the exact counters; without it, restart above the
+        // reserved high-water marks (a gap in UIDs is allowed, reuse is not).
+        uint uidNext;
+        ulong modSeq;
+        if (oldCounters.TryGetValue(id, out var old))
+        {
+            (uidNext, modSeq) = (Math.Max(old.UidNext, 1), old.HighestModSeq);
+        }
+        else
+        {
+            (uidNext, modSeq) = (Math.Max(metadata?.UidReserved ?? 1, 1), metadata?.ModSeqReserved ?? 0);
+        }
+
         var row = new MailboxRow
         {
             Id = id,
@@ -185,8 +195,8 @@ public sealed partial class MailAccount
             HighestModSeq = modSeq,
             Subscribed = metadata?.Subscribed ?? false,
             SpecialUse = metadata?.SpecialUse ?? SpecialUse.None,
-            UidReserved = uidNext,
-            ModSeqReserved = modSeq,
+            UidReserved = Math.Max(uidNext, metadata?.UidReserved ?? 0),
+            ModSeqReserved = Math.Max(modSeq, metadata?.ModSeqReserved ?? 0),
         };
         InsertMailbox(c, tx, row);
         if (metadata is null || metadata.Name != name)

@@ -41,10 +41,12 @@ public sealed partial class MailAccount : IDisposable
     internal string IndexPath => _db.FilePath;
 
     /// <summary>Subscribes to this account's changes. Dispose the subscription to stop.</summary>
-    public MailSubscription Subscribe()
+    public MailSubscription Subscribe() => Subscribe(MailSubscription.Capacity);
+
+    internal MailSubscription Subscribe(int capacity)
     {
         ThrowIfDisposed();
-        var subscription = new MailSubscription(Unsubscribe);
+        var subscription = new MailSubscription(Unsubscribe, capacity);
         lock (_subscribersLock)
         {
             _subscribers = [.. _subscribers, subscription];

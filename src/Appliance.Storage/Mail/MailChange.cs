@@ -27,12 +27,17 @@ public sealed class MailSubscription : IDisposable
 {
     public const int Capacity = 10_000;
 
-    private readonly Channel<MailChange> _channel = Channel.CreateBounded<MailChange>(
-        new BoundedChannelOptions(Capacity) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
-
+    private readonly Channel<MailChange> _channel;
     private readonly Action<MailSubscription> _unsubscribe;
+    private readonly int _capacity;
 
-    internal MailSubscription(Action<MailSubscription> unsubscribe) => _unsubscribe = unsubscribe;
+    internal MailSubscription(Action<MailSubscription> unsubscribe, int capacity)
+    {
+        _unsubscribe = unsubscribe;
+        _capacity = capacity;
+        _channel = Channel.CreateBounded<MailChange>(
+            new BoundedChannelOptions(capacity) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+    }
 
     public ChannelReader<MailChange> Changes => _channel.Reader;
 
@@ -46,7 +51,7 @@ public sealed class MailSubscription : IDisposable
     {
         if (!_channel.Writer.TryWrite(change))
         {
-            _channel.Writer.TryComplete(new SubscriptionOverflowException(Capacity));
+            _channel.Writer.TryComplete(new SubscriptionOverflowException(_capacity));
         }
     }
 
