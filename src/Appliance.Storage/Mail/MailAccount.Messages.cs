@@ -62,7 +62,16 @@ public sealed partial class MailAccount
             throw;
         }
 
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            TryDeleteFile(tempPath);
+            throw;
+        }
+
         try
         {
             var changes = new List<MailChange>();
@@ -119,7 +128,8 @@ public sealed partial class MailAccount
     /// STORE / UID STORE (RFC 9051 section 6.4.6) with CONDSTORE (RFC 7162 section 3.1): each
     /// call that changes anything takes one new MODSEQ, which becomes HIGHESTMODSEQ and the MODSEQ
     /// of every message it changed; messages whose flags end up unchanged keep their MODSEQ.
-    /// UIDs that do not exist are ignored, as UID STORE does.
+    /// UIDs that do not exist are ignored, as UID STORE does. Keywords follow the same operation:
+    /// <see cref="FlagOperation.Replace"/> with no keywords clears them, as "STORE FLAGS (...)" does.
     /// </summary>
     /// <param name="unchangedSince">UNCHANGEDSINCE: messages with a greater MODSEQ are left alone and reported in <see cref="StoreResult.Modified"/>.</param>
     public StoreResult StoreFlags(

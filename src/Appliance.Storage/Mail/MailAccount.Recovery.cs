@@ -220,7 +220,7 @@ public sealed partial class MailAccount
         var staleBefore = DateTime.UtcNow - s_staleTempAge;
         foreach (var file in System.IO.Directory.EnumerateFiles(tmp))
         {
-            if (File.GetLastAccessTimeUtc(file) < staleBefore && File.GetLastWriteTimeUtc(file) < staleBefore)
+            if (File.GetLastWriteTimeUtc(file) < staleBefore)
             {
                 TryDeleteFile(file);
             }

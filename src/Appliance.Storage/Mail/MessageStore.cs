@@ -25,6 +25,7 @@ public sealed class MessageStore : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(root);
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(Root);
+        RemoveLeftovers();
     }
 
     public string Root { get; }
@@ -164,6 +165,32 @@ public sealed class MessageStore : IDisposable
             }
 
             _accounts.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Removes what interrupted deletes and creations left behind. A staging directory is only
+    /// removed once old, since another process (the CLI) may be creating an account right now.
+    /// </summary>
+    private void RemoveLeftovers()
+    {
+        var staleBefore = DateTime.UtcNow - TimeSpan.FromDays(1);
+        foreach (var directory in Directory.EnumerateDirectories(Root, ".*"))
+        {
+            var name = Path.GetFileName(directory);
+            var doomed = name.StartsWith(DeletedPrefix, StringComparison.Ordinal)
+                || (name.StartsWith(StagingPrefix, StringComparison.Ordinal) && Directory.GetLastWriteTimeUtc(directory) < staleBefore);
+            if (doomed)
+            {
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Another process may be deleting it too; the next start tries again.
+                }
+            }
         }
     }
 

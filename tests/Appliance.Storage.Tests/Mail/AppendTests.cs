@@ -58,6 +58,42 @@ public sealed class AppendTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_registries_on_one_account_never_share_a_uid()
+    {
+        // Two MessageStore instances stand in for two processes (server and CLI): they share no
+        // in-process lock, so only SQLite's BEGIN IMMEDIATE keeps UIDs unique.
+        using var other = new MessageStore(_store.Root);
+        var accounts = new[] { _store.Account, other.OpenAccount(_store.StoreId) };
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            var uids = new List<uint>();
+            for (var i = 0; i < 20; i++)
+            {
+                using var stream = new MemoryStream(Encoding.UTF8.GetBytes(TempStore.Message($"w{w} m{i}")));
+                uids.Add((await accounts[w % 2].AppendAsync("INBOX", stream)).Uid);
+            }
+
+            return uids;
+        })));
+
+        var all = results.SelectMany(u => u).ToList();
+        Assert.Equal(160, all.Distinct().Count());
+        Assert.Equal(all.Order(), _store.Account.ListMessagesByUid("INBOX").Select(m => m.Uid));
+        Assert.All(results, uids => Assert.Equal(uids.Order(), uids));
+    }
+
+    [Fact]
+    public async Task Cancelled_append_leaves_nothing_behind()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(TempStore.Message("x")));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _store.Account.AppendAsync("INBOX", stream, cancellationToken: cancelled.Token));
+        Assert.DoesNotContain(Directory.GetFiles(_store.Folder("INBOX"), "*", SearchOption.AllDirectories), f => !f.EndsWith("folder.json", StringComparison.Ordinal));
+        Assert.Empty(_store.Account.ListMessagesByUid("INBOX"));
+    }
+
+    [Fact]
     public async Task Append_keeps_flags_keywords_internal_date_and_size()
     {
         var date = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero);
