@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
 
 namespace Appliance.Storage.Mail;
 
@@ -12,6 +13,10 @@ public sealed class MessageStore : IDisposable
 {
     private const string StagingPrefix = ".creating-";
     private const string DeletedPrefix = ".deleted-";
+
+    // SQLite result codes SQLITE_CORRUPT and SQLITE_NOTADB.
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
 
     private readonly ConcurrentDictionary<Guid, MailAccount> _accounts = new();
 
@@ -67,7 +72,10 @@ public sealed class MessageStore : IDisposable
         }
     }
 
-    /// <summary>Returns the shared account object, opening (and reconciling) it on first use in this process.</summary>
+    /// <summary>
+    /// Returns the shared account object, opening it on first use in this process: the index is
+    /// reconciled with the Maildir, a missing index is rebuilt from it, and so is a corrupt one.
+    /// </summary>
     public MailAccount OpenAccount(Guid storeId)
     {
         if (_accounts.TryGetValue(storeId, out var open))
@@ -90,7 +98,17 @@ public sealed class MessageStore : IDisposable
             }
 
             var account = new MailAccount(storeId, directory);
-            account.Initialize();
+            try
+            {
+                account.Initialize();
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+            {
+                // The Maildir and folder.json hold everything needed: rebuild rather than refuse
+                // to open the mailbox (the corrupt file is kept aside for inspection).
+                account.Reindex();
+            }
+
             _accounts[storeId] = account;
             return account;
         }

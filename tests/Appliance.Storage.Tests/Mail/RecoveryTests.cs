@@ -164,6 +164,81 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_rebuilds_a_missing_or_corrupt_index_by_itself()
+    {
+        var uid = await _store.AppendAsync("Junk", TempStore.Message("j"), MessageFlags.Seen);
+        _store.Store.Dispose();
+        foreach (var file in Directory.GetFiles(_store.AccountDirectory, "index.sqlite*"))
+        {
+            File.Delete(file);
+        }
+
+        Assert.Equal(MessageFlags.Seen, _store.Reopen().GetMessage("Junk", uid).Flags);
+
+        _store.Store.Dispose();
+        foreach (var file in Directory.GetFiles(_store.AccountDirectory, "index.sqlite*"))
+        {
+            File.Delete(file);
+        }
+
+        File.WriteAllBytes(Path.Combine(_store.AccountDirectory, "index.sqlite"), new byte[8192]);
+        var account = _store.Reopen();
+        Assert.Equal(TempStore.Message("j"), _store.ReadText("Junk", uid));
+        Assert.Equal(6, account.ListMailboxes().Count);
+    }
+
+    [Fact]
+    public async Task A_move_that_crashed_before_its_commit_ends_up_moved_not_lost()
+    {
+        var uid = await _store.AppendAsync("INBOX", TempStore.Message("m"), MessageFlags.Flagged);
+        var source = Path.Combine(_store.Folder("INBOX"), "cur");
+        var target = Path.Combine(_store.Folder("Archive"), "cur");
+        var file = Directory.GetFiles(source).Single();
+        var parsed = MaildirName.Parse(Path.GetFileName(file));
+        // MoveCore renames into the target under the target's next UID, then commits.
+        File.Move(file, Path.Combine(target, MaildirName.Compose(parsed.Unique, 1, parsed.Size!.Value, parsed.Flags)));
+
+        var account = _store.Reopen();
+
+        Assert.Empty(account.ListMessagesByUid("INBOX"));
+        var moved = Assert.Single(account.ListMessagesByUid("Archive"));
+        Assert.Equal((1U, MessageFlags.Flagged), (moved.Uid, moved.Flags));
+        Assert.Equal(TempStore.Message("m"), _store.ReadText("Archive", 1));
+        Assert.Throws<MessageNotFoundException>(() => account.GetMessage("INBOX", uid));
+    }
+
+    [Fact]
+    public async Task Reindex_from_a_second_registry_while_appends_run_loses_and_doubles_nothing()
+    {
+        // The second MessageStore stands in for the CLI's reindex in another process.
+        using var cli = new MessageStore(_store.Root);
+        var appends = Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var uids = new List<uint>();
+            for (var i = 0; i < 25; i++)
+            {
+                uids.Add(await _store.AppendAsync("INBOX", TempStore.Message($"w{w} m{i}"), keywords: ["$K" + w]));
+            }
+
+            return uids;
+        })));
+        var reindexes = 0;
+        while (!appends.IsCompleted)
+        {
+            cli.Reindex(_store.StoreId);
+            reindexes++;
+        }
+
+        var all = (await appends).SelectMany(u => u).ToList();
+        Assert.True(reindexes > 0);
+        Assert.Equal(100, all.Distinct().Count());
+        var listed = _store.Account.ListMessagesByUid("INBOX");
+        Assert.Equal(all.Order(), listed.Select(m => m.Uid));
+        Assert.All(listed, m => Assert.Single(m.Keywords));
+        Assert.Equal(listed.Max(m => m.Uid) + 1, _store.Account.GetMailbox("INBOX").UidNext);
+    }
+
+    [Fact]
     public async Task A_folder_without_metadata_is_recovered_under_a_recovery_name()
     {
         _store.Account.CreateMailbox("Lost");
