@@ -1,0 +1,511 @@
+using System.Globalization;
+using Appliance.Mime;
+using Microsoft.Data.Sqlite;
+
+namespace Appliance.Storage.Mail;
+
+public sealed partial class MailAccount
+{
+    /// <summary>
+    /// Appends a message durably and returns its UID only once it is safe to acknowledge: the
+    /// bytes go to tmp/ and are fsynced, the file is renamed into cur/ under its UID, the directory
+    /// is fsynced, and the index commits. A crash before the commit leaves a file the next open
+    /// adopts, so nothing acknowledged or half-written is lost.
+    /// </summary>
+    /// <param name="internalDate">INTERNALDATE (RFC 9051 section 2.3.3); now if null. Kept to whole seconds, IMAP's resolution.</param>
+    public async Task<AppendResult> AppendAsync(
+        string mailbox,
+        Stream message,
+        MessageFlags flags = MessageFlags.None,
+        IEnumerable<string>? keywords = null,
+        DateTimeOffset? internalDate = null,
+        CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(message);
+        var name = MailboxName.Normalize(mailbox);
+        var keywordList = Keywords.Normalize(keywords);
+        var when = DateTimeOffset.FromUnixTimeSeconds((internalDate ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds());
+
+        long mailboxId;
+        using (var c = _db.Open())
+        {
+            mailboxId = RequireMailbox(c, null, name).Id;
+        }
+
+        // Write and fsync outside the account lock, so appends overlap their slowest part.
+        var folder = FolderDirectory(mailboxId);
+        var unique = MaildirName.NewUnique();
+        var tempPath = Path.Combine(folder, "tmp", unique);
+        long size;
+        MessageSummary summary;
+        try
+        {
+            await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous);
+            await message.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // The file's mtime carries INTERNALDATE for a reindex (the Maildir convention).
+            File.SetLastWriteTimeUtc(file.SafeFileHandle, when.UtcDateTime);
+            file.Flush(flushToDisk: true);
+            size = file.Length;
+            file.Position = 0;
+            summary = SummaryReader.Read(file);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The mailbox was deleted while we wrote.
+            throw new MailboxNotFoundException(name);
+        }
+        catch
+        {
+            TryDeleteFile(tempPath);
+            throw;
+        }
+
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            TryDeleteFile(tempPath);
+            throw;
+        }
+
+        try
+        {
+            var changes = new List<MailChange>();
+            AppendResult result;
+            string? finalPath = null;
+            var committed = false;
+            try
+            {
+                using var c = _db.Open();
+                using var tx = c.BeginTransaction(deferred: false);
+                var row = FindMailbox(c, tx, name);
+                if (row is null || row.Id != mailboxId)
+                {
+                    throw new MailboxNotFoundException(name);
+                }
+
+                var uid = row.UidNext;
+                row.UidNext = checked(uid + 1);
+                row.HighestModSeq++;
+                EnsureReserved(row);
+
+                var fileName = MaildirName.Compose(unique, uid, size, flags);
+                finalPath = Path.Combine(folder, "cur", fileName);
+                File.Move(tempPath, finalPath);
+                DirectorySync.Fsync(Path.Combine(folder, "cur"));
+
+                InsertMessage(c, tx, row.Id, uid, fileName, size, when, flags, keywordList, row.HighestModSeq, summary);
+                SaveCounters(c, tx, row);
+                tx.Commit();
+                committed = true;
+                result = new AppendResult(row.UidValidity, uid, row.HighestModSeq);
+                changes.Add(new MessageAdded(row.Id, row.Name, uid, row.HighestModSeq));
+            }
+            finally
+            {
+                if (!committed)
+                {
+                    // The caller sees a failure and will retry, so the file must not be adopted later.
+                    TryDeleteFile(finalPath ?? tempPath);
+                    TryDeleteFile(tempPath);
+                }
+            }
+
+            Publish(changes);
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// STORE / UID STORE (RFC 9051 section 6.4.6) with CONDSTORE (RFC 7162 section 3.1): each
+    /// call that changes anything takes one new MODSEQ, which becomes HIGHESTMODSEQ and the MODSEQ
+    /// of every message it changed; messages whose flags end up unchanged keep their MODSEQ.
+    /// UIDs that do not exist are ignored, as UID STORE does. Keywords follow the same operation:
+    /// <see cref="FlagOperation.Replace"/> with no keywords clears them, as "STORE FLAGS (...)" does.
+    /// </summary>
+    /// <param name="unchangedSince">UNCHANGEDSINCE: messages with a greater MODSEQ are left alone and reported in <see cref="StoreResult.Modified"/>.</param>
+    public StoreResult StoreFlags(
+        string mailbox,
+        IEnumerable<uint> uids,
+        FlagOperation operation,
+        MessageFlags flags,
+        IEnumerable<string>? keywords = null,
+        ulong? unchangedSince = null)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(uids);
+        var name = MailboxName.Normalize(mailbox);
+        var given = Keywords.Normalize(keywords);
+        var wanted = uids.Distinct().Order().ToList();
+        return Write((c, tx, changes) =>
+        {
+            var row = RequireMailbox(c, tx, name);
+            var folder = Path.Combine(FolderDirectory(row.Id), "cur");
+            var updated = new List<FlagUpdate>();
+            var modified = new List<uint>();
+            var renamed = new List<(string From, string To)>();
+            ulong? newModSeq = null;
+            try
+            {
+                foreach (var uid in wanted)
+                {
+                    using var select = IndexDatabase.Command(c, tx,
+                        "SELECT flags, keywords, modseq, file_name FROM messages WHERE mailbox_id = $id AND uid = $uid",
+                        ("$id", row.Id), ("$uid", uid));
+                    using var reader = select.ExecuteReader();
+                    if (!reader.Read())
+                    {
+                        continue;
+                    }
+
+                    var oldFlags = (MessageFlags)reader.GetInt32(0);
+                    var oldKeywords = Keywords.Split(reader.GetString(1));
+                    var modSeq = (ulong)reader.GetInt64(2);
+                    var fileName = reader.GetString(3);
+                    reader.Close();
+
+                    if (unchangedSince is { } limit && modSeq > limit)
+                    {
+                        modified.Add(uid);
+                        continue;
+                    }
+
+                    var newFlags = operation switch
+                    {
+                        FlagOperation.Replace => flags,
+                        FlagOperation.Add => oldFlags | flags,
+                        _ => oldFlags & ~flags,
+                    };
+                    var newKeywords = Keywords.Apply(oldKeywords, operation, given);
+                    if (newFlags == oldFlags && Keywords.SameSet(oldKeywords, newKeywords))
+                    {
+                        continue;
+                    }
+
+                    newModSeq ??= row.HighestModSeq + 1;
+                    var newFileName = fileName;
+                    if (newFlags != oldFlags)
+                    {
+                        // Standard flags live in the Maildir info suffix too, for reindex. The
+                        // rename needs no directory fsync: the index is the truth, and the next
+                        // open matches files to rows by UID whichever name survived a crash.
+                        var parsed = MaildirName.Parse(fileName);
+                        newFileName = MaildirName.Compose(parsed.Unique, uid, parsed.Size ?? 0, newFlags);
+                        File.Move(Path.Combine(folder, fileName), Path.Combine(folder, newFileName));
+                        renamed.Add((fileName, newFileName));
+                    }
+
+                    IndexDatabase.Execute(c, tx,
+                        "UPDATE messages SET flags = $flags, keywords = $kw, modseq = $modseq, file_name = $file WHERE mailbox_id = $id AND uid = $uid",
+                        ("$flags", (int)newFlags), ("$kw", Keywords.Join(newKeywords)), ("$modseq", (long)newModSeq.Value),
+                        ("$file", newFileName), ("$id", row.Id), ("$uid", uid));
+                    updated.Add(new FlagUpdate(uid, newFlags, newKeywords, newModSeq.Value));
+                }
+
+                if (newModSeq is { } committedModSeq)
+                {
+                    row.HighestModSeq = committedModSeq;
+                    EnsureReserved(row);
+                    SaveCounters(c, tx, row);
+                    changes.Add(new FlagsChanged(row.Id, row.Name, updated));
+                }
+            }
+            catch
+            {
+                // Put names back so this process keeps finding the files the index names.
+                foreach (var (from, to) in Enumerable.Reverse(renamed))
+                {
+                    try
+                    {
+                        File.Move(Path.Combine(folder, to), Path.Combine(folder, from));
+                    }
+                    catch (IOException)
+                    {
+                    }
+                }
+
+                throw;
+            }
+
+            return new StoreResult(updated, modified);
+        });
+    }
+
+    /// <summary>
+    /// EXPUNGE (RFC 9051 section 6.4.3): removes the messages flagged \Deleted; with
+    /// <paramref name="uids"/>, only those of them that are \Deleted (UID EXPUNGE, RFC 4315
+    /// section 2.1). Returns the expunged UIDs in ascending order.
+    /// </summary>
+    public IReadOnlyList<uint> Expunge(string mailbox, IEnumerable<uint>? uids = null)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        var only = uids?.ToHashSet();
+        return Write((c, tx, changes) =>
+        {
+            var row = RequireMailbox(c, tx, name);
+            var doomed = new List<(uint Uid, string File)>();
+            using (var select = IndexDatabase.Command(c, tx,
+                "SELECT uid, file_name FROM messages WHERE mailbox_id = $id AND (flags & $deleted) <> 0 ORDER BY uid",
+                ("$id", row.Id), ("$deleted", (int)MessageFlags.Deleted)))
+            using (var reader = select.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var uid = (uint)reader.GetInt64(0);
+                    if (only is null || only.Contains(uid))
+                    {
+                        doomed.Add((uid, reader.GetString(1)));
+                    }
+                }
+            }
+
+            return ExpungeCore(c, tx, row, doomed, changes);
+        });
+    }
+
+    /// <summary>
+    /// COPY / UID COPY (RFC 9051 section 6.4.7): copies keep flags, keywords and INTERNALDATE and
+    /// get new UIDs in the target; the map is what COPYUID (RFC 4315 section 3) reports. UIDs that
+    /// do not exist are ignored.
+    /// </summary>
+    public CopyResult Copy(string sourceMailbox, IEnumerable<uint> uids, string targetMailbox)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(uids);
+        var sourceName = MailboxName.Normalize(sourceMailbox);
+        var targetName = MailboxName.Normalize(targetMailbox);
+        var wanted = uids.Distinct().Order().ToList();
+        return Write((c, tx, changes) =>
+        {
+            var source = RequireMailbox(c, tx, sourceName);
+            var target = RequireMailbox(c, tx, targetName);
+            var messages = LoadRows(c, tx, source.Id, wanted);
+            var targetFolder = FolderDirectory(target.Id);
+            var map = new List<UidMapping>();
+            var created = new List<string>();
+            try
+            {
+                if (messages.Count > 0)
+                {
+                    target.HighestModSeq++;
+                }
+
+                foreach (var m in messages)
+                {
+                    var unique = MaildirName.NewUnique();
+                    var tempPath = Path.Combine(targetFolder, "tmp", unique);
+                    CopyFileDurably(Path.Combine(FolderDirectory(source.Id), "cur", m.FileName), tempPath, m.InternalDate);
+                    created.Add(tempPath);
+                    var uid = target.UidNext;
+                    target.UidNext = checked(uid + 1);
+                    var fileName = MaildirName.Compose(unique, uid, m.Size, m.Flags);
+                    var finalPath = Path.Combine(targetFolder, "cur", fileName);
+                    File.Move(tempPath, finalPath);
+                    created[^1] = finalPath;
+                    InsertMessage(c, tx, target.Id, uid, fileName, m.Size, m.InternalDate, m.Flags, m.Keywords, target.HighestModSeq, m.Summary);
+                    map.Add(new UidMapping(m.Uid, uid));
+                    changes.Add(new MessageAdded(target.Id, target.Name, uid, target.HighestModSeq));
+                }
+
+                if (messages.Count > 0)
+                {
+                    DirectorySync.Fsync(Path.Combine(targetFolder, "cur"));
+                    EnsureReserved(target);
+                    SaveCounters(c, tx, target);
+                }
+            }
+            catch
+            {
+                foreach (var path in created)
+                {
+                    TryDeleteFile(path);
+                }
+
+                throw;
+            }
+
+            return new CopyResult(target.UidValidity, map);
+        });
+    }
+
+    /// <summary>
+    /// MOVE / UID MOVE (RFC 6851): like <see cref="Copy"/> followed by expunging the sources, but
+    /// atomic, and the files are renamed across directories rather than copied. A crash before
+    /// the commit leaves the file under its new name in the target, which the next open adopts
+    /// there while dropping the source row: the message is never lost, only possibly already moved.
+    /// </summary>
+    public CopyResult Move(string sourceMailbox, IEnumerable<uint> uids, string targetMailbox)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(uids);
+        var sourceName = MailboxName.Normalize(sourceMailbox);
+        var targetName = MailboxName.Normalize(targetMailbox);
+        var wanted = uids.Distinct().Order().ToList();
+        return Write((c, tx, changes) =>
+        {
+            var source = RequireMailbox(c, tx, sourceName);
+            var target = source.Name == targetName ? source : RequireMailbox(c, tx, targetName);
+            return MoveCore(c, tx, source, wanted, target, changes);
+        });
+    }
+
+    private CopyResult MoveCore(SqliteConnection c, SqliteTransaction tx, MailboxRow source, IReadOnlyList<uint> uids, MailboxRow target, List<MailChange> changes)
+    {
+        var messages = LoadRows(c, tx, source.Id, uids);
+        var map = new List<UidMapping>();
+        if (messages.Count == 0)
+        {
+            return new CopyResult(target.UidValidity, map);
+        }
+
+        var sourceCur = Path.Combine(FolderDirectory(source.Id), "cur");
+        var targetCur = Path.Combine(FolderDirectory(target.Id), "cur");
+        var moved = new List<(string From, string To)>();
+        try
+        {
+            target.HighestModSeq++;
+            var addedModSeq = target.HighestModSeq;
+            var added = new List<MailChange>();
+            foreach (var m in messages)
+            {
+                var uid = target.UidNext;
+                target.UidNext = checked(uid + 1);
+                var parsed = MaildirName.Parse(m.FileName);
+                var fileName = MaildirName.Compose(parsed.Unique, uid, m.Size, m.Flags);
+                File.Move(Path.Combine(sourceCur, m.FileName), Path.Combine(targetCur, fileName));
+                moved.Add((Path.Combine(sourceCur, m.FileName), Path.Combine(targetCur, fileName)));
+                IndexDatabase.Execute(c, tx, "DELETE FROM messages WHERE mailbox_id = $id AND uid = $uid", ("$id", source.Id), ("$uid", m.Uid));
+                InsertMessage(c, tx, target.Id, uid, fileName, m.Size, m.InternalDate, m.Flags, m.Keywords, addedModSeq, m.Summary);
+                map.Add(new UidMapping(m.Uid, uid));
+                added.Add(new MessageAdded(target.Id, target.Name, uid, addedModSeq));
+            }
+
+            DirectorySync.Fsync(targetCur);
+            DirectorySync.Fsync(sourceCur);
+
+            // The source mailbox sees an expunge, which takes its own MODSEQ (RFC 7162 section 3.2.10).
+            source.HighestModSeq++;
+            EnsureReserved(target);
+            SaveCounters(c, tx, target);
+            if (!ReferenceEquals(source, target))
+            {
+                EnsureReserved(source);
+                SaveCounters(c, tx, source);
+            }
+
+            // COPYUID and the new messages first, then the expunge, as RFC 6851 section 4.3 orders responses.
+            changes.AddRange(added);
+            changes.Add(new MessagesExpunged(source.Id, source.Name, messages.Select(m => m.Uid).ToList(), source.HighestModSeq));
+        }
+        catch
+        {
+            foreach (var (from, to) in Enumerable.Reverse(moved))
+            {
+                try
+                {
+                    File.Move(to, from);
+                }
+                catch (IOException)
+                {
+                }
+            }
+
+            throw;
+        }
+
+        return new CopyResult(target.UidValidity, map);
+    }
+
+    private List<uint> ExpungeCore(SqliteConnection c, SqliteTransaction tx, MailboxRow row, List<(uint Uid, string File)> doomed, List<MailChange> changes)
+    {
+        if (doomed.Count == 0)
+        {
+            return [];
+        }
+
+        // Files go first and the directory is fsynced before the commit: a crash in between
+        // leaves rows without files, which the next open drops (still expunged); the opposite
+        // order could resurrect expunged mail by adoption.
+        var cur = Path.Combine(FolderDirectory(row.Id), "cur");
+        foreach (var (uid, file) in doomed)
+        {
+            File.Delete(Path.Combine(cur, file));
+            IndexDatabase.Execute(c, tx, "DELETE FROM messages WHERE mailbox_id = $id AND uid = $uid", ("$id", row.Id), ("$uid", uid));
+        }
+
+        DirectorySync.Fsync(cur);
+        row.HighestModSeq++;
+        EnsureReserved(row);
+        SaveCounters(c, tx, row);
+        var uids = doomed.Select(d => d.Uid).ToList();
+        changes.Add(new MessagesExpunged(row.Id, row.Name, uids, row.HighestModSeq));
+        return uids;
+    }
+
+    private static void CopyFileDurably(string from, string to, DateTimeOffset internalDate)
+    {
+        using var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, FileOptions.SequentialScan);
+        using var target = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920);
+        source.CopyTo(target);
+        target.Flush();
+        File.SetLastWriteTimeUtc(target.SafeFileHandle, internalDate.UtcDateTime);
+        target.Flush(flushToDisk: true);
+    }
+
+    private static void InsertMessage(
+        SqliteConnection c,
+        SqliteTransaction tx,
+        long mailboxId,
+        uint uid,
+        string fileName,
+        long size,
+        DateTimeOffset internalDate,
+        MessageFlags flags,
+        IReadOnlyList<string> keywords,
+        ulong modSeq,
+        MessageSummary summary) =>
+        IndexDatabase.Execute(c, tx, """
+            INSERT INTO messages (mailbox_id, uid, file_name, size, internal_date, flags, keywords, modseq,
+                                  sent_date, from_text, to_text, subject, message_id, has_attachment, preview)
+            VALUES ($mb, $uid, $file, $size, $date, $flags, $kw, $modseq, $sent, $from, $to, $subject, $msgid, $att, $preview)
+            """,
+            ("$mb", mailboxId), ("$uid", uid), ("$file", fileName), ("$size", size), ("$date", internalDate.ToUnixTimeMilliseconds()),
+            ("$flags", (int)flags), ("$kw", Keywords.Join(keywords)), ("$modseq", (long)modSeq),
+            ("$sent", summary.Date?.ToString("o", CultureInfo.InvariantCulture)), ("$from", summary.From ?? ""), ("$to", summary.To ?? ""),
+            ("$subject", summary.Subject ?? ""), ("$msgid", summary.MessageId), ("$att", summary.HasAttachment), ("$preview", summary.Preview ?? ""));
+
+    private static List<StoredMessage> LoadRows(SqliteConnection c, SqliteTransaction tx, long mailboxId, IReadOnlyList<uint> uids)
+    {
+        var result = new List<StoredMessage>();
+        foreach (var uid in uids)
+        {
+            using var command = IndexDatabase.Command(c, tx, $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id AND uid = $uid", ("$id", mailboxId), ("$uid", uid));
+            using var reader = command.ExecuteReader();
+            if (reader.Read())
+            {
+                var info = ReadMessage(reader);
+                result.Add(new StoredMessage(info.Uid, reader.GetString(13), info.Size, info.InternalDate, info.Flags, info.Keywords, info.Summary));
+            }
+        }
+
+        return result;
+    }
+
+    private sealed record StoredMessage(
+        uint Uid,
+        string FileName,
+        long Size,
+        DateTimeOffset InternalDate,
+        MessageFlags Flags,
+        IReadOnlyList<string> Keywords,
+        MessageSummary Summary);
+}

@@ -1,0 +1,623 @@
+using System.Globalization;
+using Appliance.Mime;
+using Microsoft.Data.Sqlite;
+
+namespace Appliance.Storage.Mail;
+
+/// <summary>
+/// One account's message store: a Maildir per mailbox plus a SQLite index. Obtain it from
+/// <see cref="MessageStore"/>, which keeps one instance per account in the process so that every
+/// subscriber sees every change. Thread-safe; writers are serialised per account in the process
+/// and across processes by SQLite's BEGIN IMMEDIATE.
+/// </summary>
+public sealed partial class MailAccount : IDisposable
+{
+    /// <summary>How far ahead UID and MODSEQ high-water marks are written to folder.json (see <see cref="FolderMetadata"/>).</summary>
+    private const uint ReserveBlock = 1024;
+
+    private const string MailboxColumns =
+        "m.id, m.name, m.uid_validity, m.uid_next, m.highest_modseq, m.subscribed, m.special_use, m.uid_reserved, m.modseq_reserved";
+
+    private const string MessageColumns =
+        "uid, size, internal_date, flags, keywords, modseq, sent_date, from_text, to_text, subject, message_id, has_attachment, preview, file_name";
+
+    private readonly IndexDatabase _db;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _subscribersLock = new();
+    private MailSubscription[] _subscribers = [];
+    private int _disposed;
+
+    internal MailAccount(Guid storeId, string directory)
+    {
+        StoreId = storeId;
+        AccountDirectory = directory;
+        _db = new IndexDatabase(directory);
+    }
+
+    public Guid StoreId { get; }
+
+    internal string AccountDirectory { get; }
+
+    internal string IndexPath => _db.FilePath;
+
+    /// <summary>Subscribes to this account's changes. Dispose the subscription to stop.</summary>
+    public MailSubscription Subscribe() => Subscribe(MailSubscription.Capacity);
+
+    internal MailSubscription Subscribe(int capacity)
+    {
+        ThrowIfDisposed();
+        var subscription = new MailSubscription(Unsubscribe, capacity);
+        lock (_subscribersLock)
+        {
+            _subscribers = [.. _subscribers, subscription];
+        }
+
+        return subscription;
+    }
+
+    public IReadOnlyList<MailboxInfo> ListMailboxes()
+    {
+        ThrowIfDisposed();
+        using var c = _db.Open();
+        using var command = IndexDatabase.Command(c, null, $"""
+            SELECT {MailboxColumns},
+                (SELECT COUNT(*) FROM messages x WHERE x.mailbox_id = m.id),
+                (SELECT COUNT(*) FROM messages x WHERE x.mailbox_id = m.id AND (x.flags & 1) = 0)
+            FROM mailboxes m ORDER BY m.name <> 'INBOX', m.name
+            """);
+        using var reader = command.ExecuteReader();
+        var result = new List<MailboxInfo>();
+        while (reader.Read())
+        {
+            result.Add(ReadMailbox(reader).ToInfo(reader.GetInt32(9), reader.GetInt32(10)));
+        }
+
+        return result;
+    }
+
+    /// <summary>The mailbox's STATUS data (RFC 9051 section 6.3.11).</summary>
+    public MailboxInfo GetMailbox(string mailbox)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        using var c = _db.Open();
+        using var command = IndexDatabase.Command(c, null, $"""
+            SELECT {MailboxColumns},
+                (SELECT COUNT(*) FROM messages x WHERE x.mailbox_id = m.id),
+                (SELECT COUNT(*) FROM messages x WHERE x.mailbox_id = m.id AND (x.flags & 1) = 0)
+            FROM mailboxes m WHERE m.name = $name
+            """, ("$name", name));
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? ReadMailbox(reader).ToInfo(reader.GetInt32(9), reader.GetInt32(10))
+            : throw new MailboxNotFoundException(name);
+    }
+
+    /// <summary>
+    /// Creates a mailbox, and its missing superiors as RFC 9051 section 6.3.4 recommends. It gets a
+    /// fresh UIDVALIDITY, greater than any this account has used, so a client that cached a deleted
+    /// mailbox of the same name cannot mistake the new one for it (RFC 9051 section 2.3.1.1).
+    /// </summary>
+    public MailboxInfo CreateMailbox(string mailbox, SpecialUse specialUse = SpecialUse.None)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        return Write((c, tx, changes) =>
+        {
+            if (FindMailbox(c, tx, name) is not null)
+            {
+                throw new MailboxExistsException(name);
+            }
+
+            foreach (var parent in MailboxName.Parents(name))
+            {
+                if (FindMailbox(c, tx, parent) is null)
+                {
+                    changes.Add(CreateMailboxCore(c, tx, parent, SpecialUse.None, subscribed: false));
+                }
+            }
+
+            var created = CreateMailboxCore(c, tx, name, specialUse, subscribed: false);
+            changes.Add(created);
+            return FindMailbox(c, tx, name)!.ToInfo(0, 0);
+        });
+    }
+
+    /// <summary>
+    /// Renames a mailbox and its inferiors (RFC 9051 section 6.3.6). Directories are named by id,
+    /// so nothing moves on disk; only the index and folder.json change. Renaming INBOX moves its
+    /// messages into a new mailbox and leaves INBOX empty, as the RFC specifies.
+    /// </summary>
+    public void RenameMailbox(string oldName, string newName)
+    {
+        ThrowIfDisposed();
+        var from = MailboxName.Normalize(oldName);
+        var to = MailboxName.Normalize(newName);
+        Write((c, tx, changes) =>
+        {
+            var source = RequireMailbox(c, tx, from);
+            if (FindMailbox(c, tx, to) is not null)
+            {
+                throw new MailboxExistsException(to);
+            }
+
+            if (MailboxName.IsInferiorOf(to, from))
+            {
+                throw new MailboxOperationRefusedException(from, $"Mailbox \"{from}\" cannot be renamed to its own inferior \"{to}\".");
+            }
+
+            foreach (var parent in MailboxName.Parents(to))
+            {
+                if (FindMailbox(c, tx, parent) is null)
+                {
+                    changes.Add(CreateMailboxCore(c, tx, parent, SpecialUse.None, subscribed: false));
+                }
+            }
+
+            if (MailboxName.IsInbox(from))
+            {
+                changes.Add(CreateMailboxCore(c, tx, to, SpecialUse.None, subscribed: false));
+                var target = RequireMailbox(c, tx, to);
+                var uids = ListUids(c, tx, source.Id);
+                MoveCore(c, tx, source, uids, target, changes);
+                return 0;
+            }
+
+            var renamed = AllMailboxes(c, tx)
+                .Where(m => m.Name == from || MailboxName.IsInferiorOf(m.Name, from))
+                .ToList();
+            foreach (var row in renamed)
+            {
+                var oldRowName = row.Name;
+                row.Name = to + row.Name[from.Length..];
+                IndexDatabase.Execute(c, tx, "UPDATE mailboxes SET name = $name WHERE id = $id", ("$name", row.Name), ("$id", row.Id));
+                WriteMetadata(row);
+                changes.Add(new MailboxRenamed(row.Id, row.Name, oldRowName));
+            }
+
+            return 0;
+        });
+    }
+
+    /// <summary>
+    /// Deletes a mailbox and its messages (RFC 9051 section 6.3.5). INBOX cannot be deleted, and
+    /// neither can a mailbox with inferiors: we do not keep \Noselect placeholders, so the client
+    /// deletes the inferiors first (as Dovecot also requires).
+    /// </summary>
+    public void DeleteMailbox(string mailbox)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        if (MailboxName.IsInbox(name))
+        {
+            throw new MailboxOperationRefusedException(name, "INBOX cannot be deleted (RFC 9051 section 6.3.5).");
+        }
+
+        string? doomed = null;
+        Write((c, tx, changes) =>
+        {
+            var row = RequireMailbox(c, tx, name);
+            if (AllMailboxes(c, tx).Any(m => MailboxName.IsInferiorOf(m.Name, name)))
+            {
+                throw new MailboxOperationRefusedException(name, $"Mailbox \"{name}\" has inferior mailboxes; delete them first.");
+            }
+
+            // Rename the directory out of the way first (atomic), then commit; a crash in between
+            // leaves an index row without a directory, which the next open drops: still deleted.
+            doomed = Path.Combine(AccountDirectory, DeletedPrefix + row.Id.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N"));
+            System.IO.Directory.Move(FolderDirectory(row.Id), doomed);
+            DirectorySync.Fsync(AccountDirectory);
+            IndexDatabase.Execute(c, tx, "DELETE FROM messages WHERE mailbox_id = $id", ("$id", row.Id));
+            IndexDatabase.Execute(c, tx, "DELETE FROM mailboxes WHERE id = $id", ("$id", row.Id));
+            changes.Add(new MailboxDeleted(row.Id, row.Name));
+            return 0;
+        });
+
+        TryDeleteDirectory(doomed!);
+    }
+
+    /// <summary>SUBSCRIBE / UNSUBSCRIBE (RFC 9051 sections 6.3.7, 6.3.8).</summary>
+    public void SetSubscribed(string mailbox, bool subscribed)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        Write((c, tx, _) =>
+        {
+            var row = RequireMailbox(c, tx, name);
+            if (row.Subscribed != subscribed)
+            {
+                row.Subscribed = subscribed;
+                IndexDatabase.Execute(c, tx, "UPDATE mailboxes SET subscribed = $s WHERE id = $id", ("$s", subscribed), ("$id", row.Id));
+                WriteMetadata(row);
+            }
+
+            return 0;
+        });
+    }
+
+    public MessageInfo GetMessage(string mailbox, uint uid)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        using var c = _db.Open();
+        var row = RequireMailbox(c, null, name);
+        using var command = IndexDatabase.Command(c, null, $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id AND uid = $uid", ("$id", row.Id), ("$uid", uid));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadMessage(reader) : throw new MessageNotFoundException(name, uid);
+    }
+
+    /// <summary>Messages in ascending UID order from <paramref name="firstUid"/> on (IMAP SELECT, FETCH, SEARCH).</summary>
+    public IReadOnlyList<MessageInfo> ListMessagesByUid(string mailbox, uint firstUid = 1, int max = int.MaxValue)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        using var c = _db.Open();
+        var row = RequireMailbox(c, null, name);
+        using var command = IndexDatabase.Command(c, null,
+            $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id AND uid >= $first ORDER BY uid LIMIT $max",
+            ("$id", row.Id), ("$first", firstUid), ("$max", max));
+        return ReadMessages(command);
+    }
+
+    /// <summary>The webmail listing: newest first by INTERNALDATE (then UID), one page, with the cached summary fields.</summary>
+    public MessagePage ListNewest(string mailbox, int offset, int count)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var name = MailboxName.Normalize(mailbox);
+        using var c = _db.Open();
+        using var tx = c.BeginTransaction(deferred: true); // one snapshot for the count and the page
+        var row = RequireMailbox(c, tx, name);
+        using var countCommand = IndexDatabase.Command(c, tx, "SELECT COUNT(*) FROM messages WHERE mailbox_id = $id", ("$id", row.Id));
+        var total = Convert.ToInt32(countCommand.ExecuteScalar(), CultureInfo.InvariantCulture);
+        using var command = IndexDatabase.Command(c, tx,
+            $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id ORDER BY internal_date DESC, uid DESC LIMIT $count OFFSET $offset",
+            ("$id", row.Id), ("$count", count), ("$offset", offset));
+        var page = ReadMessages(command);
+        tx.Commit();
+        return new MessagePage(total, page);
+    }
+
+    /// <summary>
+    /// Opens a message's exact bytes, read-only. The stream stays valid if the message is renamed
+    /// (flag change) or expunged meanwhile: on Unix an open file outlives its name.
+    /// </summary>
+    public Stream OpenMessage(string mailbox, uint uid)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            string path;
+            using (var c = _db.Open())
+            {
+                var row = RequireMailbox(c, null, name);
+                using var command = IndexDatabase.Command(c, null, "SELECT file_name FROM messages WHERE mailbox_id = $id AND uid = $uid", ("$id", row.Id), ("$uid", uid));
+                var fileName = command.ExecuteScalar() as string ?? throw new MessageNotFoundException(name, uid);
+                path = Path.Combine(FolderDirectory(row.Id), "cur", fileName);
+            }
+
+            try
+            {
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.SequentialScan);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // A concurrent flag change renamed the file (or an expunge removed it) between the
+                // lookup and the open: look it up again.
+            }
+        }
+
+        throw new MessageNotFoundException(name, uid);
+    }
+
+    /// <summary>Total bytes of all messages in the account (IMAP QUOTA's STORAGE resource counts in KiB, RFC 9208).</summary>
+    public long GetQuotaUsage()
+    {
+        ThrowIfDisposed();
+        using var c = _db.Open();
+        using var command = IndexDatabase.Command(c, null, "SELECT COALESCE(SUM(size), 0) FROM messages");
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        MailSubscription[] subscribers;
+        lock (_subscribersLock)
+        {
+            subscribers = _subscribers;
+            _subscribers = [];
+        }
+
+        foreach (var subscriber in subscribers)
+        {
+            subscriber.Complete();
+        }
+
+        _db.ClearPool();
+    }
+
+    internal string FolderDirectory(long mailboxId) =>
+        Path.Combine(AccountDirectory, "f" + mailboxId.ToString(CultureInfo.InvariantCulture));
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private void Unsubscribe(MailSubscription subscription)
+    {
+        lock (_subscribersLock)
+        {
+            _subscribers = [.. _subscribers.Where(s => s != subscription)];
+        }
+    }
+
+    private void Publish(List<MailChange> changes)
+    {
+        var subscribers = Volatile.Read(ref _subscribers);
+        foreach (var change in changes)
+        {
+            foreach (var subscriber in subscribers)
+            {
+                subscriber.Post(change);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a write under the account lock in one BEGIN IMMEDIATE transaction, then publishes the
+    /// changes while still holding the lock, so subscribers see them in commit order.
+    /// </summary>
+    private T Write<T>(Func<SqliteConnection, SqliteTransaction, List<MailChange>, T> action)
+    {
+        _writeLock.Wait();
+        try
+        {
+            var changes = new List<MailChange>();
+            T result;
+            using (var c = _db.Open())
+            using (var tx = c.BeginTransaction(deferred: false))
+            {
+                result = action(c, tx, changes);
+                tx.Commit();
+            }
+
+            Publish(changes);
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private MailboxCreated CreateMailboxCore(SqliteConnection c, SqliteTransaction tx, string name, SpecialUse specialUse, bool subscribed)
+    {
+        // Ids come from the index but must not collide with a directory left by a crash.
+        long id;
+        using (var command = IndexDatabase.Command(c, tx, "SELECT COALESCE(MAX(id), 0) + 1 FROM mailboxes"))
+        {
+            id = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        while (System.IO.Directory.Exists(FolderDirectory(id)))
+        {
+            id++;
+        }
+
+        var row = new MailboxRow
+        {
+            Id = id,
+            Name = name,
+            UidValidity = NextUidValidity(c, tx),
+            UidNext = 1,
+            HighestModSeq = 0,
+            Subscribed = subscribed,
+            SpecialUse = specialUse,
+            UidReserved = ReserveBlock,
+            ModSeqReserved = ReserveBlock,
+        };
+
+        var folder = FolderDirectory(id);
+        foreach (var sub in new[] { "tmp", "new", "cur" })
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(folder, sub));
+        }
+
+        WriteMetadata(row);
+        DirectorySync.Fsync(AccountDirectory);
+        InsertMailbox(c, tx, row);
+        return new MailboxCreated(id, name);
+    }
+
+    private static uint NextUidValidity(SqliteConnection c, SqliteTransaction tx)
+    {
+        // Strictly increasing per account and never below the clock (a lost index forgets the
+        // counter, the clock does not); RFC 9051 section 2.3.1.1.
+        using var command = IndexDatabase.Command(c, tx, """
+            SELECT MAX(COALESCE((SELECT value FROM meta WHERE key = 'last_uid_validity'), 0),
+                       COALESCE((SELECT MAX(uid_validity) FROM mailboxes), 0))
+            """);
+        var last = Convert.ToUInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        var now = (uint)Math.Min(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), uint.MaxValue - 1);
+        var next = Math.Max(last + 1, now);
+        IndexDatabase.Execute(c, tx, "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_uid_validity', $v)", ("$v", next));
+        return next;
+    }
+
+    private static void InsertMailbox(SqliteConnection c, SqliteTransaction tx, MailboxRow row) =>
+        IndexDatabase.Execute(c, tx, """
+            INSERT INTO mailboxes (id, name, uid_validity, uid_next, highest_modseq, subscribed, special_use, uid_reserved, modseq_reserved)
+            VALUES ($id, $name, $uv, $next, $modseq, $sub, $use, $ures, $mres)
+            """,
+            ("$id", row.Id), ("$name", row.Name), ("$uv", row.UidValidity), ("$next", row.UidNext), ("$modseq", (long)row.HighestModSeq),
+            ("$sub", row.Subscribed), ("$use", (int)row.SpecialUse), ("$ures", row.UidReserved), ("$mres", (long)row.ModSeqReserved));
+
+    private static void SaveCounters(SqliteConnection c, SqliteTransaction tx, MailboxRow row) =>
+        IndexDatabase.Execute(c, tx, """
+            UPDATE mailboxes SET uid_next = $next, highest_modseq = $modseq, uid_reserved = $ures, modseq_reserved = $mres
+            WHERE id = $id
+            """,
+            ("$id", row.Id), ("$next", row.UidNext), ("$modseq", (long)row.HighestModSeq), ("$ures", row.UidReserved), ("$mres", (long)row.ModSeqReserved));
+
+    /// <summary>
+    /// Keeps the folder.json high-water marks ahead of UIDNEXT and HIGHESTMODSEQ; call after
+    /// advancing them and before the commit that uses them.
+    /// </summary>
+    private void EnsureReserved(MailboxRow row)
+    {
+        if (row.UidNext <= row.UidReserved && row.HighestModSeq <= row.ModSeqReserved)
+        {
+            return;
+        }
+
+        row.UidReserved = (uint)Math.Min((ulong)row.UidNext + ReserveBlock, uint.MaxValue);
+        row.ModSeqReserved = Math.Max(row.ModSeqReserved, row.HighestModSeq + ReserveBlock);
+        WriteMetadata(row);
+    }
+
+    private void WriteMetadata(MailboxRow row) =>
+        new FolderMetadata(row.Name, row.UidValidity, row.SpecialUse, row.Subscribed, row.UidReserved, row.ModSeqReserved)
+            .Write(FolderDirectory(row.Id));
+
+    private static MailboxRow? FindMailbox(SqliteConnection c, SqliteTransaction? tx, string name)
+    {
+        using var command = IndexDatabase.Command(c, tx, $"SELECT {MailboxColumns} FROM mailboxes m WHERE m.name = $name", ("$name", name));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadMailbox(reader) : null;
+    }
+
+    private static MailboxRow RequireMailbox(SqliteConnection c, SqliteTransaction? tx, string name) =>
+        FindMailbox(c, tx, name) ?? throw new MailboxNotFoundException(name);
+
+    private static List<MailboxRow> AllMailboxes(SqliteConnection c, SqliteTransaction? tx)
+    {
+        using var command = IndexDatabase.Command(c, tx, $"SELECT {MailboxColumns} FROM mailboxes m ORDER BY m.id");
+        using var reader = command.ExecuteReader();
+        var result = new List<MailboxRow>();
+        while (reader.Read())
+        {
+            result.Add(ReadMailbox(reader));
+        }
+
+        return result;
+    }
+
+    private static List<uint> ListUids(SqliteConnection c, SqliteTransaction tx, long mailboxId)
+    {
+        using var command = IndexDatabase.Command(c, tx, "SELECT uid FROM messages WHERE mailbox_id = $id ORDER BY uid", ("$id", mailboxId));
+        using var reader = command.ExecuteReader();
+        var result = new List<uint>();
+        while (reader.Read())
+        {
+            result.Add((uint)reader.GetInt64(0));
+        }
+
+        return result;
+    }
+
+    private static MailboxRow ReadMailbox(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(0),
+        Name = r.GetString(1),
+        UidValidity = (uint)r.GetInt64(2),
+        UidNext = (uint)r.GetInt64(3),
+        HighestModSeq = (ulong)r.GetInt64(4),
+        Subscribed = r.GetBoolean(5),
+        SpecialUse = (SpecialUse)r.GetInt32(6),
+        UidReserved = (uint)r.GetInt64(7),
+        ModSeqReserved = (ulong)r.GetInt64(8),
+    };
+
+    private static List<MessageInfo> ReadMessages(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var result = new List<MessageInfo>();
+        while (reader.Read())
+        {
+            result.Add(ReadMessage(reader));
+        }
+
+        return result;
+    }
+
+    private static MessageInfo ReadMessage(SqliteDataReader r)
+    {
+        var summary = new MessageSummary(
+            r.IsDBNull(6) ? null : DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            r.GetString(7),
+            r.GetString(8),
+            r.GetString(9),
+            r.IsDBNull(10) ? null : r.GetString(10),
+            r.GetBoolean(11),
+            r.GetString(12));
+        return new MessageInfo(
+            (uint)r.GetInt64(0),
+            r.GetInt64(1),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)),
+            (MessageFlags)r.GetInt32(3),
+            Keywords.Split(r.GetString(4)),
+            (ulong)r.GetInt64(5),
+            summary);
+    }
+
+    private static void TryDeleteDirectory(string directory)
+    {
+        try
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the next open, which removes leftover ".deleted-*" directories.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private const string DeletedPrefix = ".deleted-";
+
+    /// <summary>A mailbox row, mutable while a write transaction advances its counters.</summary>
+    private sealed class MailboxRow
+    {
+        public long Id { get; init; }
+
+        public required string Name { get; set; }
+
+        public uint UidValidity { get; init; }
+
+        public uint UidNext { get; set; }
+
+        public ulong HighestModSeq { get; set; }
+
+        public bool Subscribed { get; set; }
+
+        public SpecialUse SpecialUse { get; init; }
+
+        public uint UidReserved { get; set; }
+
+        public ulong ModSeqReserved { get; set; }
+
+        public MailboxInfo ToInfo(int messages, int unseen) =>
+            new(Id, Name, UidValidity, UidNext, HighestModSeq, Subscribed, SpecialUse, messages, unseen);
+    }
+}

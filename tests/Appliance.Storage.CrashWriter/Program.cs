@@ -1,0 +1,53 @@
+// Crash-test child for the message store (run by Appliance.Storage.Tests' CrashDurabilityTests).
+// Usage: dotnet Appliance.Storage.CrashWriter.dll <root> <storeId> <firstSeq>
+// Appends generated messages to INBOX forever and prints "<uid> <seq>" after each append returns,
+// that is after the store acknowledged it; every third message also gets \Seen so a kill can land
+// in the middle of a flag rename. The test kills this process with SIGKILL at random moments.
+using System.Text;
+using Appliance.Storage.Mail;
+
+if (args.Length != 3 || !Guid.TryParse(args[1], out var storeId) || !long.TryParse(args[2], out var seq))
+{
+    Console.Error.WriteLine("usage: <root> <storeId> <firstSeq>");
+    return 2;
+}
+
+using var store = new MessageStore(args[0]);
+var account = store.OpenAccount(storeId);
+var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
+while (true)
+{
+    using var message = new MemoryStream(CrashMessage.Create(seq));
+    var result = await account.AppendAsync("INBOX", message);
+    stdout.Write($"{result.Uid} {seq}\n");
+    if (seq % 3 == 0)
+    {
+        account.StoreFlags("INBOX", [result.Uid], FlagOperation.Add, MessageFlags.Seen);
+    }
+
+    seq++;
+}
+
+/// <summary>Deterministic message for a sequence number; the test has an identical copy to compare bytes.</summary>
+internal static class CrashMessage
+{
+    public static byte[] Create(long seq)
+    {
+        var random = new Random(unchecked((int)(seq * 7919)));
+        var sb = new StringBuilder();
+        sb.Append("From: crash@example.test\r\nTo: box@example.test\r\n");
+        sb.Append("Subject: crash ").Append(seq).Append("\r\nMessage-ID: <").Append(seq).Append("@crash.test>\r\n\r\n");
+        var lines = 1 + random.Next(400);
+        for (var i = 0; i < lines; i++)
+        {
+            for (var j = 0; j < 70; j++)
+            {
+                sb.Append((char)('a' + random.Next(26)));
+            }
+
+            sb.Append("\r\n");
+        }
+
+        return Encoding.ASCII.GetBytes(sb.ToString());
+    }
+}
