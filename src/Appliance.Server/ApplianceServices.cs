@@ -3,6 +3,7 @@ using Appliance.Server.Configuration;
 using Appliance.Server.Security;
 using Appliance.Storage;
 using Appliance.Storage.Entities;
+using Appliance.Storage.Mail;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -28,6 +29,8 @@ public static class ApplianceServices
 
         // Identity's v3 format: PBKDF2-HMAC-SHA512, 100,000 iterations, 128-bit salt.
         services.AddSingleton<IPasswordHasher<Mailbox>, PasswordHasher<Mailbox>>();
+        // One store per process: it holds the shared per-account objects (locks, change notifications).
+        services.AddSingleton(_ => new MessageStore(options.MailStorePath));
         services.AddSingleton<AccountService>();
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<PasswordAuthenticator>();

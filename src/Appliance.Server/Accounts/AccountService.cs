@@ -1,5 +1,6 @@
 using Appliance.Storage;
 using Appliance.Storage.Entities;
+using Appliance.Storage.Mail;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,7 +13,7 @@ namespace Appliance.Server.Accounts;
 /// </summary>
 public sealed class AccountService(
     IDbContextFactory<ApplianceDbContext> dbFactory,
-    IAccountMailStore mailStore,
+    MessageStore mailStore,
     IPasswordHasher<Mailbox> passwordHasher,
     TimeProvider time)
 {
@@ -91,7 +92,7 @@ public sealed class AccountService(
         }
         // The rows are gone first: a crash here leaves unreachable files, never a mailbox without its store.
         foreach (var store in stores)
-            await mailStore.DeleteAccountAsync(store, ct);
+            DeleteStore(store);
     }
 
     // ---- mailboxes ----
@@ -131,14 +132,14 @@ public sealed class AccountService(
         Audit(db, actor, "mailbox.add", address, $"role={request.Role}");
 
         // The store exists before the row that points at it, so a mailbox is never without its mail store.
-        await mailStore.CreateAccountAsync(mailbox.StoreId, ct);
+        mailStore.CreateAccount(mailbox.StoreId);
         try
         {
             await SaveAsync(db, ct);
         }
         catch
         {
-            await mailStore.DeleteAccountAsync(mailbox.StoreId, CancellationToken.None);
+            DeleteStore(mailbox.StoreId);
             throw;
         }
         return await GetMailboxAsync(address, ct);
@@ -231,7 +232,7 @@ public sealed class AccountService(
             Audit(db, actor, "mailbox.remove", normalized);
             await SaveAsync(db, ct);
         }
-        await mailStore.DeleteAccountAsync(store, ct);
+        DeleteStore(store);
     }
 
     /// <summary>True once an enabled administrator exists (the start-up block says how to make the first).</summary>
@@ -244,7 +245,18 @@ public sealed class AccountService(
     public async Task<long> GetUsageBytesAsync(string address, CancellationToken ct = default)
     {
         var info = await GetMailboxAsync(address, ct);
-        return await mailStore.GetUsageBytesAsync(info.StoreId, ct);
+        return mailStore.OpenAccount(info.StoreId).GetQuotaUsage();
+    }
+
+    /// <summary>Rebuilds a mailbox's message index from its Maildir, keeping known UIDs.</summary>
+    public async Task<ReindexResult> ReindexAsync(string address, string actor, CancellationToken ct = default)
+    {
+        var info = await GetMailboxAsync(address, ct);
+        var result = mailStore.Reindex(info.StoreId);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        Audit(db, actor, "store.reindex", info.Address, $"{result.Mailboxes} mailboxes, {result.Messages} messages, {result.NewUids} new UIDs");
+        await db.SaveChangesAsync(ct);
+        return result;
     }
 
     // ---- aliases ----
@@ -317,6 +329,18 @@ public sealed class AccountService(
     }
 
     // ---- helpers ----
+
+    /// <summary>An account store already gone (an earlier interrupted removal) is what we wanted anyway.</summary>
+    private void DeleteStore(Guid storeId)
+    {
+        try
+        {
+            mailStore.DeleteAccount(storeId);
+        }
+        catch (AccountNotFoundException)
+        {
+        }
+    }
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 

@@ -54,7 +54,7 @@ public sealed class AccountServiceTests : IAsyncLifetime
         Assert.Empty(await Accounts.ListAliasesAsync());
         Assert.Single(await Accounts.ListDomainsAsync());
         Assert.Equal(auditBefore, await CountAuditAsync());
-        Assert.Empty(_host.MailStore.Accounts);
+        Assert.Empty(Directory.GetDirectories(_host.MailStore.Root));
     }
 
     [Fact]
@@ -65,7 +65,9 @@ public sealed class AccountServiceTests : IAsyncLifetime
         Assert.Equal("alice@example.com", alice.Address);
         Assert.Equal("Alice", alice.DisplayName);
         Assert.Equal(1_000_000, alice.QuotaBytes);
-        Assert.Contains(alice.StoreId, _host.MailStore.Accounts);
+        Assert.True(_host.MailStore.AccountExists(alice.StoreId));
+        Assert.Equal(["Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"],
+            _host.MailStore.OpenAccount(alice.StoreId).ListMailboxes().Select(m => m.Name).Order(StringComparer.Ordinal));
 
         await AssertRefused(AccountError.MailboxExists, () => Accounts.AddMailboxAsync(User("ALICE@example.com"), "cli"));
 
@@ -86,7 +88,8 @@ public sealed class AccountServiceTests : IAsyncLifetime
         await Accounts.RemoveMailboxAsync("a@example.com", "cli");
         var second = await Accounts.AddMailboxAsync(User("a@example.com"), "cli");
         Assert.NotEqual(first.StoreId, second.StoreId);
-        Assert.Equal([first.StoreId], _host.MailStore.Deleted);
+        Assert.False(_host.MailStore.AccountExists(first.StoreId));
+        Assert.True(_host.MailStore.AccountExists(second.StoreId));
     }
 
     [Fact]
@@ -104,7 +107,7 @@ public sealed class AccountServiceTests : IAsyncLifetime
         Assert.Empty(await Accounts.ListDomainsAsync());
         Assert.Empty(await Accounts.ListMailboxesAsync());
         Assert.Empty(await Accounts.ListAliasesAsync());
-        Assert.Equal([a.StoreId], _host.MailStore.Deleted);
+        Assert.False(_host.MailStore.AccountExists(a.StoreId));
     }
 
     [Fact]
@@ -176,6 +179,23 @@ public sealed class AccountServiceTests : IAsyncLifetime
         Assert.Null(await _host.Authenticator.AuthenticateAsync("a@example.com", "correct horse battery"));
         Assert.NotNull(await _host.Authenticator.AuthenticateAsync("a@example.com", "a brand new secret"));
         await AssertRefused(AccountError.WeakPassword, () => Accounts.SetPasswordAsync("a@example.com", "1234567", "cli"));
+    }
+
+    [Fact]
+    public async Task Usage_and_reindex_go_through_the_mailbox_address()
+    {
+        await Accounts.AddDomainAsync("example.com", "cli");
+        var a = await Accounts.AddMailboxAsync(User("a@example.com"), "cli");
+        byte[] message = "From: b@example.org\r\nSubject: Hi\r\n\r\nbody\r\n"u8.ToArray();
+        var account = _host.MailStore.OpenAccount(a.StoreId);
+        var appended = await account.AppendAsync("INBOX", new MemoryStream(message));
+        Assert.Equal(message.Length, await Accounts.GetUsageBytesAsync("A@example.com"));
+
+        var result = await Accounts.ReindexAsync("a@example.com", "cli");
+        Assert.Equal(1, result.Messages);
+        Assert.Equal(0, result.NewUids);
+        Assert.Equal(appended.Uid, Assert.Single(account.ListMessagesByUid("INBOX")).Uid);
+        await AssertRefused(AccountError.MailboxNotFound, () => Accounts.ReindexAsync("nobody@example.com", "cli"));
     }
 
     private async Task<long> CountAuditAsync()

@@ -1,6 +1,7 @@
 using Appliance.Server.Accounts;
 using Appliance.Server.Configuration;
 using Appliance.Storage;
+using Appliance.Storage.Mail;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,7 +12,6 @@ internal sealed class AccountTestHost : IAsyncDisposable
 {
     public string DataDirectory { get; }
     public ServiceProvider Services { get; }
-    public RecordingMailStore MailStore { get; } = new();
     private readonly bool _deleteOnDispose;
 
     private AccountTestHost(string dataDirectory, bool deleteOnDispose)
@@ -21,7 +21,6 @@ internal sealed class AccountTestHost : IAsyncDisposable
         var options = new ApplianceOptions { DataDirectory = DataDirectory };
         var services = new ServiceCollection();
         services.AddApplianceServices(options);
-        services.AddSingleton<IAccountMailStore>(MailStore);
         Services = services.BuildServiceProvider();
     }
 
@@ -39,6 +38,7 @@ internal sealed class AccountTestHost : IAsyncDisposable
     public AccountService Accounts => Services.GetRequiredService<AccountService>();
     public RecipientResolver Resolver => Services.GetRequiredService<RecipientResolver>();
     public PasswordAuthenticator Authenticator => Services.GetRequiredService<PasswordAuthenticator>();
+    public MessageStore MailStore => Services.GetRequiredService<MessageStore>();
 
     public ApplianceDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>().CreateDbContext();
 
@@ -51,29 +51,4 @@ internal sealed class AccountTestHost : IAsyncDisposable
             try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
         }
     }
-}
-
-/// <summary>Records which account stores the service asked for, so tests can see creation and removal.</summary>
-internal sealed class RecordingMailStore : IAccountMailStore
-{
-    public HashSet<Guid> Accounts { get; } = [];
-    public List<Guid> Deleted { get; } = [];
-
-    public Task CreateAccountAsync(Guid storeId, CancellationToken cancellationToken)
-    {
-        lock (Accounts) Accounts.Add(storeId);
-        return Task.CompletedTask;
-    }
-
-    public Task DeleteAccountAsync(Guid storeId, CancellationToken cancellationToken)
-    {
-        lock (Accounts)
-        {
-            Accounts.Remove(storeId);
-            Deleted.Add(storeId);
-        }
-        return Task.CompletedTask;
-    }
-
-    public Task<long> GetUsageBytesAsync(Guid storeId, CancellationToken cancellationToken) => Task.FromResult(0L);
 }

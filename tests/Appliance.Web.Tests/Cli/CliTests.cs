@@ -1,4 +1,9 @@
+using Appliance.Server;
+using Appliance.Server.Accounts;
+using Appliance.Server.Configuration;
+using Appliance.Storage.Mail;
 using Appliance.Web.Cli;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Web.Tests.Cli;
 
@@ -132,6 +137,31 @@ public sealed class CliTests : IDisposable
         AssertError(await Run("domain", "list", "--config", path), "appliance: error:");
         await File.WriteAllTextAsync(path, "{ not json");
         AssertError(await Run("domain", "list", "--config", path), "not valid JSON");
+    }
+
+    [Fact]
+    public async Task Reindex_rebuilds_a_lost_index_keeping_every_message_and_uid()
+    {
+        AssertOk(await Run("domain", "add", "example.com"));
+        AssertOk(await Run("first password\n", "user", "add", "a@example.com"));
+        var services = new ServiceCollection().AddApplianceServices(new ApplianceOptions { DataDirectory = _data }).BuildServiceProvider();
+        Guid storeId = (await services.GetRequiredService<AccountService>().GetMailboxAsync("a@example.com")).StoreId;
+        var store = services.GetRequiredService<MessageStore>();
+        var uids = new List<uint>();
+        for (int i = 0; i < 3; i++)
+            uids.Add((await store.OpenAccount(storeId).AppendAsync("INBOX", new MemoryStream(System.Text.Encoding.ASCII.GetBytes($"Subject: {i}\r\n\r\nbody {i}\r\n")))).Uid);
+        await services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (string index in Directory.GetFiles(Path.Combine(_data, "mail", storeId.ToString("N")), "*.sqlite*"))
+            File.Delete(index);
+
+        var r = await Run("store", "reindex", "A@example.com");
+        AssertOk(r);
+        Assert.Contains("6 mailboxes, 3 messages (0 given new UIDs)", r.Out);
+
+        using var again = new MessageStore(Path.Combine(_data, "mail"));
+        Assert.Equal(uids, again.OpenAccount(storeId).ListMessagesByUid("INBOX").Select(m => m.Uid));
+        AssertError(await Run("store", "reindex", "nobody@example.com"), "There is no mailbox");
     }
 
     [Fact]

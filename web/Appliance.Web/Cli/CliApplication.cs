@@ -39,6 +39,7 @@ internal sealed class CliApplication
         root.Subcommands.Add(DomainCommands.Create(this));
         root.Subcommands.Add(UserCommands.Create(this));
         root.Subcommands.Add(AliasCommands.Create(this));
+        root.Subcommands.Add(StoreCommands.Create(this));
         root.Subcommands.Add(VersionCommand.Create(this));
 
         var invocation = new InvocationConfiguration
@@ -82,5 +83,6 @@ internal sealed class CliApplication
 
     private static bool IsUserFacing(Exception e) => e is AccountException
         or Server.Configuration.ApplianceConfigurationException   // missing or malformed configuration
-        or UnauthorizedAccessException;   // the data directory is not writable by this user
+        or UnauthorizedAccessException    // the data directory is not writable by this user
+        or Storage.Mail.MailStoreException;
 }
