@@ -375,19 +375,32 @@ public sealed partial class MailAccount : IDisposable
     private T Write<T>(Func<SqliteConnection, SqliteTransaction, List<MailChange>, T> action)
     {
         _writeLock.Wait();
+        var changes = new List<MailChange>();
+        var committed = false;
         try
         {
-            var changes = new List<MailChange>();
             T result;
             using (var c = _db.Open())
             using (var tx = c.BeginTransaction(deferred: false))
             {
                 result = action(c, tx, changes);
                 tx.Commit();
+                committed = true;
             }
 
             Publish(changes);
             return result;
+        }
+        catch when (!committed)
+        {
+            // The transaction rolled back, so directories made for mailboxes it would have
+            // created must go too, or the next open would adopt them as mailboxes.
+            foreach (var created in changes.OfType<MailboxCreated>())
+            {
+                TryDeleteDirectory(FolderDirectory(created.MailboxId));
+            }
+
+            throw;
         }
         finally
         {
