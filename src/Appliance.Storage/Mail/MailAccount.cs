@@ -266,9 +266,13 @@ public sealed partial class MailAccount : IDisposable
 
     private MailboxCreated CreateMailboxCore(SqliteConnection c, SqliteTransaction tx, string name, SpecialUse specialUse, bool subscribed)
     {
-        // Ids come from the index but must not collide with a directory left by a crash.
+        // Ids are never reused, so an operation that resolved a mailbox by id before taking the
+        // lock cannot land in a newer mailbox; nor may one collide with a directory left by a crash.
         long id;
-        using (var command = IndexDatabase.Command(c, tx, "SELECT COALESCE(MAX(id), 0) + 1 FROM mailboxes"))
+        using (var command = IndexDatabase.Command(c, tx, """
+            SELECT MAX(COALESCE((SELECT value FROM meta WHERE key = 'last_mailbox_id'), 0),
+                       COALESCE((SELECT MAX(id) FROM mailboxes), 0)) + 1
+            """))
         {
             id = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
@@ -277,6 +281,8 @@ public sealed partial class MailAccount : IDisposable
         {
             id++;
         }
+
+        IndexDatabase.Execute(c, tx, "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_mailbox_id', $id)", ("$id", id));
 
         var row = new MailboxRow
         {
@@ -356,6 +362,13 @@ public sealed partial class MailAccount : IDisposable
     private static MailboxRow? FindMailbox(SqliteConnection c, SqliteTransaction? tx, string name)
     {
         using var command = IndexDatabase.Command(c, tx, $"SELECT {MailboxColumns} FROM mailboxes m WHERE m.name = $name", ("$name", name));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadMailbox(reader) : null;
+    }
+
+    private static MailboxRow? FindMailbox(SqliteConnection c, SqliteTransaction? tx, long id)
+    {
+        using var command = IndexDatabase.Command(c, tx, $"SELECT {MailboxColumns} FROM mailboxes m WHERE m.id = $id", ("$id", id));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadMailbox(reader) : null;
     }
