@@ -3,6 +3,7 @@
 // Appends generated messages to INBOX forever and prints "<uid> <seq>" after each append returns,
 // that is after the store acknowledged it; every third message also gets \Seen so a kill can land
 // in the middle of a flag rename. The test kills this process with SIGKILL at random moments.
+// The account is created if missing, so the writer can also be traced by hand (strace -f).
 using System.Text;
 using Appliance.Storage.Mail;
 
@@ -13,7 +14,7 @@ if (args.Length != 3 || !Guid.TryParse(args[1], out var storeId) || !long.TryPar
 }
 
 using var store = new MessageStore(args[0]);
-var account = store.OpenAccount(storeId);
+var account = store.AccountExists(storeId) ? store.OpenAccount(storeId) : store.CreateAccount(storeId);
 var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
 while (true)
 {

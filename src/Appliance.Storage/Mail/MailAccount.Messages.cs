@@ -82,11 +82,8 @@ public sealed partial class MailAccount
             {
                 using var c = _db.Open();
                 using var tx = c.BeginTransaction(deferred: false);
-                var row = FindMailbox(c, tx, name);
-                if (row is null || row.Id != mailboxId)
-                {
-                    throw new MailboxNotFoundException(name);
-                }
+                // By id: a concurrent rename does not lose the message, a delete refuses it.
+                var row = FindMailbox(c, tx, mailboxId) ?? throw new MailboxNotFoundException(name);
 
                 var uid = row.UidNext;
                 row.UidNext = checked(uid + 1);
@@ -95,9 +92,17 @@ public sealed partial class MailAccount
 
                 var fileName = MaildirName.Compose(unique, uid, size, flags);
                 finalPath = Path.Combine(folder, "cur", fileName);
-                File.Move(tempPath, finalPath);
-                DirectorySync.Fsync(Path.Combine(folder, "cur"));
+                try
+                {
+                    File.Move(tempPath, finalPath);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // The mailbox was deleted (its directory moved away) while we wrote.
+                    throw new MailboxNotFoundException(name);
+                }
 
+                DirectorySync.Fsync(Path.Combine(folder, "cur"));
                 InsertMessage(c, tx, row.Id, uid, fileName, size, when, flags, keywordList, row.HighestModSeq, summary);
                 SaveCounters(c, tx, row);
                 tx.Commit();

@@ -101,14 +101,14 @@ public sealed partial class MailAccount
         Dictionary<(long, uint), string> oldKeywords,
         Dictionary<long, (uint UidNext, ulong HighestModSeq)> oldCounters)
     {
-        foreach (var leftover in System.IO.Directory.EnumerateDirectories(AccountDirectory, DeletedPrefix + "*"))
+        foreach (var leftover in Directory.EnumerateDirectories(AccountDirectory, DeletedPrefix + "*"))
         {
             TryDeleteDirectory(leftover);
         }
 
         var rows = AllMailboxes(c, tx).ToDictionary(m => m.Id);
         var folders = new SortedSet<long>();
-        foreach (var directory in System.IO.Directory.EnumerateDirectories(AccountDirectory))
+        foreach (var directory in Directory.EnumerateDirectories(AccountDirectory))
         {
             var name = Path.GetFileName(directory);
             if (name.Length > 1 && name[0] == 'f'
@@ -213,12 +213,12 @@ public sealed partial class MailAccount
         var tmp = Path.Combine(folder, "tmp");
         var @new = Path.Combine(folder, "new");
         var cur = Path.Combine(folder, "cur");
-        System.IO.Directory.CreateDirectory(tmp);
-        System.IO.Directory.CreateDirectory(@new);
-        System.IO.Directory.CreateDirectory(cur);
+        Directory.CreateDirectory(tmp);
+        Directory.CreateDirectory(@new);
+        Directory.CreateDirectory(cur);
 
         var staleBefore = DateTime.UtcNow - s_staleTempAge;
-        foreach (var file in System.IO.Directory.EnumerateFiles(tmp))
+        foreach (var file in Directory.EnumerateFiles(tmp))
         {
             if (File.GetLastWriteTimeUtc(file) < staleBefore)
             {
@@ -227,7 +227,7 @@ public sealed partial class MailAccount
         }
 
         var curChanged = false;
-        foreach (var file in System.IO.Directory.EnumerateFiles(@new).ToList())
+        foreach (var file in Directory.EnumerateFiles(@new).ToList())
         {
             // Mail dropped into new/ by another Maildir tool: take it into cur/ (Maildir's "seen by a reader").
             var name = Path.GetFileName(file);
@@ -248,7 +248,7 @@ public sealed partial class MailAccount
         var seen = new HashSet<uint>();
         var adopt = new List<(uint Uid, string File)>();
         var renumber = new List<string>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(cur))
+        foreach (var path in Directory.EnumerateFiles(cur))
         {
             var file = Path.GetFileName(path);
             var parsed = MaildirName.Parse(file);

@@ -38,8 +38,6 @@ public sealed partial class MailAccount : IDisposable
 
     internal string AccountDirectory { get; }
 
-    internal string IndexPath => _db.FilePath;
-
     /// <summary>Subscribes to this account's changes. Dispose the subscription to stop.</summary>
     public MailSubscription Subscribe() => Subscribe(MailSubscription.Capacity);
 
@@ -91,148 +89,6 @@ public sealed partial class MailAccount : IDisposable
         return reader.Read()
             ? ReadMailbox(reader).ToInfo(reader.GetInt32(9), reader.GetInt32(10))
             : throw new MailboxNotFoundException(name);
-    }
-
-    /// <summary>
-    /// Creates a mailbox, and its missing superiors as RFC 9051 section 6.3.4 recommends. It gets a
-    /// fresh UIDVALIDITY, greater than any this account has used, so a client that cached a deleted
-    /// mailbox of the same name cannot mistake the new one for it (RFC 9051 section 2.3.1.1).
-    /// </summary>
-    public MailboxInfo CreateMailbox(string mailbox, SpecialUse specialUse = SpecialUse.None)
-    {
-        ThrowIfDisposed();
-        var name = MailboxName.Normalize(mailbox);
-        return Write((c, tx, changes) =>
-        {
-            if (FindMailbox(c, tx, name) is not null)
-            {
-                throw new MailboxExistsException(name);
-            }
-
-            foreach (var parent in MailboxName.Parents(name))
-            {
-                if (FindMailbox(c, tx, parent) is null)
-                {
-                    changes.Add(CreateMailboxCore(c, tx, parent, SpecialUse.None, subscribed: false));
-                }
-            }
-
-            var created = CreateMailboxCore(c, tx, name, specialUse, subscribed: false);
-            changes.Add(created);
-            return FindMailbox(c, tx, name)!.ToInfo(0, 0);
-        });
-    }
-
-    /// <summary>
-    /// Renames a mailbox and its inferiors (RFC 9051 section 6.3.6). Directories are named by id,
-    /// so nothing moves on disk; only the index and folder.json change. Renaming INBOX moves its
-    /// messages into a new mailbox and leaves INBOX empty, as the RFC specifies.
-    /// </summary>
-    public void RenameMailbox(string oldName, string newName)
-    {
-        ThrowIfDisposed();
-        var from = MailboxName.Normalize(oldName);
-        var to = MailboxName.Normalize(newName);
-        Write((c, tx, changes) =>
-        {
-            var source = RequireMailbox(c, tx, from);
-            if (FindMailbox(c, tx, to) is not null)
-            {
-                throw new MailboxExistsException(to);
-            }
-
-            if (MailboxName.IsInferiorOf(to, from))
-            {
-                throw new MailboxOperationRefusedException(from, $"Mailbox \"{from}\" cannot be renamed to its own inferior \"{to}\".");
-            }
-
-            foreach (var parent in MailboxName.Parents(to))
-            {
-                if (FindMailbox(c, tx, parent) is null)
-                {
-                    changes.Add(CreateMailboxCore(c, tx, parent, SpecialUse.None, subscribed: false));
-                }
-            }
-
-            if (MailboxName.IsInbox(from))
-            {
-                changes.Add(CreateMailboxCore(c, tx, to, SpecialUse.None, subscribed: false));
-                var target = RequireMailbox(c, tx, to);
-                var uids = ListUids(c, tx, source.Id);
-                MoveCore(c, tx, source, uids, target, changes);
-                return 0;
-            }
-
-            var renamed = AllMailboxes(c, tx)
-                .Where(m => m.Name == from || MailboxName.IsInferiorOf(m.Name, from))
-                .ToList();
-            foreach (var row in renamed)
-            {
-                var oldRowName = row.Name;
-                row.Name = to + row.Name[from.Length..];
-                IndexDatabase.Execute(c, tx, "UPDATE mailboxes SET name = $name WHERE id = $id", ("$name", row.Name), ("$id", row.Id));
-                WriteMetadata(row);
-                changes.Add(new MailboxRenamed(row.Id, row.Name, oldRowName));
-            }
-
-            return 0;
-        });
-    }
-
-    /// <summary>
-    /// Deletes a mailbox and its messages (RFC 9051 section 6.3.5). INBOX cannot be deleted, and
-    /// neither can a mailbox with inferiors: we do not keep \Noselect placeholders, so the client
-    /// deletes the inferiors first (as Dovecot also requires).
-    /// </summary>
-    public void DeleteMailbox(string mailbox)
-    {
-        ThrowIfDisposed();
-        var name = MailboxName.Normalize(mailbox);
-        if (MailboxName.IsInbox(name))
-        {
-            throw new MailboxOperationRefusedException(name, "INBOX cannot be deleted (RFC 9051 section 6.3.5).");
-        }
-
-        string? doomed = null;
-        Write((c, tx, changes) =>
-        {
-            var row = RequireMailbox(c, tx, name);
-            if (AllMailboxes(c, tx).Any(m => MailboxName.IsInferiorOf(m.Name, name)))
-            {
-                throw new MailboxOperationRefusedException(name, $"Mailbox \"{name}\" has inferior mailboxes; delete them first.");
-            }
-
-            // Rename the directory out of the way first (atomic), then commit; a crash in between
-            // leaves an index row without a directory, which the next open drops: still deleted.
-            doomed = Path.Combine(AccountDirectory, DeletedPrefix + row.Id.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N"));
-            System.IO.Directory.Move(FolderDirectory(row.Id), doomed);
-            DirectorySync.Fsync(AccountDirectory);
-            IndexDatabase.Execute(c, tx, "DELETE FROM messages WHERE mailbox_id = $id", ("$id", row.Id));
-            IndexDatabase.Execute(c, tx, "DELETE FROM mailboxes WHERE id = $id", ("$id", row.Id));
-            changes.Add(new MailboxDeleted(row.Id, row.Name));
-            return 0;
-        });
-
-        TryDeleteDirectory(doomed!);
-    }
-
-    /// <summary>SUBSCRIBE / UNSUBSCRIBE (RFC 9051 sections 6.3.7, 6.3.8).</summary>
-    public void SetSubscribed(string mailbox, bool subscribed)
-    {
-        ThrowIfDisposed();
-        var name = MailboxName.Normalize(mailbox);
-        Write((c, tx, _) =>
-        {
-            var row = RequireMailbox(c, tx, name);
-            if (row.Subscribed != subscribed)
-            {
-                row.Subscribed = subscribed;
-                IndexDatabase.Execute(c, tx, "UPDATE mailboxes SET subscribed = $s WHERE id = $id", ("$s", subscribed), ("$id", row.Id));
-                WriteMetadata(row);
-            }
-
-            return 0;
-        });
     }
 
     public MessageInfo GetMessage(string mailbox, uint uid)
@@ -375,19 +231,32 @@ public sealed partial class MailAccount : IDisposable
     private T Write<T>(Func<SqliteConnection, SqliteTransaction, List<MailChange>, T> action)
     {
         _writeLock.Wait();
+        var changes = new List<MailChange>();
+        var committed = false;
         try
         {
-            var changes = new List<MailChange>();
             T result;
             using (var c = _db.Open())
             using (var tx = c.BeginTransaction(deferred: false))
             {
                 result = action(c, tx, changes);
                 tx.Commit();
+                committed = true;
             }
 
             Publish(changes);
             return result;
+        }
+        catch when (!committed)
+        {
+            // The transaction rolled back, so directories made for mailboxes it would have
+            // created must go too, or the next open would adopt them as mailboxes.
+            foreach (var created in changes.OfType<MailboxCreated>())
+            {
+                TryDeleteDirectory(FolderDirectory(created.MailboxId));
+            }
+
+            throw;
         }
         finally
         {
@@ -397,17 +266,23 @@ public sealed partial class MailAccount : IDisposable
 
     private MailboxCreated CreateMailboxCore(SqliteConnection c, SqliteTransaction tx, string name, SpecialUse specialUse, bool subscribed)
     {
-        // Ids come from the index but must not collide with a directory left by a crash.
+        // Ids are never reused, so an operation that resolved a mailbox by id before taking the
+        // lock cannot land in a newer mailbox; nor may one collide with a directory left by a crash.
         long id;
-        using (var command = IndexDatabase.Command(c, tx, "SELECT COALESCE(MAX(id), 0) + 1 FROM mailboxes"))
+        using (var command = IndexDatabase.Command(c, tx, """
+            SELECT MAX(COALESCE((SELECT value FROM meta WHERE key = 'last_mailbox_id'), 0),
+                       COALESCE((SELECT MAX(id) FROM mailboxes), 0)) + 1
+            """))
         {
             id = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        while (System.IO.Directory.Exists(FolderDirectory(id)))
+        while (Directory.Exists(FolderDirectory(id)))
         {
             id++;
         }
+
+        IndexDatabase.Execute(c, tx, "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_mailbox_id', $id)", ("$id", id));
 
         var row = new MailboxRow
         {
@@ -425,7 +300,7 @@ public sealed partial class MailAccount : IDisposable
         var folder = FolderDirectory(id);
         foreach (var sub in new[] { "tmp", "new", "cur" })
         {
-            System.IO.Directory.CreateDirectory(Path.Combine(folder, sub));
+            Directory.CreateDirectory(Path.Combine(folder, sub));
         }
 
         WriteMetadata(row);
@@ -487,6 +362,13 @@ public sealed partial class MailAccount : IDisposable
     private static MailboxRow? FindMailbox(SqliteConnection c, SqliteTransaction? tx, string name)
     {
         using var command = IndexDatabase.Command(c, tx, $"SELECT {MailboxColumns} FROM mailboxes m WHERE m.name = $name", ("$name", name));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadMailbox(reader) : null;
+    }
+
+    private static MailboxRow? FindMailbox(SqliteConnection c, SqliteTransaction? tx, long id)
+    {
+        using var command = IndexDatabase.Command(c, tx, $"SELECT {MailboxColumns} FROM mailboxes m WHERE m.id = $id", ("$id", id));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadMailbox(reader) : null;
     }
@@ -569,7 +451,7 @@ public sealed partial class MailAccount : IDisposable
     {
         try
         {
-            System.IO.Directory.Delete(directory, recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
         catch (IOException)
         {

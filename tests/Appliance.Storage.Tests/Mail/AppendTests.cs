@@ -83,6 +83,36 @@ public sealed class AppendTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_racing_a_rename_lands_in_the_renamed_mailbox()
+    {
+        _store.Account.CreateMailbox("Old");
+        var stream = new GateStream(Encoding.UTF8.GetBytes(TempStore.Message("x")));
+        var append = _store.Account.AppendAsync("Old", stream);
+        await stream.Reading.Task; // the append has resolved the mailbox and is writing its file
+        _store.Account.RenameMailbox("Old", "New");
+        stream.Release.SetResult();
+
+        var uid = (await append).Uid;
+        Assert.Equal(TempStore.Message("x"), _store.ReadText("New", uid));
+    }
+
+    [Fact]
+    public async Task Append_racing_a_delete_fails_with_not_found_and_leaves_no_file()
+    {
+        _store.Account.CreateMailbox("Old");
+        var stream = new GateStream(Encoding.UTF8.GetBytes(TempStore.Message("x")));
+        var append = _store.Account.AppendAsync("Old", stream);
+        await stream.Reading.Task;
+        _store.Account.DeleteMailbox("Old");
+        _store.Account.CreateMailbox("Old"); // same name, new mailbox: the message must not land here either
+        stream.Release.SetResult();
+
+        await Assert.ThrowsAsync<MailboxNotFoundException>(() => append);
+        Assert.Empty(_store.Account.ListMessagesByUid("Old"));
+        Assert.DoesNotContain(Directory.GetFiles(_store.AccountDirectory, "*", SearchOption.AllDirectories), f => f.Contains(",U=", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Cancelled_append_leaves_nothing_behind()
     {
         using var cancelled = new CancellationTokenSource();
@@ -186,5 +216,23 @@ public sealed class AppendTests : IDisposable
         Assert.Equal(all.Select(m => m.InternalDate).OrderDescending(), all.Select(m => m.InternalDate));
         Assert.Equal(10, all.Select(m => m.Uid).Distinct().Count());
         Assert.Empty(_store.Account.ListNewest("INBOX", 10, 4).Messages);
+    }
+
+    /// <summary>A message stream that pauses on its first read until the test releases it.</summary>
+    private sealed class GateStream(byte[] content) : MemoryStream(content)
+    {
+        public TaskCompletionSource Reading { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Reading.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+            return await base.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            await ReadAsync(buffer.AsMemory(offset, count), cancellationToken);
     }
 }
