@@ -202,20 +202,18 @@ public sealed class CrashDurabilityTests(ITestOutputHelper output) : IDisposable
 }
 
 /// <summary>
-/// Builds tests/Appliance.Storage.CrashWriter (same configuration as this test assembly) once per
-/// test run and returns its dll; the test project does not reference it, so `dotnet test` on this
-/// project alone still finds an up-to-date child.
+/// Finds the crash writer's dll. The test project references the CrashWriter project for build
+/// order only (ReferenceOutputAssembly=false), so building the tests builds it, in the same
+/// configuration, in its own output folder.
 /// </summary>
 internal static class CrashWriterBuild
 {
-    private static readonly Lazy<string> s_dll = new(Build);
-
-    public static string DllPath => s_dll.Value;
+    public static string DllPath { get; } = Locate();
 
     public static string DotnetHost { get; } =
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 
-    private static string Build()
+    private static string Locate()
     {
         var output = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
         var framework = output.Name;
@@ -226,39 +224,7 @@ internal static class CrashWriterBuild
             repository = repository.Parent ?? throw new InvalidOperationException("Appliance.sln not found above " + AppContext.BaseDirectory);
         }
 
-        var projectDirectory = Path.Combine(repository.FullName, "tests", "Appliance.Storage.CrashWriter");
-        var start = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "build", Path.Combine(projectDirectory, "Appliance.Storage.CrashWriter.csproj"), "-c", configuration, "-nologo", "-v", "q", "-nodeReuse:false" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // Variables the test host inherited from the outer `dotnet test` would steer the inner build.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("Building the crash writer took more than 3 minutes.");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"Building the crash writer failed:\n{stdout.Result}\n{stderr.Result}");
-        }
-
-        var dll = Path.Combine(projectDirectory, "bin", configuration, framework, "Appliance.Storage.CrashWriter.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Crash writer not built", dll);
+        var dll = Path.Combine(repository.FullName, "tests", "Appliance.Storage.CrashWriter", "bin", configuration, framework, "Appliance.Storage.CrashWriter.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("The crash writer was not built with the tests", dll);
     }
 }

@@ -14,7 +14,7 @@ public sealed class CliTests : IDisposable
 
     private sealed record Result(int ExitCode, string Out, string Error);
 
-    private async Task<Result> Run(string stdin, params string[] args)
+    private async Task<Result> RunWithInput(string stdin, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -23,7 +23,7 @@ public sealed class CliTests : IDisposable
         return new Result(code, output.ToString(), error.ToString());
     }
 
-    private Task<Result> Run(params string[] args) => Run("", args);
+    private Task<Result> Run(params string[] args) => RunWithInput("", args);
 
     private static void AssertOk(Result r)
     {
@@ -41,8 +41,8 @@ public sealed class CliTests : IDisposable
     public async Task Domains_users_and_aliases_round_trip()
     {
         AssertOk(await Run("domain", "add", "Bücher.example"));
-        AssertOk(await Run("correct horse battery\n", "user", "add", "Alice@bücher.example", "--name", "Alice A", "--role", "admin", "--quota", "2G"));
-        AssertOk(await Run("another secret\n", "user", "add", "bob@xn--bcher-kva.example"));
+        AssertOk(await RunWithInput("correct horse battery\n", "user", "add", "Alice@bücher.example", "--name", "Alice A", "--role", "admin", "--quota", "2G"));
+        AssertOk(await RunWithInput("another secret\n", "user", "add", "bob@xn--bcher-kva.example"));
         AssertOk(await Run("alias", "add", "@bücher.example", "alice@bücher.example"));
         AssertOk(await Run("alias", "add", "info@bücher.example", "alice@bücher.example", "ext@example.org"));
 
@@ -70,21 +70,21 @@ public sealed class CliTests : IDisposable
     public async Task Passwords_come_from_stdin_and_change()
     {
         AssertOk(await Run("domain", "add", "example.com"));
-        AssertOk(await Run("first password\n", "user", "add", "a@example.com"));
-        var changed = await Run("second password\n", "user", "passwd", "a@example.com");
+        AssertOk(await RunWithInput("first password\n", "user", "add", "a@example.com"));
+        var changed = await RunWithInput("second password\n", "user", "passwd", "a@example.com");
         AssertOk(changed);
         Assert.Contains("Password changed for a@example.com", changed.Out);
 
-        AssertError(await Run("", "user", "add", "b@example.com"), "no password was given");
-        AssertError(await Run("short\n", "user", "add", "b@example.com"), "at least 8 characters");
-        AssertError(await Run("whatever pass\n", "user", "passwd", "nobody@example.com"), "There is no mailbox nobody@example.com");
+        AssertError(await RunWithInput("", "user", "add", "b@example.com"), "no password was given");
+        AssertError(await RunWithInput("short\n", "user", "add", "b@example.com"), "at least 8 characters");
+        AssertError(await RunWithInput("whatever pass\n", "user", "passwd", "nobody@example.com"), "There is no mailbox nobody@example.com");
     }
 
     [Fact]
     public async Task Quota_is_shown_and_set()
     {
         AssertOk(await Run("domain", "add", "example.com"));
-        AssertOk(await Run("first password\n", "user", "add", "a@example.com"));
+        AssertOk(await RunWithInput("first password\n", "user", "add", "a@example.com"));
         var shown = await Run("user", "quota", "a@example.com");
         AssertOk(shown);
         Assert.Equal("a@example.com: 0 used of unlimited.\n", shown.Out.Replace("\r", ""));
@@ -100,11 +100,11 @@ public sealed class CliTests : IDisposable
         AssertError(await Run("domain", "add", "not_a domain"), "appliance: error: 'not_a domain' is not a valid domain name");
         AssertOk(await Run("domain", "add", "example.com"));
         AssertError(await Run("domain", "add", "EXAMPLE.com"), "already exists");
-        AssertError(await Run("pass word\n", "user", "add", "x@other.example"), "is not hosted here");
-        AssertError(await Run("pass word\n", "user", "add", "x@example.com", "--role", "root"), "unknown role 'root'");
+        AssertError(await RunWithInput("pass word\n", "user", "add", "x@other.example"), "is not hosted here");
+        AssertError(await RunWithInput("pass word\n", "user", "add", "x@example.com", "--role", "root"), "unknown role 'root'");
         AssertError(await Run("alias", "remove", "nothing@example.com"), "There is no alias");
 
-        AssertOk(await Run("pass word1\n", "user", "add", "x@example.com"));
+        AssertOk(await RunWithInput("pass word1\n", "user", "add", "x@example.com"));
         AssertError(await Run("domain", "remove", "example.com"), "still has 1 mailbox");
         Assert.Contains("example.com", (await Run("domain", "list")).Out);
 
@@ -143,7 +143,7 @@ public sealed class CliTests : IDisposable
     public async Task Reindex_rebuilds_a_lost_index_keeping_every_message_and_uid()
     {
         AssertOk(await Run("domain", "add", "example.com"));
-        AssertOk(await Run("first password\n", "user", "add", "a@example.com"));
+        AssertOk(await RunWithInput("first password\n", "user", "add", "a@example.com"));
         var services = new ServiceCollection().AddApplianceServices(new ApplianceOptions { DataDirectory = _data }).BuildServiceProvider();
         Guid storeId = (await services.GetRequiredService<AccountService>().GetMailboxAsync("a@example.com")).StoreId;
         var store = services.GetRequiredService<MessageStore>();

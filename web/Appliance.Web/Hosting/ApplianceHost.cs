@@ -48,6 +48,8 @@ public static partial class ApplianceHost
         // Our start-up block says where each protocol listens; the host's own "Now listening on"
         // lines would list SMTP, IMAP and POP3 as http:// and https:// addresses.
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // EF Core logs every SQL command at Information; the server's log is about mail, not queries.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 
         builder.Services.AddApplianceServices(options);
         builder.Services.AddMailListeners();
