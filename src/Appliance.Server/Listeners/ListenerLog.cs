@@ -38,11 +38,11 @@ internal static partial class ListenerLog
         Message = "Discarded {Count} bytes the client sent after STARTTLS before the TLS handshake (command injection attempt or broken pipelining)")]
     public static partial void StartTlsDiscarded(this ILogger logger, int count);
 
-    [LoggerMessage(EventId = 1107, Level = LogLevel.Debug, Message = "STARTTLS done: {Tls}")]
-    public static partial void StartTlsSucceeded(this ILogger logger, TlsInfo tls);
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Debug, Message = "TLS established: {Tls}")]
+    public static partial void TlsEstablished(this ILogger logger, TlsInfo tls);
 
-    [LoggerMessage(EventId = 1108, Level = LogLevel.Information, Message = "STARTTLS handshake failed: {Status}")]
-    public static partial void StartTlsFailed(this ILogger logger, StartTlsStatus status, Exception? exception);
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Information, Message = "TLS handshake failed: {Status}")]
+    public static partial void TlsHandshakeFailed(this ILogger logger, StartTlsStatus status, Exception? exception);
 
     [LoggerMessage(EventId = 1109, Level = LogLevel.Information,
         Message = "Shutting down: {Active} mail sessions asked to say goodbye and close")]

@@ -52,7 +52,7 @@ internal static class ListenerSetup
         _ => listen.UseMailEndpoint<UnavailablePop3Handler>(kind),
     };
 
-    /// <summary>Implicit TLS when the endpoint is one of 465/993/995, then the mail middleware, then the handler.</summary>
+    /// <summary>The mail middleware (which does implicit TLS on 465/993/995 itself), then the handler.</summary>
     public static ListenOptions UseMailEndpoint<THandler>(this ListenOptions listen, ListenerKind kind)
         where THandler : ConnectionHandler
     {
@@ -60,8 +60,6 @@ internal static class ListenerSetup
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a mail endpoint.");
         // Mail endpoints speak no HTTP; HTTP/1.1 only keeps Kestrel from offering h2 in ALPN.
         listen.Protocols = HttpProtocols.Http1;
-        if (kind.IsImplicitTls())
-            listen.UseServerCertificate();
         var services = listen.ApplicationServices;
         listen.Use(next => new MailConnectionMiddleware(next, kind, services).OnConnectionAsync);
         listen.UseConnectionHandler<THandler>();

@@ -28,7 +28,6 @@ internal sealed class MailConnection : IAsyncDisposable
         Hostname = hostname;
         Logger = logger;
         _startTls = startTls;
-        Tls = TlsInfo.FromHandshakeFeature(context.Features.Get<ITlsHandshakeFeature>());
 
         // Kestrel asks a connection to close (ConnectionClosedRequested) when it stops; the host
         // signals ApplicationStopping first. Either one means: say goodbye now.
@@ -63,7 +62,7 @@ internal sealed class MailConnection : IAsyncDisposable
     /// <summary>The logger carrying the connection scope; engines may use their own (the scope flows to them too).</summary>
     public ILogger Logger { get; }
 
-    /// <summary>Null while in cleartext; set at accept for implicit TLS, and by <see cref="StartTlsAsync"/>.</summary>
+    /// <summary>Null while in cleartext; set before the handler runs for implicit TLS, and by <see cref="StartTlsAsync"/>.</summary>
     public TlsInfo? Tls { get; internal set; }
 
     public bool IsSecure => Tls is not null;

@@ -7,9 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Server.Listeners;
 
 /// <summary>
-/// Runs before every mail connection handler (after implicit TLS, so that a refusal on 465/993/995
-/// is readable by a client that speaks TLS first): opens the logging scope, applies the per-address
-/// limit, counts the session for the shutdown drain, and hands the engine a <see cref="MailConnection"/>.
+/// Runs before every mail connection handler: opens the logging scope, does the implicit TLS
+/// handshake on 465/993/995 (first, so that a refusal is readable by a client that speaks TLS
+/// first), applies the per-address limit, counts the session for the shutdown drain, and hands
+/// the engine a <see cref="MailConnection"/>.
 /// </summary>
 internal sealed class MailConnectionMiddleware
 {
@@ -50,6 +51,9 @@ internal sealed class MailConnectionMiddleware
             await TryWriteAsync(context, MailReplies.ShuttingDown(protocol, _options.Hostname));
             return;
         }
+
+        if (_kind.IsImplicitTls() && !(await _startTls.AcceptImplicitAsync(connection)).Succeeded)
+            return; // the upgrader logged why; a failed handshake leaves nothing to say in cleartext
 
         IPAddress? address = connection.RemoteAddress;
         if (!_limiter.TryAcquire(protocol, address, out var lease, out int current))

@@ -29,7 +29,8 @@ internal sealed record StartTlsResult(StartTlsStatus Status, int DiscardedBytes,
 }
 
 /// <summary>
-/// STARTTLS for SMTP (RFC 3207), IMAP (RFC 9051 6.2.1) and POP3 STLS (RFC 2595 4), done once here.
+/// STARTTLS for SMTP (RFC 3207), IMAP (RFC 9051 6.2.1) and POP3 STLS (RFC 2595 4), and implicit
+/// TLS on the submission and mail-access ports (RFC 8314), done once here.
 /// </summary>
 internal sealed class StartTlsUpgrader
 {
@@ -68,7 +69,26 @@ internal sealed class StartTlsUpgrader
             connection.Logger.StartTlsDiscarded(discarded);
 
         await raw.Output.WriteAsync(readyReply, cancellationToken).ConfigureAwait(false);
+        return await HandshakeAsync(connection, discarded, implicitTls: false, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// TLS from the first byte, on 465/993/995 (RFC 8314 3.3). Done here rather than by Kestrel's
+    /// HTTPS adapter so both kinds of TLS share one path, and so that the session ends with a TLS
+    /// close_notify: OpenSSL-based clients (mutt, fetchmail, openssl s_client) report a bare TCP
+    /// close as a truncation attack.
+    /// </summary>
+    public Task<StartTlsResult> AcceptImplicitAsync(MailConnection connection, CancellationToken cancellationToken = default)
+    {
+        if (connection.Tls is not null)
+            throw new InvalidOperationException("TLS is already active on this connection.");
+        return HandshakeAsync(connection, discarded: 0, implicitTls: true, cancellationToken);
+    }
+
+    private async Task<StartTlsResult> HandshakeAsync(MailConnection connection, int discarded, bool implicitTls, CancellationToken cancellationToken)
+    {
+        ConnectionContext context = connection.Context;
+        var raw = context.Transport;
         var ssl = new SslStream(new DuplexPipeStream(raw.Input, raw.Output), leaveInnerStreamOpen: false);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Stopping);
         deadline.CancelAfter(_handshakeTimeout);
@@ -83,15 +103,15 @@ internal sealed class StartTlsUpgrader
             var status = e is not OperationCanceledException ? StartTlsStatus.HandshakeFailed
                 : connection.Stopping.IsCancellationRequested ? StartTlsStatus.ShuttingDown
                 : StartTlsStatus.TimedOut;
-            connection.Logger.StartTlsFailed(status, e);
+            connection.Logger.TlsHandshakeFailed(status, e);
             return new StartTlsResult(status, discarded, null);
         }
 
         var secured = new SecuredTransport(ssl);
         connection.RegisterForDispose(secured);
         context.Transport = secured;
-        connection.Tls = TlsInfo.FromStream(ssl);
-        connection.Logger.StartTlsSucceeded(connection.Tls);
+        connection.Tls = TlsInfo.FromStream(ssl, implicitTls);
+        connection.Logger.TlsEstablished(connection.Tls);
         return new StartTlsResult(StartTlsStatus.Succeeded, discarded, connection.Tls);
     }
 

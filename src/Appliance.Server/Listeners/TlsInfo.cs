@@ -1,12 +1,11 @@
 using System.Net.Security;
 using System.Security.Authentication;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace Appliance.Server.Listeners;
 
 /// <summary>
-/// What was negotiated on a TLS connection, whether TLS came first (465/993/995, from Kestrel's
-/// <see cref="ITlsHandshakeFeature"/>) or after STARTTLS (from our <see cref="SslStream"/>). The
+/// What was negotiated on a TLS connection, whether TLS came first (465/993/995) or after
+/// STARTTLS; both are our own <see cref="SslStream"/>. The
 /// SMTP Received header and the logs need it (RFC 8314 section 4.3 asks to record TLS use).
 /// </summary>
 internal sealed record TlsInfo(SslProtocols Protocol, TlsCipherSuite? CipherSuite, string? ServerName, bool Implicit)
@@ -26,11 +25,8 @@ internal sealed record TlsInfo(SslProtocols Protocol, TlsCipherSuite? CipherSuit
     public override string ToString() =>
         CipherName is null ? ProtocolName : $"{ProtocolName} with cipher {CipherName}";
 
-    public static TlsInfo? FromHandshakeFeature(ITlsHandshakeFeature? feature) =>
-        feature is null ? null : new TlsInfo(feature.Protocol, feature.NegotiatedCipherSuite, NullIfEmpty(feature.HostName), Implicit: true);
-
-    public static TlsInfo FromStream(SslStream stream) =>
-        new(stream.SslProtocol, stream.NegotiatedCipherSuite, NullIfEmpty(stream.TargetHostName), Implicit: false);
+    public static TlsInfo FromStream(SslStream stream, bool implicitTls) =>
+        new(stream.SslProtocol, stream.NegotiatedCipherSuite, NullIfEmpty(stream.TargetHostName), implicitTls);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
