@@ -5,6 +5,7 @@
 // in the middle of a flag rename. The test kills this process with SIGKILL at random moments.
 // The account is created if missing, so the writer can also be traced by hand (strace -f).
 using System.Text;
+using Appliance.Storage.CrashWriter;
 using Appliance.Storage.Mail;
 
 if (args.Length != 3 || !Guid.TryParse(args[1], out var storeId) || !long.TryParse(args[2], out var seq))
@@ -27,28 +28,4 @@ while (true)
     }
 
     seq++;
-}
-
-/// <summary>Deterministic message for a sequence number; the test has an identical copy to compare bytes.</summary>
-internal static class CrashMessage
-{
-    public static byte[] Create(long seq)
-    {
-        var random = new Random(unchecked((int)(seq * 7919)));
-        var sb = new StringBuilder();
-        sb.Append("From: crash@example.test\r\nTo: box@example.test\r\n");
-        sb.Append("Subject: crash ").Append(seq).Append("\r\nMessage-ID: <").Append(seq).Append("@crash.test>\r\n\r\n");
-        var lines = 1 + random.Next(400);
-        for (var i = 0; i < lines; i++)
-        {
-            for (var j = 0; j < 70; j++)
-            {
-                sb.Append((char)('a' + random.Next(26)));
-            }
-
-            sb.Append("\r\n");
-        }
-
-        return Encoding.ASCII.GetBytes(sb.ToString());
-    }
 }

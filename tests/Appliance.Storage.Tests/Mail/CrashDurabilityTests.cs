@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Appliance.Storage.CrashWriter;
 using Appliance.Storage.Mail;
 using Xunit.Abstractions;
 
@@ -174,30 +175,6 @@ public sealed class CrashDurabilityTests(ITestOutputHelper output) : IDisposable
         var text = Encoding.ASCII.GetString(message, 0, Math.Min(message.Length, 200));
         var start = text.IndexOf("Subject: crash ", StringComparison.Ordinal) + "Subject: crash ".Length;
         return long.Parse(text[start..text.IndexOf('\r', start)]);
-    }
-
-    /// <summary>Same generator as the CrashWriter's, to compare bytes.</summary>
-    private static class CrashMessage
-    {
-        public static byte[] Create(long seq)
-        {
-            var random = new Random(unchecked((int)(seq * 7919)));
-            var sb = new StringBuilder();
-            sb.Append("From: crash@example.test\r\nTo: box@example.test\r\n");
-            sb.Append("Subject: crash ").Append(seq).Append("\r\nMessage-ID: <").Append(seq).Append("@crash.test>\r\n\r\n");
-            var lines = 1 + random.Next(400);
-            for (var i = 0; i < lines; i++)
-            {
-                for (var j = 0; j < 70; j++)
-                {
-                    sb.Append((char)('a' + random.Next(26)));
-                }
-
-                sb.Append("\r\n");
-            }
-
-            return Encoding.ASCII.GetBytes(sb.ToString());
-        }
     }
 }
 
