@@ -52,6 +52,6 @@ public sealed class CorpusTests
         .Append("Preview: ").AppendLine(summary.Preview)
         .ToString();
 
-    private static string CorpusDirectory([CallerFilePath] string source = "") =>
+    internal static string CorpusDirectory([CallerFilePath] string source = "") =>
         Path.Combine(Path.GetDirectoryName(source)!, "Corpus");
 }

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Appliance.Mime.Tests;
 
 /// <summary>
@@ -8,21 +6,11 @@ namespace Appliance.Mime.Tests;
 /// </summary>
 public sealed class RobustnessTests
 {
-    public static TheoryData<string> Messages()
-    {
-        var data = new TheoryData<string>();
-        foreach (string file in Directory.EnumerateFiles(CorpusDirectory(), "*.eml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            data.Add(Path.GetRelativePath(CorpusDirectory(), file));
-        }
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Messages))]
+    [MemberData(nameof(CorpusTests.Messages), MemberType = typeof(CorpusTests))]
     public void Every_truncation_gives_a_summary(string message)
     {
-        byte[] data = File.ReadAllBytes(Path.Combine(CorpusDirectory(), message));
+        byte[] data = File.ReadAllBytes(Path.Combine(CorpusTests.CorpusDirectory(), message));
 
         for (int length = 0; length <= data.Length; length++)
         {
@@ -31,10 +19,10 @@ public sealed class RobustnessTests
     }
 
     [Theory]
-    [MemberData(nameof(Messages))]
+    [MemberData(nameof(CorpusTests.Messages), MemberType = typeof(CorpusTests))]
     public void Random_mutations_give_a_summary(string message)
     {
-        byte[] original = File.ReadAllBytes(Path.Combine(CorpusDirectory(), message));
+        byte[] original = File.ReadAllBytes(Path.Combine(CorpusTests.CorpusDirectory(), message));
         var random = new Random(message.Length);
         byte[] interesting = "\r\n\t :;<>\"()=?@,-_%*'\\"u8.ToArray();
 
@@ -58,7 +46,4 @@ public sealed class RobustnessTests
         Assert.DoesNotContain('\n', summary.Subject);
         Assert.DoesNotContain('\n', summary.Preview);
     }
-
-    private static string CorpusDirectory([CallerFilePath] string source = "") =>
-        Path.Combine(Path.GetDirectoryName(source)!, "Corpus");
 }
