@@ -25,7 +25,7 @@ public static class ApplianceServices
         services.AddSingleton(options);
         services.AddOptions();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDbContextFactory<ApplianceDbContext>(builder => ConfigureDatabase(builder, options));
+        AddDatabase(services, options);
 
         // Identity's v3 format: PBKDF2-HMAC-SHA512, 100,000 iterations, 128-bit salt.
         services.AddSingleton<IPasswordHasher<Mailbox>, PasswordHasher<Mailbox>>();
@@ -46,22 +46,38 @@ public static class ApplianceServices
     /// <summary>The Data Protection key ring (readable by the service user only).</summary>
     public static string KeyRingPath(ApplianceOptions options) => Path.Combine(options.DataPath, "keys");
 
-    public static void ConfigureDatabase(DbContextOptionsBuilder builder, ApplianceOptions options)
+    /// <summary>
+    /// Every service asks for IDbContextFactory&lt;ApplianceDbContext&gt;. On PostgreSQL that factory
+    /// hands out <see cref="PostgreSqlApplianceDbContext"/>, whose migrations are PostgreSQL's.
+    /// </summary>
+    private static void AddDatabase(IServiceCollection services, ApplianceOptions options)
     {
         switch (options.Database.Provider)
         {
             case DatabaseProvider.Sqlite:
-                ApplianceDatabase.UseSqlite(builder, options.Database.ConnectionString
-                    ?? ApplianceDatabase.SqliteConnectionString(Path.Combine(options.DataPath, DatabaseFileName)));
+                string sqlite = options.Database.ConnectionString
+                    ?? ApplianceDatabase.SqliteConnectionString(Path.Combine(options.DataPath, DatabaseFileName));
+                services.AddDbContextFactory<ApplianceDbContext>(builder => ApplianceDatabase.UseSqlite(builder, sqlite));
                 break;
             case DatabaseProvider.PostgreSql:
-                if (string.IsNullOrWhiteSpace(options.Database.ConnectionString))
-                    throw new ApplianceConfigurationException("Appliance:Database:ConnectionString is required when the provider is PostgreSql.");
-                ApplianceDatabase.UsePostgreSql(builder, options.Database.ConnectionString);
+                string postgres = RequirePostgreSqlConnectionString(options);
+                services.AddDbContextFactory<PostgreSqlApplianceDbContext>(builder => ApplianceDatabase.UsePostgreSql(builder, postgres));
+                services.AddSingleton<IDbContextFactory<ApplianceDbContext>>(sp =>
+                    new PostgreSqlContextFactory(sp.GetRequiredService<IDbContextFactory<PostgreSqlApplianceDbContext>>()));
                 break;
             default:
                 throw new ApplianceConfigurationException($"Unknown database provider '{options.Database.Provider}'.");
         }
+    }
+
+    private static string RequirePostgreSqlConnectionString(ApplianceOptions options) =>
+        string.IsNullOrWhiteSpace(options.Database.ConnectionString)
+            ? throw new ApplianceConfigurationException("Appliance:Database:ConnectionString is required when the provider is PostgreSql.")
+            : options.Database.ConnectionString;
+
+    private sealed class PostgreSqlContextFactory(IDbContextFactory<PostgreSqlApplianceDbContext> inner) : IDbContextFactory<ApplianceDbContext>
+    {
+        public ApplianceDbContext CreateDbContext() => inner.CreateDbContext();
     }
 
     /// <summary>Creates the data directory and applies pending migrations. Call once before serving.</summary>

@@ -11,6 +11,7 @@ public static class ApplianceDatabase
     public static DbContextOptionsBuilder UseSqlite(DbContextOptionsBuilder builder, string connectionString) =>
         builder.UseSqlite(connectionString, o => o.MigrationsAssembly(MigrationsAssembly));
 
+    /// <summary>For <see cref="PostgreSqlApplianceDbContext"/>, whose migrations are PostgreSQL's.</summary>
     public static DbContextOptionsBuilder UsePostgreSql(DbContextOptionsBuilder builder, string connectionString) =>
         builder.UseNpgsql(connectionString, o => o.MigrationsAssembly(MigrationsAssembly));
 

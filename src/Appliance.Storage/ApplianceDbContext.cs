@@ -3,9 +3,23 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Appliance.Storage;
 
-/// <summary>The configuration database: domains, mailboxes, aliases, DKIM keys, settings, audit log.</summary>
-public sealed class ApplianceDbContext(DbContextOptions<ApplianceDbContext> options) : DbContext(options)
+/// <summary>
+/// The configuration database: domains, mailboxes, aliases, DKIM keys, settings, audit log. This
+/// type carries the SQLite migrations; <see cref="PostgreSqlApplianceDbContext"/> carries
+/// PostgreSQL's, since EF Core keeps one migration set per context type.
+/// </summary>
+public class ApplianceDbContext : DbContext
 {
+    public ApplianceDbContext(DbContextOptions<ApplianceDbContext> options)
+        : base(options)
+    {
+    }
+
+    protected ApplianceDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<Domain> Domains => Set<Domain>();
     public DbSet<Mailbox> Mailboxes => Set<Mailbox>();
     public DbSet<Alias> Aliases => Set<Alias>();

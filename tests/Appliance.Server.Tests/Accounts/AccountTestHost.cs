@@ -14,23 +14,24 @@ internal sealed class AccountTestHost : IAsyncDisposable
     public ServiceProvider Services { get; }
     private readonly bool _deleteOnDispose;
 
-    private AccountTestHost(string dataDirectory, bool deleteOnDispose)
+    private AccountTestHost(string dataDirectory, bool deleteOnDispose, Action<ApplianceOptions>? configure)
     {
         DataDirectory = dataDirectory;
         _deleteOnDispose = deleteOnDispose;
         var options = new ApplianceOptions { DataDirectory = DataDirectory };
+        configure?.Invoke(options);
         var services = new ServiceCollection();
         services.AddApplianceServices(options);
         Services = services.BuildServiceProvider();
     }
 
-    public static Task<AccountTestHost> StartAsync() =>
-        StartAsync(Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N")), deleteOnDispose: true);
+    public static Task<AccountTestHost> StartAsync(Action<ApplianceOptions>? configure = null) =>
+        StartAsync(Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N")), deleteOnDispose: true, configure);
 
     /// <param name="deleteOnDispose">False keeps the data directory for a second host (a restart).</param>
-    public static async Task<AccountTestHost> StartAsync(string dataDirectory, bool deleteOnDispose = false)
+    public static async Task<AccountTestHost> StartAsync(string dataDirectory, bool deleteOnDispose = false, Action<ApplianceOptions>? configure = null)
     {
-        var host = new AccountTestHost(dataDirectory, deleteOnDispose);
+        var host = new AccountTestHost(dataDirectory, deleteOnDispose, configure);
         await host.Services.InitializeApplianceAsync();
         return host;
     }
