@@ -268,21 +268,7 @@ public sealed class AccountService(
     public async Task<AliasInfo> AddAliasAsync(string source, IEnumerable<string> destinations, string actor, CancellationToken ct = default)
     {
         string normalizedSource = RequireAliasSource(source, out string domain);
-        var targets = new List<string>();
-        foreach (string destination in destinations)
-        {
-            if (!AddressRules.TryNormalizeAddress(destination, out string l, out string d, out string error))
-                throw new AccountException(AccountError.InvalidAliasDestination, $"Destination {error}");
-            string target = $"{l}@{d}";
-            if (target == normalizedSource)
-                throw new AccountException(AccountError.InvalidAliasDestination, $"An alias cannot point to itself ({AddressRules.ToDisplayAddress(target)}).");
-            if (!targets.Contains(target))
-                targets.Add(target);
-        }
-        if (targets.Count == 0)
-            throw new AccountException(AccountError.InvalidAliasDestination, "An alias needs at least one destination.");
-        if (targets.Count > MaxAliasDestinations)
-            throw new AccountException(AccountError.InvalidAliasDestination, $"An alias may have at most {MaxAliasDestinations} destinations.");
+        var targets = RequireDestinations(normalizedSource, destinations);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var domainEntity = await FindDomainAsync(db, domain, ct);
@@ -300,6 +286,53 @@ public sealed class AccountService(
         Audit(db, actor, "alias.add", normalizedSource, string.Join(", ", targets));
         await SaveAsync(db, ct);
         return new AliasInfo(normalizedSource, DisplaySource(normalizedSource), targets, true);
+    }
+
+    /// <summary>Replaces an alias's destinations and/or enables or disables it; null leaves a value as it is.</summary>
+    public async Task<AliasInfo> UpdateAliasAsync(string source, IEnumerable<string>? destinations, bool? enabled, string actor, CancellationToken ct = default)
+    {
+        string normalizedSource = RequireAliasSource(source, out _);
+        var targets = destinations is null ? null : RequireDestinations(normalizedSource, destinations);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var alias = await db.Aliases.Include(a => a.Destinations).SingleOrDefaultAsync(a => a.Source == normalizedSource, ct)
+            ?? throw new AccountException(AccountError.AliasNotFound, $"There is no alias {DisplaySource(normalizedSource)}.");
+        var changes = new List<string>();
+        if (targets is not null)
+        {
+            db.AliasDestinations.RemoveRange(alias.Destinations.Where(d => !targets.Contains(d.Address)));
+            foreach (string target in targets.Where(t => alias.Destinations.All(d => d.Address != t)))
+                alias.Destinations.Add(new AliasDestination { Address = target });
+            changes.Add("destinations=" + string.Join(", ", targets));
+        }
+        if (enabled is bool on)
+        {
+            alias.Enabled = on;
+            changes.Add($"enabled={on}");
+        }
+        Audit(db, actor, "alias.update", normalizedSource, string.Join("; ", changes));
+        await SaveAsync(db, ct);
+        return new AliasInfo(normalizedSource, DisplaySource(normalizedSource),
+            alias.Destinations.Select(d => d.Address).Order(StringComparer.Ordinal).ToList(), alias.Enabled);
+    }
+
+    private static List<string> RequireDestinations(string normalizedSource, IEnumerable<string> destinations)
+    {
+        var targets = new List<string>();
+        foreach (string destination in destinations)
+        {
+            if (!AddressRules.TryNormalizeAddress(destination, out string l, out string d, out string error))
+                throw new AccountException(AccountError.InvalidAliasDestination, $"Destination {error}");
+            string target = $"{l}@{d}";
+            if (target == normalizedSource)
+                throw new AccountException(AccountError.InvalidAliasDestination, $"An alias cannot point to itself ({AddressRules.ToDisplayAddress(target)}).");
+            if (!targets.Contains(target))
+                targets.Add(target);
+        }
+        if (targets.Count == 0)
+            throw new AccountException(AccountError.InvalidAliasDestination, "An alias needs at least one destination.");
+        if (targets.Count > MaxAliasDestinations)
+            throw new AccountException(AccountError.InvalidAliasDestination, $"An alias may have at most {MaxAliasDestinations} destinations.");
+        return targets;
     }
 
     public async Task<IReadOnlyList<AliasInfo>> ListAliasesAsync(string? domain = null, CancellationToken ct = default)

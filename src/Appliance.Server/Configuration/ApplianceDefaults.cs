@@ -24,6 +24,8 @@ public static class ApplianceDefaults
         }
 
         yield return new($"{p}:DataDirectory", InstalledDataDirectory);
+        // As Postfix's myhostname: the machine's own name until the installer or admin sets it.
+        yield return new($"{p}:Hostname", System.Net.Dns.GetHostName());
         (string Name, int Port)[] standard =
         [
             ("Http", 80), ("Https", 443), ("Smtp", 25), ("Submission", 587), ("Smtps", 465),

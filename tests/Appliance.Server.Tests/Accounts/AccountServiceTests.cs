@@ -147,6 +147,29 @@ public sealed class AccountServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Alias_updates_replace_destinations_and_toggle_the_alias()
+    {
+        await Accounts.AddDomainAsync("example.com", "cli");
+        await Accounts.AddMailboxAsync(User("a@example.com"), "cli");
+        await Accounts.AddAliasAsync("team@example.com", ["a@example.com", "old@elsewhere.example"], "cli");
+
+        var updated = await Accounts.UpdateAliasAsync("TEAM@example.com", ["new@elsewhere.example", "A@example.com"], enabled: null, "cli");
+        Assert.Equal(["a@example.com", "new@elsewhere.example"], updated.Destinations);
+        Assert.Equal(["a@example.com", "new@elsewhere.example"], Assert.Single(await Accounts.ListAliasesAsync()).Destinations);
+        var resolved = await _host.Resolver.ResolveAsync("team@example.com");
+        Assert.Equal(["new@elsewhere.example"], resolved.ExternalAddresses);
+
+        updated = await Accounts.UpdateAliasAsync("team@example.com", destinations: null, enabled: false, "cli");
+        Assert.False(updated.Enabled);
+        Assert.Equal(2, updated.Destinations.Count);
+        Assert.Equal(RecipientStatus.Disabled, (await _host.Resolver.ResolveAsync("team@example.com")).Status);
+
+        await AssertRefused(AccountError.InvalidAliasDestination, () => Accounts.UpdateAliasAsync("team@example.com", [], null, "cli"));
+        await AssertRefused(AccountError.AliasNotFound, () => Accounts.UpdateAliasAsync("nobody@example.com", ["a@example.com"], null, "cli"));
+        Assert.Equal(2, Assert.Single(await Accounts.ListAliasesAsync()).Destinations.Count);
+    }
+
+    [Fact]
     public async Task Mailbox_updates_change_only_what_is_given()
     {
         await Accounts.AddDomainAsync("example.com", "cli");
