@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Appliance.Dns.Wire;
+
+namespace Appliance.Dns.Tests;
+
+/// <summary>
+/// A real DNS server: unbound (Debian package, installed by tests/run.sh) on 127.0.0.1 on a free
+/// high port, answering a test zone from local-data lines. One instance for the class.
+/// </summary>
+public sealed class UnboundFixture : IAsyncLifetime
+{
+    public const string Zone = "test.example";
+    public static readonly string LongText = new string('k', 255) + new string('l', 255) + "end";
+    private const string Binary = "/usr/sbin/unbound";
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"unbound-{Guid.NewGuid():N}");
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public IPEndPoint EndPoint { get; private set; } = null!;
+
+    public DnsStubResolver Resolver(ushort udpPayloadSize = 1232) => new(new DnsStubResolverOptions
+    {
+        Nameservers = [EndPoint],
+        Timeout = TimeSpan.FromSeconds(5),
+        Attempts = 1,
+        Rotate = false,
+        UdpPayloadSize = udpPayloadSize,
+    });
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(Binary), $"{Binary} is missing: tests/run.sh installs the Debian package unbound.");
+        Directory.CreateDirectory(_directory);
+        // A free port for both UDP and TCP; the short race until unbound binds it is retried below.
+        for (int tries = 0; ; tries++)
+        {
+            EndPoint = new IPEndPoint(IPAddress.Loopback, FreePort());
+            string config = Path.Combine(_directory, "unbound.conf");
+            await File.WriteAllTextAsync(config, Config(EndPoint.Port));
+            var start = new ProcessStartInfo(Binary, ["-d", "-c", config])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            _process = Process.Start(start)!;
+            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.BeginErrorReadLine();
+            _process.BeginOutputReadLine();
+            if (await WaitUntilServingAsync())
+                return;
+            Stop();
+            if (tries == 2)
+                Assert.Fail($"unbound did not start answering:\n{_log}");
+        }
+    }
+
+    /// <summary>Polls with a real query until unbound answers, rather than sleeping a guessed time.</summary>
+    private async Task<bool> WaitUntilServingAsync()
+    {
+        var probe = new DnsStubResolver(new DnsStubResolverOptions
+        {
+            Nameservers = [EndPoint], Timeout = TimeSpan.FromMilliseconds(100), Attempts = 1, Rotate = false, MaxCacheEntries = 0,
+        });
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            if (_process!.HasExited)
+                return false;
+            if ((await probe.QueryAsync(Zone, DnsRecordType.SOA)).Status == DnsResponseStatus.Success)
+                return true;
+            // An ICMP port unreachable ends a probe at once; pace the polls a little.
+            await Task.Delay(50);
+        }
+        return false;
+    }
+
+    private static int FreePort()
+    {
+        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        return port;
+    }
+
+    private string Config(int port)
+    {
+        var lines = new List<string>
+        {
+            "server:",
+            $"  interface: 127.0.0.1@{port}",
+            "  port: " + port,
+            "  do-daemonize: no",
+            "  username: \"\"",
+            "  chroot: \"\"",
+            $"  directory: \"{_directory}\"",
+            "  pidfile: \"\"",
+            "  use-syslog: no",
+            "  logfile: \"\"",
+            "  verbosity: 1",
+            "  num-threads: 1",
+            "  do-ip6: no",
+            "  do-not-query-localhost: no",
+            "  access-control: 127.0.0.0/8 allow",
+            "  module-config: \"iterator\"",
+            $"  local-zone: \"{Zone}.\" static",
+            $"  local-data: \"{Zone}. 300 IN SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 60\"",
+            $"  local-data: \"{Zone}. 300 IN MX 10 mail.{Zone}.\"",
+            $"  local-data: \"{Zone}. 300 IN MX 20 backup.{Zone}.\"",
+            $"  local-data: \"mail.{Zone}. 300 IN A 192.0.2.25\"",
+            $"  local-data: 'long.{Zone}. 300 IN TXT \"{LongText[..255]}\" \"{LongText[255..510]}\" \"{LongText[510..]}\"'",
+            $"  local-data: \"www.{Zone}. 300 IN CNAME web.{Zone}.\"",
+            $"  local-data: \"web.{Zone}. 300 IN CNAME host.{Zone}.\"",
+            $"  local-data: \"host.{Zone}. 300 IN A 192.0.2.80\"",
+        };
+        for (int i = 1; i <= 60; i++)
+            lines.Add($"  local-data: \"big.{Zone}. 300 IN A 198.51.100.{i}\"");
+        lines.Add("remote-control:");
+        lines.Add("  control-enable: no");
+        return string.Join('\n', lines) + "\n";
+    }
+
+    private void Stop()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public Task DisposeAsync()
+    {
+        Stop();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class UnboundTests(UnboundFixture unbound) : IClassFixture<UnboundFixture>
+{
+    private const string Zone = UnboundFixture.Zone;
+
+    [Fact]
+    public async Task Mx_records()
+    {
+        var r = await unbound.Resolver().QueryAsync(Zone, DnsRecordType.MX);
+        Assert.Equal(DnsResponseStatus.Success, r.Status);
+        Assert.Equal(
+            [(10, $"mail.{Zone}"), (20, $"backup.{Zone}")],
+            r.Records<MxRecord>().OrderBy(m => m.Preference).Select(m => ((int)m.Preference, m.Exchange)));
+        Assert.All(r.Answers, a => Assert.Equal(300u, a.Ttl));
+    }
+
+    [Fact]
+    public async Task Txt_over_255_octets_in_several_strings()
+    {
+        var txt = Assert.Single((await unbound.Resolver().QueryAsync($"long.{Zone}", DnsRecordType.TXT)).Records<TxtRecord>());
+        Assert.Equal([255, 255, 3], txt.Strings.Select(s => s.Length));
+        Assert.Equal(UnboundFixture.LongText, txt.Text);
+    }
+
+    [Fact]
+    public async Task Large_answer_is_truncated_over_udp_and_fetched_over_tcp()
+    {
+        // First show that unbound really truncates at an advertised 512 octets: ask over UDP directly.
+        byte[] query = DnsMessageBuilder.BuildQuery(0x4242, $"big.{Zone}", (ushort)DnsRecordType.A, 512);
+        using var udp = new UdpClient(AddressFamily.InterNetwork);
+        udp.Connect(unbound.EndPoint);
+        await udp.SendAsync(query);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var datagram = (await udp.ReceiveAsync(wait.Token)).Buffer;
+        Assert.True(datagram.Length <= 512);
+        Assert.True(DnsMessageParser.TryParseQuestion(datagram, out ushort id, out ushort flags, out _));
+        Assert.Equal(0x4242, id);
+        Assert.NotEqual(0, flags & DnsMessage.TcFlag);
+
+        // Then the resolver with the same 512 gets all 60 records: only TCP can have carried them.
+        var r = await unbound.Resolver(udpPayloadSize: 512).QueryAsync($"big.{Zone}", DnsRecordType.A);
+        Assert.Equal(DnsResponseStatus.Success, r.Status);
+        Assert.Equal(60, r.Records<ARecord>().Select(a => a.Address).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Nxdomain_and_nodata()
+    {
+        var dns = unbound.Resolver();
+        var nx = await dns.QueryAsync($"nothing.{Zone}", DnsRecordType.A);
+        Assert.Equal(DnsResponseStatus.NxDomain, nx.Status);
+        Assert.Empty(nx.Answers);
+        Assert.Equal(DnsResponseStatus.NoData, (await dns.QueryAsync($"mail.{Zone}", DnsRecordType.AAAA)).Status);
+    }
+
+    [Fact]
+    public async Task Cname_chain_is_followed()
+    {
+        var r = await unbound.Resolver().QueryAsync($"WWW.{Zone}.", DnsRecordType.A);
+        Assert.Equal(DnsResponseStatus.Success, r.Status);
+        Assert.Equal($"host.{Zone}", r.CanonicalName);
+        Assert.Equal(IPAddress.Parse("192.0.2.80"), Assert.Single(r.Records<ARecord>()).Address);
+    }
+}
