@@ -245,6 +245,70 @@ public sealed class StubResolverTests
         Assert.Equal(9, server.Queries.Count(q => q.Question.Name.StartsWith('c'))); // c0..c8, then the ninth CNAME is refused
     }
 
+    [Fact]
+    public async Task Perfect_forgery_from_another_address_is_dropped()
+    {
+        // An off-path attacker who guessed port and ID sends the right answer from the wrong
+        // address (127.0.0.2) before the real server answers: the connected socket never sees it.
+        using var attacker = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        await using var server = new FakeDnsServer(q =>
+        {
+            attacker.Send(Answer(q.Bytes, 0, [A(q.Question.Name, "6.6.6.6")]), q.From);
+            return Reply(q, A(q.Question.Name, "192.0.2.1"));
+        });
+        var r = await Resolver(server).QueryAsync("example.com", DnsRecordType.A);
+        Assert.Equal(IPAddress.Parse("192.0.2.1"), Assert.Single(r.Records<ARecord>()).Address);
+    }
+
+    [Fact]
+    public async Task Rotate_spreads_queries_over_the_servers()
+    {
+        await using var one = new FakeDnsServer(q => Reply(q, A(q.Question.Name, "192.0.2.1")));
+        await using var two = new FakeDnsServer(q => Reply(q, A(q.Question.Name, "192.0.2.2")));
+        var dns = Resolver(o => new DnsStubResolverOptions { Nameservers = o.Nameservers, Timeout = o.Timeout, Attempts = 1, Rotate = true, MaxCacheEntries = 0 }, one, two);
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(DnsResponseStatus.Success, (await dns.QueryAsync("example.com", DnsRecordType.A)).Status);
+        Assert.Equal((2, 2), (one.UdpCount, two.UdpCount));
+    }
+
+    [Fact]
+    public async Task Closed_port_moves_on_without_waiting_for_the_timeout()
+    {
+        // Nothing listens on the first server's port: ICMP port unreachable ends that try at once.
+        var closed = new FakeDnsServer(_ => []);
+        var closedEndPoint = closed.EndPoint;
+        await closed.DisposeAsync();
+        await using var working = new FakeDnsServer(q => Reply(q, A(q.Question.Name, "192.0.2.2")));
+        var dns = new DnsStubResolver(new DnsStubResolverOptions
+        {
+            Nameservers = [closedEndPoint, working.EndPoint], Timeout = TimeSpan.FromSeconds(30), Attempts = 1, Rotate = false,
+        });
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(DnsResponseStatus.Success, (await dns.QueryAsync("example.com", DnsRecordType.A)).Status);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Cancellation_throws_and_is_not_a_dns_outcome()
+    {
+        await using var server = new FakeDnsServer(_ => []);
+        using var cancel = new CancellationTokenSource();
+        var query = Resolver(server).QueryAsync("example.com", DnsRecordType.A, cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => query);
+    }
+
+    [Fact]
+    public async Task Names_are_normalized_and_invalid_ones_are_format_errors_without_a_query()
+    {
+        await using var server = new FakeDnsServer(q => Reply(q, A(q.Question.Name, "192.0.2.1")));
+        var dns = Resolver(server);
+        Assert.Equal(DnsResponseStatus.Success, (await dns.QueryAsync("Bücher.Example.", DnsRecordType.A)).Status);
+        Assert.Equal("xn--bcher-kva.example", Assert.Single(server.Queries).Question.Name);
+        Assert.Equal(DnsResponseStatus.FormatError, (await dns.QueryAsync("a..b.example", DnsRecordType.A)).Status);
+        Assert.Single(server.Queries);
+    }
+
     private static byte[] WithFlags(byte[] message, int flags)
     {
         message[2] = (byte)(flags >> 8);
