@@ -74,6 +74,10 @@ public sealed class DnsStubResolver : IDnsResolver
 
         while (true)
         {
+            // A CNAME target can hold escapes that do not make a name (\300) or be too long once
+            // prefixed; the caller's own name was checked by DnsName.Normalize.
+            if (!DnsMessageBuilder.IsEncodable(current))
+                return (DnsResponse.Failure(name, type, DnsResponseStatus.FormatError), null);
             var (message, failure) = await ExchangeAsync(current, type, ct).ConfigureAwait(false);
             if (message is null)
                 return (DnsResponse.Failure(name, type, failure), null);

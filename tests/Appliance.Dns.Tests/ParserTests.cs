@@ -116,6 +116,23 @@ public sealed class ParserTests
         Assert.Equal("a\\046\\255", a.Name);
     }
 
+    [Theory]
+    [InlineData("a\\046\\255.example")]
+    [InlineData("under_score.example")]
+    [InlineData("")]
+    public void Escaped_names_round_trip_through_builder_and_parser(string name)
+    {
+        byte[] query = DnsMessageBuilder.BuildQuery(7, name, 1, 1232);
+        Assert.True(DnsMessageParser.TryParseQuestion(query, out _, out _, out var question));
+        Assert.Equal(name, question.Name);
+    }
+
+    [Theory]
+    [InlineData("a\\999.example")]
+    [InlineData("trailing\\")]
+    [InlineData("b\u00fccher.example")]
+    public void Names_that_cannot_be_written_are_refused(string name) => Assert.False(DnsMessageBuilder.IsEncodable(name));
+
     // ---- hostile input: each one a format error, never an exception or a hang ----
 
     [Fact]

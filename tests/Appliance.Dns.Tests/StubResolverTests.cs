@@ -309,6 +309,38 @@ public sealed class StubResolverTests
         Assert.Single(server.Queries);
     }
 
+    [Fact]
+    public async Task Parallel_queries_each_get_their_own_answer()
+    {
+        await using var server = new FakeDnsServer(q => Reply(q, A(q.Question.Name, "10.0.0." + q.Question.Name[1..^8])));
+        var dns = Resolver(server);
+        var results = await Task.WhenAll(Enumerable.Range(1, 50).Select(i => dns.QueryAsync($"n{i}.example", DnsRecordType.A)));
+        for (int i = 1; i <= 50; i++)
+            Assert.Equal(IPAddress.Parse($"10.0.0.{i}"), Assert.Single(results[i - 1].Records<ARecord>()).Address);
+    }
+
+    [Fact]
+    public async Task Mutated_answers_never_make_the_resolver_throw()
+    {
+        var random = new Random(7);
+        await using var server = new FakeDnsServer(q =>
+        {
+            byte[] good = Answer(q.Bytes, 0, [Cname(q.Question.Name, "t.example"), A("t.example", "192.0.2.1")], [Soa("example", 60, 60)]);
+            byte[] bad = (byte[])good.Clone();
+            // Keep ID and question so the mutation is taken as the answer; damage what follows.
+            int from = q.Bytes.Length - 11; // header and question end where the query's OPT record starts
+            for (int i = 0; i < 3; i++)
+                bad[random.Next(from, bad.Length)] = (byte)random.Next(256);
+            return [bad];
+        });
+        var dns = Resolver(o => new DnsStubResolverOptions { Nameservers = o.Nameservers, Timeout = o.Timeout, Attempts = 1, Rotate = false, MaxCacheEntries = 0 }, server);
+        var seen = new HashSet<DnsResponseStatus>();
+        for (int i = 0; i < 200; i++)
+            seen.Add((await dns.QueryAsync($"q{i}.example", DnsRecordType.A)).Status);
+        Assert.Contains(DnsResponseStatus.FormatError, seen);
+        Assert.Contains(DnsResponseStatus.Success, seen);
+    }
+
     private static byte[] WithFlags(byte[] message, int flags)
     {
         message[2] = (byte)(flags >> 8);

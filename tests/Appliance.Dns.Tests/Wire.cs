@@ -74,8 +74,19 @@ internal sealed class Wire
     {
         Assert.True(DnsMessageParser.TryParseQuestion(query, out ushort queryId, out _, out var question));
         authority ??= [];
-        var w = new Wire().Header(id ?? queryId, ResponseFlags(rcode, truncated, ad), 1, answers.Count, authority.Count)
-            .Question(questionName ?? question.Name, (DnsRecordType)question.Type);
+        var w = new Wire().Header(id ?? queryId, ResponseFlags(rcode, truncated, ad), 1, answers.Count, authority.Count);
+        if (questionName is null)
+        {
+            // Echo the question octets as sent: the query's name is uncompressed labels.
+            int end = 12;
+            while (query[end] != 0)
+                end += query[end] + 1;
+            w.Bytes(query[12..(end + 5)]);
+        }
+        else
+        {
+            w.Question(questionName, (DnsRecordType)question.Type);
+        }
         foreach (var a in answers)
             a(w);
         foreach (var a in authority)

@@ -48,19 +48,66 @@ internal static class DnsMessageBuilder
         return [.. buffer];
     }
 
-    /// <summary>RFC 1035 3.1: length-prefixed labels ending in the zero-length root label; uncompressed.</summary>
+    /// <summary>True when <paramref name="name"/> can be written as a query name (see <see cref="WriteName"/>).</summary>
+    public static bool IsEncodable(string name)
+    {
+        try
+        {
+            WriteName(new List<byte>(), name);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// RFC 1035 3.1: length-prefixed labels ending in the zero-length root label; uncompressed.
+    /// The text may carry the master-file escapes of RFC 1035 5.1 (\DDD and \X) that
+    /// <see cref="DnsMessageParser"/> writes for octets that cannot appear as they are, so a name
+    /// read from an answer (a CNAME target) can be asked for again unchanged.
+    /// </summary>
     private static void WriteName(List<byte> buffer, string name)
     {
         int start = buffer.Count;
-        if (name.Length > 0)
+        var label = new List<byte>(63);
+        for (int i = 0; i <= name.Length && name.Length > 0; i++)
         {
-            foreach (string label in name.Split('.'))
+            if (i == name.Length || name[i] == '.')
             {
-                byte[] bytes = Encoding.ASCII.GetBytes(label);
-                if (bytes.Length is 0 or > DnsMessageParser.MaxLabelLength)
+                if (label.Count is 0 or > DnsMessageParser.MaxLabelLength)
                     throw new ArgumentException($"'{name}' has an empty label or one over 63 octets.", nameof(name));
-                buffer.Add((byte)bytes.Length);
-                buffer.AddRange(bytes);
+                buffer.Add((byte)label.Count);
+                buffer.AddRange(label);
+                label.Clear();
+            }
+            else if (name[i] == '\\')
+            {
+                if (i + 3 < name.Length && char.IsAsciiDigit(name[i + 1]) && char.IsAsciiDigit(name[i + 2]) && char.IsAsciiDigit(name[i + 3]))
+                {
+                    int value = ((name[i + 1] - '0') * 100) + ((name[i + 2] - '0') * 10) + (name[i + 3] - '0');
+                    if (value > 255)
+                        throw new ArgumentException($"'{name}' has an escape over 255.", nameof(name));
+                    label.Add((byte)value);
+                    i += 3;
+                }
+                else if (i + 1 < name.Length && name[i + 1] <= 0x7F)
+                {
+                    label.Add((byte)name[++i]);
+                }
+                else
+                {
+                    throw new ArgumentException($"'{name}' ends in a lone backslash.", nameof(name));
+                }
+            }
+            else if (name[i] <= 0x7F)
+            {
+                label.Add((byte)name[i]);
+            }
+            else
+            {
+                throw new ArgumentException($"'{name}' is not ASCII: normalize it first.", nameof(name));
             }
         }
         buffer.Add(0);
