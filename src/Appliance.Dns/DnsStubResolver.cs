@@ -168,12 +168,20 @@ public sealed class DnsStubResolver : IDnsResolver
         timeout.CancelAfter(_timeout);
         try
         {
-            var (udp, truncated) = await UdpExchangeAsync(server, name, type, timeout.Token).ConfigureAwait(false);
+            ushort payload = _options.UdpPayloadSize;
+            var (udp, truncated) = await UdpExchangeAsync(server, name, type, payload, timeout.Token).ConfigureAwait(false);
+            if (payload > 0 && udp.Message is { Rcode: (int)DnsRcode.FormErr, HasEdns: false })
+            {
+                // RFC 6891 7: a FORMERR without an OPT record is a server that does not know EDNS;
+                // ask it once more without the OPT record.
+                payload = 0;
+                (udp, truncated) = await UdpExchangeAsync(server, name, type, payload, timeout.Token).ConfigureAwait(false);
+            }
             if (!truncated)
                 return udp;
             // RFC 7766 5: a truncated UDP answer is asked again over TCP; it gets its own timeout.
             timeout.CancelAfter(_timeout);
-            return await TcpExchangeAsync(server, name, type, timeout.Token).ConfigureAwait(false);
+            return await TcpExchangeAsync(server, name, type, payload, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -193,10 +201,10 @@ public sealed class DnsStubResolver : IDnsResolver
     /// datagram only counts when ID, QR, opcode and the whole question match. Anything else is
     /// dropped and we keep listening until the timeout, so a forged answer cannot end the query.
     /// </summary>
-    private async Task<((DnsMessage?, DnsResponseStatus), bool Truncated)> UdpExchangeAsync(IPEndPoint server, string name, DnsRecordType type, CancellationToken ct)
+    private static async Task<((DnsMessage? Message, DnsResponseStatus Failure), bool Truncated)> UdpExchangeAsync(IPEndPoint server, string name, DnsRecordType type, ushort payload, CancellationToken ct)
     {
         ushort id = NewId();
-        byte[] query = DnsMessageBuilder.BuildQuery(id, name, (ushort)type, _options.UdpPayloadSize);
+        byte[] query = DnsMessageBuilder.BuildQuery(id, name, (ushort)type, payload);
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         await socket.ConnectAsync(server, ct).ConfigureAwait(false);
         await socket.SendAsync(query, SocketFlags.None, ct).ConfigureAwait(false);
@@ -217,12 +225,12 @@ public sealed class DnsStubResolver : IDnsResolver
     }
 
     /// <summary>RFC 7766 8 and RFC 1035 4.2.2: each message is prefixed with its two-octet length.</summary>
-    private async Task<(DnsMessage?, DnsResponseStatus)> TcpExchangeAsync(IPEndPoint server, string name, DnsRecordType type, CancellationToken ct)
+    private static async Task<(DnsMessage?, DnsResponseStatus)> TcpExchangeAsync(IPEndPoint server, string name, DnsRecordType type, ushort payload, CancellationToken ct)
     {
         ushort id = NewId();
-        // RFC 6891 6.2.5 is about UDP only: over TCP the OPT record is still sent so the server
-        // treats us as EDNS-aware (same flags, AD), with the same payload value.
-        byte[] query = DnsMessageBuilder.BuildQuery(id, name, (ushort)type, _options.UdpPayloadSize);
+        // The payload size means nothing over TCP (RFC 6891 6.2.5 is about UDP), but the OPT record
+        // is sent as it was over UDP so the server answers the same way.
+        byte[] query = DnsMessageBuilder.BuildQuery(id, name, (ushort)type, payload);
         using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(server, ct).ConfigureAwait(false);
         byte[] framed = new byte[query.Length + 2];

@@ -143,17 +143,29 @@ public sealed class StubResolverTests
     }
 
     [Theory]
-    [InlineData(2, DnsResponseStatus.ServerFailure)]
-    [InlineData(5, DnsResponseStatus.Refused)]
-    [InlineData(4, DnsResponseStatus.Refused)]
-    [InlineData(1, DnsResponseStatus.FormatError)]
-    public async Task Failure_rcodes_from_every_server_map_to_a_status(int rcode, DnsResponseStatus expected)
+    [InlineData(2, DnsResponseStatus.ServerFailure, 1)]
+    [InlineData(5, DnsResponseStatus.Refused, 1)]
+    [InlineData(4, DnsResponseStatus.Refused, 1)]
+    [InlineData(1, DnsResponseStatus.FormatError, 2)] // FORMERR without OPT: asked again without EDNS first
+    public async Task Failure_rcodes_from_every_server_map_to_a_status(int rcode, DnsResponseStatus expected, int queriesPerServer)
     {
         await using var one = new FakeDnsServer(q => [Answer(q.Bytes, rcode, [])]);
         await using var two = new FakeDnsServer(q => [Answer(q.Bytes, rcode, [])]);
         var r = await Resolver(one, two).QueryAsync("example.com", DnsRecordType.A);
         Assert.Equal(expected, r.Status);
-        Assert.Equal((1, 1), (one.UdpCount, two.UdpCount));
+        Assert.Equal((queriesPerServer, queriesPerServer), (one.UdpCount, two.UdpCount));
+    }
+
+    [Fact]
+    public async Task Server_without_edns_is_asked_again_without_the_opt_record()
+    {
+        // RFC 6891 7: such a server answers FORMERR (without OPT) to any query carrying OPT.
+        await using var server = new FakeDnsServer(q => q.Bytes[11] == 1
+            ? [Answer(q.Bytes, 1, [])]
+            : Reply(q, A(q.Question.Name, "192.0.2.1")));
+        var r = await Resolver(server).QueryAsync("example.com", DnsRecordType.A);
+        Assert.Equal(DnsResponseStatus.Success, r.Status);
+        Assert.Equal([1, 0], server.Queries.Select(q => (int)q.Bytes[11])); // ARCOUNT: with OPT, then without
     }
 
     [Fact]

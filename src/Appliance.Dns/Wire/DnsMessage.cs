@@ -21,7 +21,8 @@ internal sealed record DnsMessage(
     int Rcode,
     DnsQuestion Question,
     IReadOnlyList<DnsRecord> Answers,
-    IReadOnlyList<DnsRecord> Authority)
+    IReadOnlyList<DnsRecord> Authority,
+    bool HasEdns = false)
 {
     // RFC 1035 4.1.1 header flags; AD from RFC 4035 3.2.3.
     public const ushort QrFlag = 0x8000;

@@ -93,7 +93,7 @@ internal static class DnsMessageParser
         }
         // Trailing octets after the counted records are ignored, as most implementations do:
         // a few servers pad responses.
-        return new DnsMessage(id, flags, rcode, question, answers, authority);
+        return new DnsMessage(id, flags, rcode, question, answers, authority, sawOpt);
     }
 
     private static void ReadHeader(ReadOnlySpan<byte> m, ref int pos, out ushort id, out ushort flags, out int qd, out int an, out int ns, out int ar)
