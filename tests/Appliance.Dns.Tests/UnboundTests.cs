@@ -111,6 +111,7 @@ public sealed class UnboundFixture : IAsyncLifetime
             "  access-control: 127.0.0.0/8 allow",
             "  module-config: \"iterator\"",
             $"  local-zone: \"{Zone}.\" static",
+            "  local-zone: \"2.0.192.in-addr.arpa.\" static",
             $"  local-data: \"{Zone}. 300 IN SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 60\"",
             $"  local-data: \"{Zone}. 300 IN MX 10 mail.{Zone}.\"",
             $"  local-data: \"{Zone}. 300 IN MX 20 backup.{Zone}.\"",
@@ -119,6 +120,12 @@ public sealed class UnboundFixture : IAsyncLifetime
             $"  local-data: \"www.{Zone}. 300 IN CNAME web.{Zone}.\"",
             $"  local-data: \"web.{Zone}. 300 IN CNAME host.{Zone}.\"",
             $"  local-data: \"host.{Zone}. 300 IN A 192.0.2.80\"",
+            $"  local-data: \"mail.{Zone}. 300 IN AAAA 2001:db8::25\"",
+            $"  local-data: \"{Zone}. 300 IN NS ns.{Zone}.\"",
+            $"  local-data: \"25.2.0.192.in-addr.arpa. 300 IN PTR mail.{Zone}.\"",
+            $"  local-data: \"_submission._tcp.{Zone}. 300 IN SRV 0 1 587 mail.{Zone}.\"",
+            $"  local-data: \"_25._tcp.mail.{Zone}. 300 IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"",
+            $"  local-data: '{Zone}. 300 IN CAA 0 issue \"letsencrypt.org\"'",
         };
         for (int i = 1; i <= 60; i++)
             lines.Add($"  local-data: \"big.{Zone}. 300 IN A 198.51.100.{i}\"");
@@ -197,7 +204,7 @@ public sealed class UnboundTests(UnboundFixture unbound) : IClassFixture<Unbound
         var nx = await dns.QueryAsync($"nothing.{Zone}", DnsRecordType.A);
         Assert.Equal(DnsResponseStatus.NxDomain, nx.Status);
         Assert.Empty(nx.Answers);
-        Assert.Equal(DnsResponseStatus.NoData, (await dns.QueryAsync($"mail.{Zone}", DnsRecordType.AAAA)).Status);
+        Assert.Equal(DnsResponseStatus.NoData, (await dns.QueryAsync($"mail.{Zone}", DnsRecordType.TXT)).Status);
     }
 
     [Fact]
@@ -207,5 +214,28 @@ public sealed class UnboundTests(UnboundFixture unbound) : IClassFixture<Unbound
         Assert.Equal(DnsResponseStatus.Success, r.Status);
         Assert.Equal($"host.{Zone}", r.CanonicalName);
         Assert.Equal(IPAddress.Parse("192.0.2.80"), Assert.Single(r.Records<ARecord>()).Address);
+    }
+
+    [Fact]
+    public async Task Every_record_type_as_a_real_server_encodes_it()
+    {
+        var dns = unbound.Resolver();
+        async Task<T> One<T>(string name, DnsRecordType type) where T : DnsRecord
+        {
+            var r = await dns.QueryAsync(name, type);
+            Assert.Equal(DnsResponseStatus.Success, r.Status);
+            return Assert.Single(r.Records<T>());
+        }
+
+        Assert.Equal(IPAddress.Parse("192.0.2.25"), (await One<ARecord>($"mail.{Zone}", DnsRecordType.A)).Address);
+        Assert.Equal(IPAddress.Parse("2001:db8::25"), (await One<AaaaRecord>($"mail.{Zone}", DnsRecordType.AAAA)).Address);
+        Assert.Equal($"ns.{Zone}", (await One<NsRecord>(Zone, DnsRecordType.NS)).Host);
+        Assert.Equal($"mail.{Zone}", (await One<PtrRecord>("25.2.0.192.in-addr.arpa", DnsRecordType.PTR)).Target);
+        Assert.Equal($"web.{Zone}", (await One<CnameRecord>($"www.{Zone}", DnsRecordType.CNAME)).Target);
+        Assert.Equal(new SoaRecord(Zone, 300, $"ns.{Zone}", $"hostmaster.{Zone}", 1, 3600, 600, 86400, 60), await One<SoaRecord>(Zone, DnsRecordType.SOA));
+        Assert.Equal(new SrvRecord($"_submission._tcp.{Zone}", 300, 0, 1, 587, $"mail.{Zone}"), await One<SrvRecord>($"_submission._tcp.{Zone}", DnsRecordType.SRV));
+        Assert.Equal(new TlsaRecord($"_25._tcp.mail.{Zone}", 300, 3, 1, 1, Convert.FromHexString("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")),
+            await One<TlsaRecord>($"_25._tcp.mail.{Zone}", DnsRecordType.TLSA));
+        Assert.Equal(new CaaRecord(Zone, 300, 0, "issue", "letsencrypt.org"), await One<CaaRecord>(Zone, DnsRecordType.CAA));
     }
 }
