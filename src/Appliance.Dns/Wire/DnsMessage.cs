@@ -13,7 +13,8 @@ internal enum DnsRcode
 
 /// <summary>
 /// A parsed message: the header flags we use, the one question, and the answer and authority
-/// records of the types in <see cref="DnsRecordType"/> (others are skipped).
+/// records of the types in <see cref="DnsRecordType"/> (others are skipped), and whether an OPT
+/// record came back (RFC 6891 7: a server that drops it does not speak EDNS).
 /// </summary>
 internal sealed record DnsMessage(
     ushort Id,
@@ -22,20 +23,15 @@ internal sealed record DnsMessage(
     DnsQuestion Question,
     IReadOnlyList<DnsRecord> Answers,
     IReadOnlyList<DnsRecord> Authority,
-    bool HasEdns = false)
+    bool HasEdns)
 {
     // RFC 1035 4.1.1 header flags; AD from RFC 4035 3.2.3.
     public const ushort QrFlag = 0x8000;
-    public const ushort AaFlag = 0x0400;
     public const ushort TcFlag = 0x0200;
     public const ushort RdFlag = 0x0100;
-    public const ushort RaFlag = 0x0080;
     public const ushort AdFlag = 0x0020;
 
-    public bool IsResponse => (Flags & QrFlag) != 0;
-    public bool Truncated => (Flags & TcFlag) != 0;
     public bool AuthenticatedData => (Flags & AdFlag) != 0;
-    public int Opcode => (Flags >> 11) & 0xF;
 }
 
 /// <summary>RFC 1035 4.1.2. The name is lower-case without the trailing dot.</summary>
