@@ -353,6 +353,16 @@ public sealed class StubResolverTests
         Assert.Contains(DnsResponseStatus.Success, seen);
     }
 
+    [Fact]
+    public async Task Tcp_answer_to_another_question_is_a_format_error()
+    {
+        await using var server = new FakeDnsServer(q => q.Transport == FakeDnsServer.Transport.Udp
+            ? [Answer(q.Bytes, 0, [], truncated: true)]
+            : [Answer(q.Bytes, 0, [A(q.Question.Name, "192.0.2.1")], id: (ushort)(((q.Bytes[0] << 8) | q.Bytes[1]) ^ 1))]);
+        Assert.Equal(DnsResponseStatus.FormatError, (await Resolver(server).QueryAsync("example.com", DnsRecordType.A)).Status);
+        Assert.Equal(1, server.TcpCount);
+    }
+
     private static byte[] WithFlags(byte[] message, int flags)
     {
         message[2] = (byte)(flags >> 8);
