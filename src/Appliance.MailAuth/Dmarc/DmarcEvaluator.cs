@@ -115,8 +115,12 @@ public sealed class DmarcEvaluator
         {
             case DiscoveryKind.TempError:
                 return new DmarcResult(DmarcVerdict.TempError, DmarcPolicy.None, fromDomain, organizational, policyDomain, null, false, false, false, found.Reason);
-            case DiscoveryKind.NotFound or DiscoveryKind.Unusable:
+            case DiscoveryKind.NotFound:
                 return new DmarcResult(DmarcVerdict.None, DmarcPolicy.None, fromDomain, organizational, null, null, false, false, false, found.Reason);
+            case DiscoveryKind.Unusable:
+                // RFC 7489 6.6.3: discovery stops and no policy is applied; 11.2 names the result of "a
+                // syntactically incorrect DMARC record" permerror, which tells the reader why nothing applied.
+                return new DmarcResult(DmarcVerdict.PermError, DmarcPolicy.None, fromDomain, organizational, policyDomain, null, false, false, false, found.Reason);
         }
 
         DmarcRecord record = found.Record!;

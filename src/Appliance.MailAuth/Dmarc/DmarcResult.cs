@@ -3,7 +3,11 @@ using Appliance.MailAuth.Spf;
 
 namespace Appliance.MailAuth.Dmarc;
 
-/// <summary>The DMARC result (RFC 7489 11.2: none, pass, fail, temperror, permerror).</summary>
+/// <summary>
+/// The DMARC result (RFC 7489 11.2). None: no record. TempError: a DNS failure during discovery.
+/// PermError: a record that cannot be used (several records, or an invalid p without rua; no policy
+/// applies, 6.6.3), or an author domain that cannot be determined (see <see cref="DmarcOptions.MalformedFromPolicy"/>).
+/// </summary>
 public enum DmarcVerdict
 {
     None,

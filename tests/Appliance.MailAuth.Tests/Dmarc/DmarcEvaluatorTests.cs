@@ -71,17 +71,20 @@ public sealed class DmarcEvaluatorTests
     {
         var dns = new FakeDnsResolver().AddTxt("_dmarc.example.com", "v=DMARC1; p=reject", "v=DMARC1; p=none");
         DmarcResult r = await Evaluator(dns).EvaluateAsync("example.com", Nothing);
-        Assert.Equal(DmarcVerdict.None, r.Verdict);
+        Assert.Equal(DmarcVerdict.PermError, r.Verdict);
+        Assert.Equal(DmarcPolicy.None, r.AppliedPolicy);
         Assert.Contains("2 DMARC records", r.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Unusable_policy_without_rua_is_none_and_with_rua_is_p_none()
+    public async Task Unusable_policy_without_rua_is_permerror_without_policy_and_with_rua_is_p_none()
     {
         var dns = new FakeDnsResolver()
             .AddTxt("_dmarc.a.example", "v=DMARC1; p=whatever")
             .AddTxt("_dmarc.b.example", "v=DMARC1; p=whatever; rua=mailto:r@b.example");
-        Assert.Equal(DmarcVerdict.None, (await Evaluator(dns).EvaluateAsync("a.example", Nothing)).Verdict);
+        DmarcResult a = await Evaluator(dns).EvaluateAsync("a.example", Nothing);
+        Assert.Equal(DmarcVerdict.PermError, a.Verdict);
+        Assert.Equal(DmarcPolicy.None, a.AppliedPolicy);
         DmarcResult b = await Evaluator(dns).EvaluateAsync("b.example", Nothing);
         Assert.Equal(DmarcVerdict.Fail, b.Verdict);
         Assert.Equal(DmarcPolicy.None, b.AppliedPolicy);
@@ -97,6 +100,18 @@ public sealed class DmarcEvaluatorTests
         var dns = new FakeDnsResolver().Fail("_dmarc.mail.example.com", status).AddTxt("_dmarc.example.com", "v=DMARC1; p=none");
         DmarcResult r = await Evaluator(dns).EvaluateAsync("mail.example.com", Nothing);
         Assert.Equal(DmarcVerdict.TempError, r.Verdict);
+        Assert.Equal(DmarcPolicy.None, r.AppliedPolicy);
+        Assert.Equal(1, dns.QueryCount);
+    }
+
+    [Fact]
+    public async Task Unusable_record_at_the_author_domain_stops_discovery()
+    {
+        var dns = new FakeDnsResolver()
+            .AddTxt("_dmarc.mail.example.com", "v=DMARC1; p=bogus")
+            .AddTxt("_dmarc.example.com", "v=DMARC1; p=reject");
+        DmarcResult r = await Evaluator(dns).EvaluateAsync("mail.example.com", Nothing);
+        Assert.Equal(DmarcVerdict.PermError, r.Verdict);
         Assert.Equal(DmarcPolicy.None, r.AppliedPolicy);
         Assert.Equal(1, dns.QueryCount);
     }
