@@ -52,8 +52,19 @@ public sealed class SpfEvaluator
         var context = new SpfMacroContext(
             sender, local, senderDomain, domain, ip, heloDomain ?? "unknown",
             options.ReceivingDomain ?? "unknown", options.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
-        var check = new Check(this, context, cancellationToken);
-        Outcome outcome = await check.CheckHostAsync(domain, wantExplanation: true).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(options.MaxEvaluationTime, options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var check = new Check(this, context, linked.Token);
+        Outcome outcome;
+        try
+        {
+            outcome = await check.CheckHostAsync(domain, wantExplanation: true).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // RFC 7208 4.6.4: exceeding the elapsed-time limit "SHOULD be 'temperror'".
+            outcome = new Outcome(SpfVerdict.TempError, null, null, $"evaluation took longer than {options.MaxEvaluationTime.TotalSeconds:0.###} s");
+        }
         return new SpfResult(outcome.Verdict, ip, domain, sender, heloDomain, outcome.Mechanism, outcome.Explanation, outcome.Reason);
     }
 

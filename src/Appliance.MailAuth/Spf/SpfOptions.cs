@@ -24,6 +24,12 @@ public sealed class SpfOptions
     /// <summary>PTR names one "ptr" mechanism or %{p} macro validates. RFC 7208 4.6.4: the first 10 are used, the rest ignored.</summary>
     public int MaxPtrNames { get; init; } = 10;
 
+    /// <summary>
+    /// Wall-clock time one check may take. RFC 7208 4.6.4: "SHOULD impose a limit on the maximum amount
+    /// of elapsed time to evaluate check_host() ... at least 20 seconds"; over it the result is temperror.
+    /// </summary>
+    public TimeSpan MaxEvaluationTime { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>The %{r} macro (RFC 7208 7.3): the domain of the host doing the check; "unknown" when not set.</summary>
     public string? ReceivingDomain { get; init; }
 

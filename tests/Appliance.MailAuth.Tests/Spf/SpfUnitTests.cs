@@ -102,6 +102,34 @@ public sealed class SpfUnitTests
         Assert.Equal([("example.com", DnsRecordType.TXT), ("example.com", DnsRecordType.A)], dns.Queries);
     }
 
+    /// <summary>A resolver whose answers never come, until the question is cancelled.</summary>
+    private sealed class HangingResolver : IDnsResolver
+    {
+        public async Task<DnsResponse> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+    }
+
+    [Fact]
+    public async Task Elapsed_time_limit_gives_temperror()
+    {
+        var evaluator = new SpfEvaluator(new HangingResolver(), new SpfOptions { MaxEvaluationTime = TimeSpan.FromMilliseconds(50) });
+        SpfResult result = await evaluator.CheckHostAsync(IPAddress.Parse("192.0.2.1"), "example.com", "a@example.com", null);
+        Assert.Equal(SpfVerdict.TempError, result.Verdict);
+        Assert.Contains("longer than", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Caller_cancellation_is_not_a_temperror()
+    {
+        var evaluator = new SpfEvaluator(new HangingResolver());
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            evaluator.CheckHostAsync(IPAddress.Parse("192.0.2.1"), "example.com", "a@example.com", null, cts.Token));
+    }
+
     [Fact]
     public async Task Cancellation_is_honoured()
     {
