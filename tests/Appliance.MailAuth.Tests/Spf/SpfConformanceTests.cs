@@ -56,6 +56,7 @@ public sealed class SpfConformanceTests
             c.TryGetProperty("sender", out var s) ? s.GetString()! : "", helo);
 
         string expected = c.GetProperty("result").GetString()!;
+        WriteActualOnMismatch(file, name, c, result);
         Assert.True(expected == ReceivedSpfHeader.VerdictName(result.Verdict), $"{name}: expected {expected}, got {result.Verdict} ({result.Reason})");
         if (c.TryGetProperty("explanation", out var exp))
         {
@@ -83,6 +84,33 @@ public sealed class SpfConformanceTests
                 Assert.DoesNotContain(dns.Queries, x => x.Name == q.GetString());
             }
         }
+    }
+
+    /// <summary>
+    /// Beside a failing case, under the output's Spf/actual/, the actual result in the data file's
+    /// case format, so that a reviewed change of behaviour can be pasted back into the data.
+    /// </summary>
+    private static void WriteActualOnMismatch(string file, string name, JsonElement c, SpfResult result)
+    {
+        bool matches = c.GetProperty("result").GetString() == ReceivedSpfHeader.VerdictName(result.Verdict)
+            && (!c.TryGetProperty("explanation", out var e) || e.GetString() == result.Explanation)
+            && (!c.TryGetProperty("mechanism", out var m) || m.GetString() == result.Mechanism);
+        if (matches)
+        {
+            return;
+        }
+        string directory = Path.Combine(DataDirectory, "actual", Path.GetFileNameWithoutExtension(file));
+        Directory.CreateDirectory(directory);
+        string slug = string.Concat(name.Select(ch => char.IsAsciiLetterOrDigit(ch) ? ch : '-'));
+        var actual = new Dictionary<string, string?>
+        {
+            ["name"] = name,
+            ["result"] = ReceivedSpfHeader.VerdictName(result.Verdict),
+            ["mechanism"] = result.Mechanism,
+            ["explanation"] = result.Explanation,
+            ["reason"] = result.Reason,
+        };
+        File.WriteAllText(Path.Combine(directory, slug + ".json"), JsonSerializer.Serialize(actual, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
     /// <summary>
