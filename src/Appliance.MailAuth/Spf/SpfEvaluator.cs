@@ -81,7 +81,7 @@ public sealed class SpfEvaluator
     {
         private int lookups;
         private int voids;
-        private string? validatedName;
+        private List<string>? validatedNames;
 
         private SpfOptions Options => owner.options;
 
@@ -336,17 +336,14 @@ public sealed class SpfEvaluator
         /// </summary>
         private async Task<string> ValidatedNameAsync(string domain)
         {
-            if (validatedName is not null)
-            {
-                return validatedName;
-            }
-            // Not counted toward the limits: 4.6.4 counts terms, and the RFC discourages %{p} rather than limiting it.
-            var names = await ValidatedNamesAsync(countVoid: false).ConfigureAwait(false);
-            validatedName = names.FirstOrDefault(n => n == domain)
+            // The names are fetched once per check; which one is chosen depends on the current domain,
+            // which differs inside include and redirect. Not counted toward the limits: 4.6.4 counts
+            // terms, and the RFC discourages %{p} rather than limiting it.
+            var names = validatedNames ??= await ValidatedNamesAsync(countVoid: false).ConfigureAwait(false);
+            return names.FirstOrDefault(n => n == domain)
                 ?? names.FirstOrDefault(n => n.EndsWith("." + domain, StringComparison.Ordinal))
                 ?? names.FirstOrDefault()
                 ?? "unknown";
-            return validatedName;
         }
 
         private async Task<string> ExpandDomainAsync(string spec, SpfMacroContext context)
