@@ -1,4 +1,5 @@
 // RFC 7208 (SPF): section 4 (check_host()), 5 (mechanisms), 6 (modifiers), 4.6.4 (DNS limits).
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Appliance.Dns;
@@ -32,8 +33,9 @@ public sealed class SpfEvaluator
     {
         ArgumentNullException.ThrowIfNull(ip);
         ArgumentNullException.ThrowIfNull(domain);
-        // RFC 7208 5 / 5.6: an IPv4-mapped IPv6 address (::ffff:192.0.2.1) is the IPv4 client it stands
-        // for, so it matches ip4 and "a" via A records, and %{i} / %{v} expand as IPv4.
+        // An IPv4-mapped IPv6 address (RFC 4291 2.5.5.2, ::ffff:192.0.2.1) is an IPv4 client seen through a
+        // dual-stack socket. RFC 7208 5 picks A or AAAA records and 5.6 ip4 or ip6 by the client's family,
+        // so it is evaluated as IPv4: it matches ip4 and "a" via A records, and %{i} / %{v} expand as IPv4.
         if (ip.IsIPv4MappedToIPv6)
         {
             ip = ip.MapToIPv4();
@@ -63,7 +65,7 @@ public sealed class SpfEvaluator
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // RFC 7208 4.6.4: exceeding the elapsed-time limit "SHOULD be 'temperror'".
-            outcome = new Outcome(SpfVerdict.TempError, null, null, $"evaluation took longer than {options.MaxEvaluationTime.TotalSeconds:0.###} s");
+            outcome = new Outcome(SpfVerdict.TempError, null, null, string.Create(CultureInfo.InvariantCulture, $"evaluation took longer than {options.MaxEvaluationTime.TotalSeconds:0.###} s"));
         }
         return new SpfResult(outcome.Verdict, ip, domain, sender, heloDomain, outcome.Mechanism, outcome.Explanation, outcome.Reason);
     }
