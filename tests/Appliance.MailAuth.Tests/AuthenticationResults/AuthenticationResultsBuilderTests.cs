@@ -98,6 +98,32 @@ public sealed class AuthenticationResultsBuilderTests
     }
 
     [Fact]
+    public void Output_reparses_as_one_header_field()
+    {
+        string field = new AuthenticationResultsBuilder("mx.example.org")
+            .AddSpf(Spf(SpfVerdict.PermError, "a \"quoted\" (reason)"))
+            .AddDkim(new DkimDomainResult("example.com", true))
+            .AddDmarc(Dmarc(DmarcVerdict.Fail))
+            .Build();
+        var block = Appliance.Mime.HeaderBlock.Parse(System.Text.Encoding.ASCII.GetBytes(field + "\r\n\r\n"));
+        var parsed = Assert.Single(block);
+        Assert.Equal("Authentication-Results", parsed.Name);
+        Assert.Equal(field["Authentication-Results: ".Length..].Replace("\r\n", "", StringComparison.Ordinal), parsed.Value);
+        Assert.True(block.IsComplete);
+    }
+
+    [Fact]
+    public void Line_breaks_in_values_cannot_start_a_new_field()
+    {
+        string field = new AuthenticationResultsBuilder("mx.example.org\r\nX-Evil: 1")
+            .Add("x", "pass", "bad\r\nX-Injected: 1", new AuthenticationResultProperty("x", "y", "v\nX-Other: 2"))
+            .Build();
+        Assert.Equal(
+            "Authentication-Results: \"mx.example.org  X-Evil: 1\";\r\n\tx=pass reason=\"bad  X-Injected: 1\" x.y=\"v X-Other: 2\"",
+            field);
+    }
+
+    [Fact]
     public void Authserv_id_that_is_not_a_token_is_quoted()
     {
         Assert.Equal("Authentication-Results: \"mx example\"; none", new AuthenticationResultsBuilder("mx example").Build());

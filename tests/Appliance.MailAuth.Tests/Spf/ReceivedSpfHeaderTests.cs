@@ -53,6 +53,16 @@ public sealed class ReceivedSpfHeaderTests
     }
 
     [Fact]
+    public void Output_reparses_as_one_header_field()
+    {
+        string field = ReceivedSpfHeader.Format(Result(SpfVerdict.Fail, "2001:db8::1", "-all"), "mybox.example.org");
+        var block = Appliance.Mime.HeaderBlock.Parse(System.Text.Encoding.ASCII.GetBytes(field + "\r\n\r\n"));
+        var parsed = Assert.Single(block);
+        Assert.Equal("Received-SPF", parsed.Name);
+        Assert.Equal(field["Received-SPF: ".Length..], parsed.Value);
+    }
+
+    [Fact]
     public void Helo_identity_names_the_helo()
     {
         var result = new SpfResult(SpfVerdict.Pass, IPAddress.Parse("192.0.2.1"), "foo.example.com", "postmaster@foo.example.com", "foo.example.com", "a", null, "r");
