@@ -20,6 +20,9 @@ public sealed class DmarcOptions
     /// </summary>
     public DmarcPolicy MalformedFromPolicy { get; init; } = DmarcPolicy.Reject;
 
-    /// <summary>The random source of pct sampling (RFC 7489 6.6.4); tests inject a deterministic one.</summary>
+    /// <summary>
+    /// The random source of pct sampling (RFC 7489 6.6.4); tests inject a deterministic one. Must be
+    /// thread-safe when the evaluator is shared (Random.Shared is; a plain new Random() is not).
+    /// </summary>
     public Random Random { get; init; } = Random.Shared;
 }
