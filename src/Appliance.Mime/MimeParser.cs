@@ -1,0 +1,364 @@
+// RFC 2045 (MIME), RFC 2046 5.1 (multipart: 5.1.1 delimiters, 5.1.5 digest), 5.2.1 (message/rfc822),
+// RFC 6532 3.7 (message/global), RFC 9051 6.4.5 (part numbers).
+using System.Buffers;
+using System.Text;
+
+namespace Appliance.Mime;
+
+/// <summary>
+/// Reads the structure of a message as it streams past: only header blocks and boundary lines are
+/// kept, bodies are skipped over while their offsets, sizes and line counts are noted. Work is linear
+/// in the input and the tree is bounded by <see cref="MimeLimits"/>; malformed input never throws.
+/// </summary>
+public sealed class MimeParser
+{
+    private const int ChunkSize = 64 * 1024;
+
+    private readonly MimeLimits limits;
+    private readonly List<Frame> stack = [];
+    private readonly MimeEntity root;
+    private readonly byte[] linePrefix;
+    private int prefixLength;
+    private long position;
+    private long lineStart;
+    private long lineLength;
+    private byte lastByte;
+    private long lineFeeds;
+    private long previousLineStart = -1;
+    private long previousTerminatorStart = -1;
+    private int entityCount = 1;
+    private bool completed;
+
+    internal MimeParser(MimeLimits? limits = null)
+    {
+        this.limits = limits ?? MimeLimits.Default;
+        // Room for the longest line we examine plus its CRLF.
+        linePrefix = new byte[this.limits.MaxLineLength + 2];
+        root = new MimeEntity(null, 0, "text/plain", isMessage: true);
+        stack.Add(new Frame(root));
+    }
+
+    /// <summary>Reads <paramref name="message"/> to its end in chunks; the stream is not disposed. I/O errors propagate.</summary>
+    public static MimeEntity Parse(Stream message, MimeLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var parser = new MimeParser(limits);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            int read;
+            while ((read = message.Read(buffer, 0, ChunkSize)) > 0)
+            {
+                parser.Write(buffer.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return parser.Complete();
+    }
+
+    public static MimeEntity Parse(in ReadOnlySequence<byte> message, MimeLimits? limits = null)
+    {
+        var parser = new MimeParser(limits);
+        foreach (ReadOnlyMemory<byte> segment in message)
+        {
+            parser.Write(segment.Span);
+        }
+        return parser.Complete();
+    }
+
+    public static MimeEntity Parse(ReadOnlySpan<byte> message, MimeLimits? limits = null)
+    {
+        var parser = new MimeParser(limits);
+        parser.Write(message);
+        return parser.Complete();
+    }
+
+    /// <summary>Feeds the next bytes of the message; chunk edges may fall anywhere.</summary>
+    internal void Write(ReadOnlySpan<byte> chunk)
+    {
+        if (completed)
+        {
+            throw new InvalidOperationException("The parser has completed.");
+        }
+        while (!chunk.IsEmpty)
+        {
+            int lf = chunk.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> segment = lf < 0 ? chunk : chunk[..(lf + 1)];
+            bool crBeforeLf = lf >= 0 && (segment.Length >= 2 ? segment[^2] == '\r' : lineLength > 0 && lastByte == '\r');
+            Append(segment);
+            chunk = chunk[segment.Length..];
+            if (lf >= 0)
+            {
+                EndLine(terminated: true, crBeforeLf);
+            }
+        }
+    }
+
+    /// <summary>Ends the input: closes every open entity at the end and numbers the parts.</summary>
+    internal MimeEntity Complete()
+    {
+        if (!completed)
+        {
+            if (lineLength > 0)
+            {
+                EndLine(terminated: false, crBeforeLf: false);
+            }
+            completed = true;
+            bool endsWithLineFeed = position > 0 && lastByte == '\n';
+            while (stack.Count > 0)
+            {
+                Close(stack[^1], position, lineFeeds, endsWithLineFeed);
+                stack.RemoveAt(stack.Count - 1);
+            }
+            Number(root);
+        }
+        return root;
+    }
+
+    private void Append(ReadOnlySpan<byte> segment)
+    {
+        int room = linePrefix.Length - prefixLength;
+        if (room > 0)
+        {
+            int n = Math.Min(room, segment.Length);
+            segment[..n].CopyTo(linePrefix.AsSpan(prefixLength));
+            prefixLength += n;
+        }
+        Frame top = stack[^1];
+        if (top.Header is not null)
+        {
+            // Keep at most MaxHeaderBytes of a header: HeaderParser then reports TooLarge, and a 50 MB
+            // folded header costs a scan, not memory.
+            int headerRoom = limits.Header.MaxHeaderBytes - top.Header.WrittenCount;
+            if (headerRoom > 0)
+            {
+                top.Header.Write(segment[..Math.Min(headerRoom, segment.Length)]);
+            }
+        }
+        lineLength += segment.Length;
+        position += segment.Length;
+        lastByte = segment[^1];
+    }
+
+    private void EndLine(bool terminated, bool crBeforeLf)
+    {
+        long lineEnd = position;
+        long terminatorStart = terminated ? lineEnd - 1 - (crBeforeLf ? 1 : 0) : lineEnd;
+        long contentLength = terminatorStart - lineStart;
+        long lineFeedsBefore = lineFeeds;
+        if (terminated)
+        {
+            lineFeeds++;
+        }
+        ProcessLine(lineEnd, contentLength, lineFeedsBefore);
+        previousLineStart = lineStart;
+        previousTerminatorStart = terminatorStart;
+        lineStart = lineEnd;
+        lineLength = 0;
+        prefixLength = 0;
+    }
+
+    private void ProcessLine(long lineEnd, long contentLength, long lineFeedsBefore)
+    {
+        Frame top = stack[^1];
+        if (contentLength > limits.MaxLineLength)
+        {
+            top.Entity.Problems |= MimeProblems.LongLine;
+        }
+        else if (contentLength >= 2 && linePrefix[0] == '-' && linePrefix[1] == '-')
+        {
+            ReadOnlySpan<byte> content = linePrefix.AsSpan(0, (int)contentLength);
+            // RFC 2046 5.1.1: the innermost open multipart whose delimiter this is; a parent's
+            // delimiter also ends children whose own close delimiter never came.
+            for (int k = stack.Count - 1; k >= 0; k--)
+            {
+                Frame frame = stack[k];
+                if (frame.Delimiter is not null && !frame.Closed && IsDelimiter(content, frame.Delimiter, out bool close))
+                {
+                    OnDelimiter(k, close, lineEnd, lineFeedsBefore);
+                    return;
+                }
+            }
+        }
+        if (top.Header is not null && contentLength == 0)
+        {
+            FinishHeader(top, lineEnd); // RFC 5322 2.1: the first empty line ends the header
+        }
+    }
+
+    /// <summary>
+    /// RFC 2046 5.1.1: delimiter := "--" boundary transport-padding, close-delimiter := delimiter "--";
+    /// transport padding is linear whitespace. Requiring only whitespace after the boundary keeps a
+    /// boundary that is a prefix of another ("abc", "abcd") from matching the longer one's lines.
+    /// </summary>
+    private static bool IsDelimiter(ReadOnlySpan<byte> line, byte[] delimiter, out bool close)
+    {
+        close = false;
+        if (!line.StartsWith(delimiter))
+        {
+            return false;
+        }
+        ReadOnlySpan<byte> rest = line[delimiter.Length..];
+        if (rest.StartsWith("--"u8))
+        {
+            close = true;
+            rest = rest[2..];
+        }
+        return rest.Trim(" \t"u8).IsEmpty;
+    }
+
+    private void OnDelimiter(int index, bool close, long lineEnd, long lineFeedsBefore)
+    {
+        // RFC 2046 5.1.1: the CRLF before the delimiter line belongs to the delimiter, so the part
+        // before it ends where the previous line's break starts.
+        long cut = previousTerminatorStart >= 0 ? previousTerminatorStart : lineStart;
+        long lineFeedsBeforeCut = previousTerminatorStart >= 0 ? lineFeedsBefore - 1 : lineFeedsBefore;
+        bool endsWithLineFeed = cut == previousLineStart; // the last body line was empty
+        while (stack.Count - 1 > index)
+        {
+            Close(stack[^1], cut, lineFeedsBeforeCut, endsWithLineFeed);
+            stack.RemoveAt(stack.Count - 1);
+        }
+        Frame multipart = stack[index];
+        if (close)
+        {
+            multipart.Closed = true; // what follows is the epilogue (RFC 2046 5.1.1)
+            multipart.SawClose = true;
+            return;
+        }
+        if (entityCount >= limits.MaxParts)
+        {
+            multipart.Closed = true;
+            multipart.Entity.Problems |= MimeProblems.TooManyParts;
+            return;
+        }
+        // RFC 2046 5.1.5: in a digest a part without Content-Type is a message/rfc822.
+        string defaultType = multipart.Entity.MediaSubtype == "digest" ? "message/rfc822" : "text/plain";
+        var part = new MimeEntity(multipart.Entity, lineEnd, defaultType, isMessage: false);
+        multipart.Entity.AddChild(part);
+        entityCount++;
+        stack.Add(new Frame(part));
+    }
+
+    private void FinishHeader(Frame frame, long bodyStart)
+    {
+        MimeEntity entity = frame.Entity;
+        entity.ApplyHeader(HeaderParser.Parse(frame.Header!.WrittenSpan, limits.Header));
+        frame.Header = null;
+        entity.BodyStart = bodyStart;
+        entity.BodyEnd = bodyStart;
+        frame.LineFeedsAtBodyStart = lineFeeds;
+        if (entity.MediaType == "multipart")
+        {
+            string? boundary = entity.GetContentTypeParameter("boundary");
+            if (string.IsNullOrEmpty(boundary))
+            {
+                entity.Problems |= MimeProblems.MissingBoundary;
+            }
+            else if (stack.Count >= limits.MaxDepth)
+            {
+                entity.Problems |= MimeProblems.TooDeep;
+            }
+            else
+            {
+                entity.Boundary = boundary;
+                frame.Delimiter = Encoding.UTF8.GetBytes("--" + boundary);
+            }
+        }
+        else if (entity.MediaType == "message" && entity.MediaSubtype is "rfc822" or "global")
+        {
+            if (entity.TransferEncoding is "base64" or "quoted-printable")
+            {
+                entity.Problems |= MimeProblems.EncodedMessage;
+            }
+            else if (stack.Count >= limits.MaxDepth)
+            {
+                entity.Problems |= MimeProblems.TooDeep;
+            }
+            else if (entityCount >= limits.MaxParts)
+            {
+                entity.Problems |= MimeProblems.TooManyParts;
+            }
+            else
+            {
+                // RFC 2046 5.2.1: the body is a complete message, its header starting right here.
+                var message = new MimeEntity(entity, bodyStart, "text/plain", isMessage: true);
+                entity.AddChild(message);
+                entityCount++;
+                stack.Add(new Frame(message));
+            }
+        }
+    }
+
+    private void Close(Frame frame, long end, long lineFeedsBeforeEnd, bool endsWithLineFeed)
+    {
+        MimeEntity entity = frame.Entity;
+        if (frame.Header is not null)
+        {
+            // The header never reached its blank line: it runs to the cut, and the body is empty.
+            long headerLength = Math.Max(0, end - entity.HeaderStart);
+            ReadOnlySpan<byte> bytes = frame.Header.WrittenSpan;
+            entity.ApplyHeader(HeaderParser.Parse(bytes[..(int)Math.Min(bytes.Length, headerLength)], limits.Header));
+            frame.Header = null;
+            entity.Problems |= MimeProblems.IncompleteHeader;
+            entity.BodyStart = entity.HeaderStart + headerLength;
+            entity.BodyEnd = entity.BodyStart;
+            entity.BodyLines = 0;
+            return;
+        }
+        entity.BodyEnd = Math.Max(entity.BodyStart, end);
+        entity.BodyLines = entity.BodyEnd > entity.BodyStart
+            ? lineFeedsBeforeEnd - frame.LineFeedsAtBodyStart + (endsWithLineFeed ? 0 : 1)
+            : 0;
+        if (frame.Delimiter is not null && !frame.SawClose && (entity.Problems & MimeProblems.TooManyParts) == 0)
+        {
+            entity.Problems |= MimeProblems.MissingCloseDelimiter;
+        }
+    }
+
+    /// <summary>
+    /// RFC 9051 6.4.5: parts of a multipart are numbered from 1; a non-multipart message's body is
+    /// part 1 of it; a message/rfc822 part numbered N holds a message whose parts are N.1, N.2 ...
+    /// (or whose body is N.1). Iterative, so deep trees cannot exhaust the call stack.
+    /// </summary>
+    private static void Number(MimeEntity message)
+    {
+        var pending = new Stack<(MimeEntity Entity, string Number)>();
+        pending.Push((message, ""));
+        while (pending.Count > 0)
+        {
+            (MimeEntity entity, string number) = pending.Pop();
+            entity.PartNumber = entity.IsMessage && !entity.IsMultipart ? Join(number, "1") : number;
+            IReadOnlyList<MimeEntity> children = entity.Children;
+            for (int i = children.Count - 1; i >= 0; i--)
+            {
+                pending.Push(entity.IsMultipart
+                    ? (children[i], Join(entity.PartNumber, (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                    : (children[i], entity.PartNumber));
+            }
+        }
+    }
+
+    private static string Join(string prefix, string number) => prefix.Length == 0 ? number : prefix + "." + number;
+
+    private sealed class Frame(MimeEntity entity)
+    {
+        public MimeEntity Entity { get; } = entity;
+
+        /// <summary>The header bytes so far while the header is being read; null once it is done.</summary>
+        public ArrayBufferWriter<byte>? Header { get; set; } = new(256);
+
+        /// <summary>"--" boundary, when the entity is read as a multipart.</summary>
+        public byte[]? Delimiter { get; set; }
+
+        /// <summary>No more parts: after the close delimiter, or once the parts limit was reached.</summary>
+        public bool Closed { get; set; }
+
+        public bool SawClose { get; set; }
+
+        public long LineFeedsAtBodyStart { get; set; }
+    }
+}
