@@ -1,0 +1,192 @@
+// RFC 9051 7.5.2 (FETCH response BODYSTRUCTURE and BODY), 9 (formal syntax: body, body-type-1part,
+// body-type-mpart, body-fields, body-ext-1part, body-ext-mpart).
+namespace Appliance.Mime;
+
+/// <summary>
+/// The IMAP BODYSTRUCTURE of an entity, computed from the parsed tree. Parameter values are as
+/// written (RFC 2231 sections are not joined: clients that understand them join them).
+/// </summary>
+public sealed record ImapBodyStructure
+{
+    private static readonly KeyValuePair<string, string>[] DefaultTextParameters = [new("charset", "us-ascii")];
+
+    public required string MediaType { get; init; }
+
+    public required string MediaSubtype { get; init; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; } = [];
+
+    /// <summary>The parts of a multipart (never empty for one); empty for a single part.</summary>
+    public IReadOnlyList<ImapBodyStructure> Parts { get; init; } = [];
+
+    public string? Id { get; init; }
+
+    public string? Description { get; init; }
+
+    public string Encoding { get; init; } = "7bit";
+
+    public long Size { get; init; }
+
+    /// <summary>body-fld-lines: present for text/* and message/rfc822 (RFC 9051 7.5.2).</summary>
+    public long? Lines { get; init; }
+
+    /// <summary>For message/rfc822 and message/global: the encapsulated message's envelope and structure.</summary>
+    public ImapEnvelope? Envelope { get; init; }
+
+    public ImapBodyStructure? Message { get; init; }
+
+    public string? Md5 { get; init; }
+
+    public string? Disposition { get; init; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> DispositionParameters { get; init; } = [];
+
+    public IReadOnlyList<string> Languages { get; init; } = [];
+
+    public string? Location { get; init; }
+
+    public bool IsMultipart => Parts.Count > 0;
+
+    /// <summary>
+    /// Builds the structure of <paramref name="entity"/> (the message itself or any part). Recursion
+    /// follows the tree, whose depth <see cref="MimeLimits.MaxDepth"/> bounds.
+    /// </summary>
+    public static ImapBodyStructure FromEntity(MimeEntity entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        var common = new ImapBodyStructure
+        {
+            MediaType = entity.MediaType,
+            MediaSubtype = entity.MediaSubtype,
+            Parameters = [.. entity.ContentTypeParameters],
+            Disposition = entity.Disposition,
+            DispositionParameters = [.. entity.DispositionParameters],
+            Languages = entity.Languages,
+            Location = entity.Location,
+        };
+        if (entity.IsMultipart)
+        {
+            IReadOnlyList<ImapBodyStructure> parts = entity.Children.Count > 0
+                ? [.. entity.Children.Select(FromEntity)]
+                // body-type-mpart needs at least one body: a multipart whose delimiter never came
+                // shows one empty text part, as if its whole content were the preamble.
+                : [new ImapBodyStructure { MediaType = "text", MediaSubtype = "plain", Parameters = DefaultTextParameters, Lines = 0 }];
+            // body-ext-mpart carries no md5 (RFC 9051 9).
+            return common with { Parts = parts };
+        }
+        MimeEntity? message = entity.EncapsulatedMessage;
+        return common with
+        {
+            Id = entity.ContentId,
+            Description = entity.Header.Get("Content-Description")?.Value is { Length: > 0 } description ? description : null,
+            Encoding = entity.TransferEncoding,
+            Size = entity.BodySize,
+            Lines = entity.MediaType == "text" || message is not null ? entity.BodyLines : null,
+            Envelope = message is null ? null : ImapEnvelope.FromHeader(message.Header),
+            Message = message is null ? null : FromEntity(message),
+            Md5 = entity.Md5,
+        };
+    }
+
+    /// <summary>The IMAP text: BODYSTRUCTURE when <paramref name="extended"/>, else the non-extensible BODY form.</summary>
+    public string ToString(bool extended)
+    {
+        var writer = new ImapWriter();
+        Write(writer, extended, adjacent: false);
+        return writer.ToString();
+    }
+
+    public override string ToString() => ToString(extended: true);
+
+    private void Write(ImapWriter writer, bool extended, bool adjacent)
+    {
+        writer.Open(adjacent);
+        if (IsMultipart)
+        {
+            // body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]
+            foreach (ImapBodyStructure part in Parts)
+            {
+                part.Write(writer, extended, adjacent: true);
+            }
+            writer.String(MediaSubtype);
+            if (extended)
+            {
+                WriteParameters(writer, Parameters);
+                WriteDispositionLanguageLocation(writer);
+            }
+            writer.Close();
+            return;
+        }
+        // body-fields = body-fld-param SP body-fld-id SP body-fld-desc SP body-fld-enc SP body-fld-octets
+        writer.String(MediaType).String(MediaSubtype);
+        WriteParameters(writer, Parameters);
+        writer.String(Id).String(Description).String(Encoding).Number(Size);
+        if (Message is not null && Envelope is not null)
+        {
+            // body-type-msg: ... SP envelope SP body SP body-fld-lines
+            Envelope.Write(writer);
+            Message.Write(writer, extended, adjacent: false);
+        }
+        if (Lines is { } lines)
+        {
+            writer.Number(lines);
+        }
+        if (extended)
+        {
+            // body-ext-1part = body-fld-md5 [SP body-fld-dsp [SP body-fld-lang [SP body-fld-loc]]]
+            writer.String(Md5);
+            WriteDispositionLanguageLocation(writer);
+        }
+        writer.Close();
+    }
+
+    private void WriteDispositionLanguageLocation(ImapWriter writer)
+    {
+        // body-fld-dsp = "(" string SP body-fld-param ")" / nil
+        if (Disposition is null)
+        {
+            writer.Nil();
+        }
+        else
+        {
+            writer.Open().String(Disposition);
+            WriteParameters(writer, DispositionParameters);
+            writer.Close();
+        }
+        // body-fld-lang = nstring / "(" string *(SP string) ")"
+        if (Languages.Count == 0)
+        {
+            writer.Nil();
+        }
+        else if (Languages.Count == 1)
+        {
+            writer.String(Languages[0]);
+        }
+        else
+        {
+            writer.Open();
+            foreach (string language in Languages)
+            {
+                writer.String(language);
+            }
+            writer.Close();
+        }
+        writer.String(Location);
+    }
+
+    // body-fld-param = "(" string SP string *(SP string SP string) ")" / nil
+    private static void WriteParameters(ImapWriter writer, IReadOnlyList<KeyValuePair<string, string>> parameters)
+    {
+        if (parameters.Count == 0)
+        {
+            writer.Nil();
+            return;
+        }
+        writer.Open();
+        foreach ((string name, string value) in parameters)
+        {
+            writer.String(name).String(value);
+        }
+        writer.Close();
+    }
+}
