@@ -169,17 +169,19 @@ internal sealed class QuotedPrintableDecoder : IContentDecoder
         pending.CopyTo(data, 0);
         input.CopyTo(data.AsSpan(pending.Length));
         pending = [];
-        // Hold back from the last "=" when what follows it cannot be judged yet.
+        // Hold back from an "=" whose meaning depends on bytes still to come; cutting there can leave
+        // an earlier "=" in the same position, so repeat.
         int usable = data.Length;
-        if (!final)
+        while (!final)
         {
-            int equals = Array.LastIndexOf(data, (byte)'=');
-            if (equals >= 0 && data.Length - equals <= MaxPending && Undecided(data.AsSpan(equals + 1)))
+            int equals = data.AsSpan(0, usable).LastIndexOf((byte)'=');
+            if (equals < 0 || usable - equals > MaxPending || !Undecided(data.AsSpan(equals + 1, usable - equals - 1)))
             {
-                usable = equals;
-                pending = data[equals..];
+                break;
             }
+            usable = equals;
         }
+        pending = data[usable..];
         byte[] decoded = TransferEncodings.DecodeQuotedPrintable(data.AsSpan(0, usable));
         decoded.CopyTo(output);
         return decoded.Length;

@@ -309,6 +309,15 @@ public sealed class MimeParser
             entity.BodyLines = 0;
             return;
         }
+        if (entity.Children.Count > 0 && entity.Children[^1].BodyEnd > end)
+        {
+            // The last child began at the delimiter line itself (an empty part, or a header whose
+            // blank line is also the delimiter's line break): that line break cannot belong both to
+            // the delimiter and to the child, so the parent keeps it and still contains its child.
+            end = entity.Children[^1].BodyEnd;
+            lineFeedsBeforeEnd++;
+            endsWithLineFeed = true;
+        }
         entity.BodyEnd = Math.Max(entity.BodyStart, end);
         entity.BodyLines = entity.BodyEnd > entity.BodyStart
             ? lineFeedsBeforeEnd - frame.LineFeedsAtBodyStart + (endsWithLineFeed ? 0 : 1)
