@@ -243,10 +243,28 @@ public sealed class MimeParser
         stack.Add(new Frame(part));
     }
 
-    private void FinishHeader(Frame frame, long bodyStart)
+    /// <summary>
+    /// For the summary, which has read the top-level header already and holds only a prefix of the
+    /// body: the tree of what the prefix shows, offsets counted from the start of the message.
+    /// </summary>
+    internal static MimeEntity ParseBody(HeaderBlock header, ReadOnlySpan<byte> bodyPrefix, MimeLimits? limits = null)
+    {
+        var parser = new MimeParser(limits);
+        parser.position = header.Length;
+        parser.lineStart = header.Length;
+        parser.Begin(parser.stack[0], header, header.Length);
+        parser.Write(bodyPrefix);
+        return parser.Complete();
+    }
+
+    private void FinishHeader(Frame frame, long bodyStart) =>
+        Begin(frame, HeaderParser.Parse(frame.Header!.WrittenSpan, limits.Header), bodyStart);
+
+    /// <summary>The header is complete: decide what the body is (RFC 2045 5, RFC 2046 5.1, 5.2.1).</summary>
+    private void Begin(Frame frame, HeaderBlock header, long bodyStart)
     {
         MimeEntity entity = frame.Entity;
-        entity.ApplyHeader(HeaderParser.Parse(frame.Header!.WrittenSpan, limits.Header));
+        entity.ApplyHeader(header);
         frame.Header = null;
         entity.BodyStart = bodyStart;
         entity.BodyEnd = bodyStart;
