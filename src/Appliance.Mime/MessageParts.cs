@@ -10,7 +10,7 @@ public static class MessageParts
     // attached; mail clients do not show a paperclip for it.
     private static readonly HashSet<string> SignatureTypes = new(StringComparer.Ordinal)
     {
-        "application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature",
+        "pgp-signature", "pkcs7-signature", "x-pkcs7-signature", // all application/*
     };
 
     /// <summary>
@@ -69,12 +69,11 @@ public static class MessageParts
     /// <summary>RFC 2183 2.2 "attachment", a file name, or a leaf that is not text and not a signature.</summary>
     internal static bool IsAttachment(MimeEntity leaf)
     {
-        string type = leaf.MediaType + "/" + leaf.MediaSubtype;
-        if (SignatureTypes.Contains(type))
+        if (leaf.MediaType == "application" && SignatureTypes.Contains(leaf.MediaSubtype))
         {
             return false;
         }
-        return leaf.Disposition == "attachment" || leaf.FileName is not null || leaf.MediaType != "text";
+        return leaf.Disposition == "attachment" || leaf.HasFileName || leaf.MediaType != "text";
     }
 
     /// <summary>Leaves in document order; message/rfc822 parts count as leaves. Iterative.</summary>

@@ -11,9 +11,12 @@ namespace Appliance.Mime;
 public sealed class MimeEntity
 {
     private static readonly HeaderBlock EmptyHeader = HeaderBlock.Parse("\r\n"u8);
+    private static readonly ContentHeader DefaultText = ContentHeader.Parse("text/plain; charset=us-ascii");
+    private static readonly ContentHeader DefaultMessage = ContentHeader.Parse("message/rfc822");
+    private static readonly ContentHeader NoDisposition = ContentHeader.Parse(null);
     private readonly List<MimeEntity> children = [];
-    private ContentHeader contentType = ContentHeader.Parse(null);
-    private ContentHeader disposition = ContentHeader.Parse(null);
+    private ContentHeader contentType = DefaultText;
+    private ContentHeader disposition = NoDisposition;
 
     internal MimeEntity(MimeEntity? parent, long headerStart, string defaultType, bool isMessage)
     {
@@ -23,7 +26,12 @@ public sealed class MimeEntity
         BodyEnd = headerStart;
         DefaultType = defaultType;
         IsMessage = isMessage;
-        ApplyHeader(EmptyHeader);
+        if (defaultType != "text/plain")
+        {
+            contentType = DefaultMessage;
+            MediaType = "message";
+            MediaSubtype = "rfc822";
+        }
     }
 
     /// <summary>The enclosing entity: a multipart, or the message/rfc822 part for an encapsulated message.</summary>
@@ -66,22 +74,26 @@ public sealed class MimeEntity
     public string TransferEncoding { get; private set; } = "7bit";
 
     /// <summary>RFC 2045 7: the Content-ID as written (angle brackets included), or null.</summary>
-    public string? ContentId { get; private set; }
+    public string? ContentId => Nonempty(Header.Get("Content-ID")?.Value);
 
     /// <summary>RFC 2045 8 Content-Description with RFC 2047 words decoded, or null.</summary>
-    public string? Description { get; private set; }
+    public string? Description => Nonempty(Header.Get("Content-Description")?.DecodeText());
 
     /// <summary>RFC 3282 language tags, or empty.</summary>
-    public IReadOnlyList<string> Languages { get; private set; } = [];
+    public IReadOnlyList<string> Languages =>
+        Header.Get("Content-Language")?.Value.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries) ?? [];
 
     /// <summary>RFC 2557 4.2 Content-Location, unfolded, or null.</summary>
-    public string? Location { get; private set; }
+    public string? Location => Nonempty(Header.Get("Content-Location")?.Value.Replace(" ", "", StringComparison.Ordinal));
 
     /// <summary>RFC 1864 Content-MD5 as written, or null.</summary>
-    public string? Md5 { get; private set; }
+    public string? Md5 => Nonempty(Header.Get("Content-MD5")?.Value);
 
     /// <summary>The file name: RFC 2183 2.3 filename, else the older Content-Type name; RFC 2231 and RFC 2047 decoded.</summary>
     public string? FileName => Nonempty(disposition.GetParameter("filename")) ?? Nonempty(contentType.GetParameter("name"));
+
+    /// <summary>A file name parameter in any form (RFC 2183 2.3 filename, Content-Type name, RFC 2231 sections), without decoding it.</summary>
+    internal bool HasFileName => disposition.HasParameter("filename") || contentType.HasParameter("name");
 
     /// <summary>The charset parameter, or null.</summary>
     public string? Charset => contentType.GetParameter("charset");
@@ -151,31 +163,44 @@ public sealed class MimeEntity
     internal void ApplyHeader(HeaderBlock header)
     {
         Header = header;
-        contentType = ContentHeader.Parse(header.Get("Content-Type")?.Value);
+        HeaderField? typeField = header.Get("Content-Type");
+        contentType = typeField is null ? NoDisposition : ContentHeader.Parse(typeField.Value);
         string type = contentType.Value;
         int slash = type.IndexOf('/', StringComparison.Ordinal);
         // RFC 2045 5.2: a missing or syntactically invalid Content-Type means the default
         // (text/plain; charset=us-ascii, or message/rfc822 in a digest: RFC 2046 5.1.5).
         if (slash <= 0 || slash == type.Length - 1 || type.IndexOf('/', slash + 1) >= 0)
         {
-            contentType = ContentHeader.Parse(DefaultType == "text/plain" ? "text/plain; charset=us-ascii" : DefaultType);
+            contentType = DefaultType == "text/plain" ? DefaultText : DefaultMessage;
             type = DefaultType;
             slash = type.IndexOf('/', StringComparison.Ordinal);
         }
-        MediaType = type[..slash];
-        MediaSubtype = type[(slash + 1)..];
-        disposition = ContentHeader.Parse(header.Get("Content-Disposition")?.Value);
+        MediaType = Common(type.AsSpan(0, slash));
+        MediaSubtype = Common(type.AsSpan(slash + 1));
+        HeaderField? dispositionField = header.Get("Content-Disposition");
+        disposition = dispositionField is null ? NoDisposition : ContentHeader.Parse(dispositionField.Value);
         string encoding = header.Get("Content-Transfer-Encoding")?.Value ?? "";
         int comment = encoding.IndexOf('(', StringComparison.Ordinal);
         encoding = (comment < 0 ? encoding : encoding[..comment]).Trim().ToLowerInvariant();
         TransferEncoding = encoding.Length == 0 ? "7bit" : encoding;
-        ContentId = Nonempty(header.Get("Content-ID")?.Value);
-        Description = Nonempty(header.Get("Content-Description")?.DecodeText());
-        Location = Nonempty(header.Get("Content-Location")?.Value.Replace(" ", "", StringComparison.Ordinal));
-        Md5 = Nonempty(header.Get("Content-MD5")?.Value);
-        string? languages = header.Get("Content-Language")?.Value;
-        Languages = languages is null ? [] : languages.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
     }
+
+    // The names nearly every message uses, without a new string each time.
+    private static string Common(ReadOnlySpan<char> name) => name switch
+    {
+        "text" => "text",
+        "plain" => "plain",
+        "html" => "html",
+        "multipart" => "multipart",
+        "mixed" => "mixed",
+        "alternative" => "alternative",
+        "related" => "related",
+        "application" => "application",
+        "image" => "image",
+        "message" => "message",
+        "rfc822" => "rfc822",
+        _ => name.ToString(),
+    };
 
     private static string? Nonempty(string? text) => string.IsNullOrEmpty(text) ? null : text;
 }

@@ -17,7 +17,9 @@ public sealed class MimeParser
     private readonly MimeLimits limits;
     private readonly List<Frame> stack = [];
     private readonly MimeEntity root;
-    private readonly byte[] linePrefix;
+    private readonly int maxPrefix;
+    private ArrayBufferWriter<byte>? headerBytes;
+    private byte[] linePrefix = new byte[128];
     private int prefixLength;
     private long position;
     private long lineStart;
@@ -28,12 +30,13 @@ public sealed class MimeParser
     private long previousTerminatorStart = -1;
     private int entityCount = 1;
     private bool completed;
+    private bool numbered = true;
 
     internal MimeParser(MimeLimits? limits = null)
     {
         this.limits = limits ?? MimeLimits.Default;
         // Room for the longest line we examine plus its CRLF.
-        linePrefix = new byte[this.limits.MaxLineLength + 2];
+        maxPrefix = this.limits.MaxLineLength + 2;
         root = new MimeEntity(null, 0, "text/plain", isMessage: true);
         stack.Add(new Frame(root));
     }
@@ -113,29 +116,44 @@ public sealed class MimeParser
                 Close(stack[^1], position, lineFeeds, endsWithLineFeed);
                 stack.RemoveAt(stack.Count - 1);
             }
-            Number(root);
+            if (numbered)
+            {
+                Number(root);
+            }
         }
         return root;
     }
 
     private void Append(ReadOnlySpan<byte> segment)
     {
-        int room = linePrefix.Length - prefixLength;
-        if (room > 0)
+        // Only a line starting with "--" can be a delimiter: other lines keep just their first two bytes.
+        ReadOnlySpan<byte> take = segment;
+        if (prefixLength < 2)
         {
-            int n = Math.Min(room, segment.Length);
-            segment[..n].CopyTo(linePrefix.AsSpan(prefixLength));
+            int first = Math.Min(2 - prefixLength, take.Length);
+            take[..first].CopyTo(linePrefix.AsSpan(prefixLength));
+            prefixLength += first;
+            take = take[first..];
+        }
+        if (prefixLength >= 2 && linePrefix[0] == '-' && linePrefix[1] == '-' && !take.IsEmpty)
+        {
+            int n = Math.Min(maxPrefix - prefixLength, take.Length);
+            if (prefixLength + n > linePrefix.Length)
+            {
+                Array.Resize(ref linePrefix, Math.Min(maxPrefix, Math.Max(linePrefix.Length * 2, prefixLength + n)));
+            }
+            take[..n].CopyTo(linePrefix.AsSpan(prefixLength));
             prefixLength += n;
         }
-        Frame top = stack[^1];
-        if (top.Header is not null)
+        if (stack[^1].ReadingHeader)
         {
             // Keep at most MaxHeaderBytes of a header: HeaderParser then reports TooLarge, and a 50 MB
-            // folded header costs a scan, not memory.
-            int headerRoom = limits.Header.MaxHeaderBytes - top.Header.WrittenCount;
+            // folded header costs a scan, not memory. Only the innermost entity can be reading its header.
+            headerBytes ??= new ArrayBufferWriter<byte>(512);
+            int headerRoom = limits.Header.MaxHeaderBytes - headerBytes.WrittenCount;
             if (headerRoom > 0)
             {
-                top.Header.Write(segment[..Math.Min(headerRoom, segment.Length)]);
+                headerBytes.Write(segment[..Math.Min(headerRoom, segment.Length)]);
             }
         }
         lineLength += segment.Length;
@@ -183,7 +201,7 @@ public sealed class MimeParser
                 }
             }
         }
-        if (top.Header is not null && contentLength == 0)
+        if (top.ReadingHeader && contentLength == 0)
         {
             FinishHeader(top, lineEnd); // RFC 5322 2.1: the first empty line ends the header
         }
@@ -240,6 +258,7 @@ public sealed class MimeParser
         var part = new MimeEntity(multipart.Entity, lineEnd, defaultType, isMessage: false);
         multipart.Entity.AddChild(part);
         entityCount++;
+        headerBytes?.Clear();
         stack.Add(new Frame(part));
     }
 
@@ -253,19 +272,20 @@ public sealed class MimeParser
         parser.position = header.Length;
         parser.lineStart = header.Length;
         parser.Begin(parser.stack[0], header, header.Length);
+        parser.numbered = false; // the summary does not address parts
         parser.Write(bodyPrefix);
         return parser.Complete();
     }
 
     private void FinishHeader(Frame frame, long bodyStart) =>
-        Begin(frame, HeaderParser.Parse(frame.Header!.WrittenSpan, limits.Header), bodyStart);
+        Begin(frame, HeaderParser.Parse(headerBytes is null ? default : headerBytes.WrittenSpan, limits.Header), bodyStart);
 
     /// <summary>The header is complete: decide what the body is (RFC 2045 5, RFC 2046 5.1, 5.2.1).</summary>
     private void Begin(Frame frame, HeaderBlock header, long bodyStart)
     {
         MimeEntity entity = frame.Entity;
         entity.ApplyHeader(header);
-        frame.Header = null;
+        frame.ReadingHeader = false;
         entity.BodyStart = bodyStart;
         entity.BodyEnd = bodyStart;
         frame.LineFeedsAtBodyStart = lineFeeds;
@@ -306,6 +326,7 @@ public sealed class MimeParser
                 var message = new MimeEntity(entity, bodyStart, "text/plain", isMessage: true);
                 entity.AddChild(message);
                 entityCount++;
+                headerBytes?.Clear();
                 stack.Add(new Frame(message));
             }
         }
@@ -314,13 +335,13 @@ public sealed class MimeParser
     private void Close(Frame frame, long end, long lineFeedsBeforeEnd, bool endsWithLineFeed)
     {
         MimeEntity entity = frame.Entity;
-        if (frame.Header is not null)
+        if (frame.ReadingHeader)
         {
             // The header never reached its blank line: it runs to the cut, and the body is empty.
             long headerLength = Math.Max(0, end - entity.HeaderStart);
-            ReadOnlySpan<byte> bytes = frame.Header.WrittenSpan;
+            ReadOnlySpan<byte> bytes = headerBytes is null ? default : headerBytes.WrittenSpan;
             entity.ApplyHeader(HeaderParser.Parse(bytes[..(int)Math.Min(bytes.Length, headerLength)], limits.Header));
-            frame.Header = null;
+            frame.ReadingHeader = false;
             entity.Problems |= MimeProblems.IncompleteHeader;
             entity.BodyStart = entity.HeaderStart + headerLength;
             entity.BodyEnd = entity.BodyStart;
@@ -375,8 +396,8 @@ public sealed class MimeParser
     {
         public MimeEntity Entity { get; } = entity;
 
-        /// <summary>The header bytes so far while the header is being read; null once it is done.</summary>
-        public ArrayBufferWriter<byte>? Header { get; set; } = new(256);
+        /// <summary>True until the header's blank line; its bytes collect in the parser's one header buffer.</summary>
+        public bool ReadingHeader { get; set; } = true;
 
         /// <summary>"--" boundary, when the entity is read as a multipart.</summary>
         public byte[]? Delimiter { get; set; }
