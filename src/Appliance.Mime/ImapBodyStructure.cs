@@ -58,7 +58,7 @@ public sealed record ImapBodyStructure
         {
             MediaType = entity.MediaType,
             MediaSubtype = entity.MediaSubtype,
-            Parameters = [.. entity.ContentTypeParameters],
+            Parameters = TypeParameters(entity),
             Disposition = entity.Disposition,
             DispositionParameters = [.. entity.DispositionParameters],
             Languages = entity.Languages,
@@ -86,6 +86,20 @@ public sealed record ImapBodyStructure
             Message = message is null ? null : FromEntity(message),
             Md5 = entity.Md5,
         };
+    }
+
+    /// <summary>
+    /// RFC 2046 4.1.2: text without a charset parameter is US-ASCII; say so, as Dovecot does, so
+    /// clients need not know the default.
+    /// </summary>
+    private static IReadOnlyList<KeyValuePair<string, string>> TypeParameters(MimeEntity entity)
+    {
+        IReadOnlyDictionary<string, string> parameters = entity.ContentTypeParameters;
+        if (entity.MediaType != "text" || parameters.Keys.Any(k => k == "charset" || k.StartsWith("charset*", StringComparison.Ordinal)))
+        {
+            return [.. parameters];
+        }
+        return [.. DefaultTextParameters, .. parameters];
     }
 
     /// <summary>The IMAP text: BODYSTRUCTURE when <paramref name="extended"/>, else the non-extensible BODY form.</summary>
@@ -153,14 +167,10 @@ public sealed record ImapBodyStructure
             WriteParameters(writer, DispositionParameters);
             writer.Close();
         }
-        // body-fld-lang = nstring / "(" string *(SP string) ")"
+        // body-fld-lang = nstring / "(" string *(SP string) ")": always the list form, as Dovecot does.
         if (Languages.Count == 0)
         {
             writer.Nil();
-        }
-        else if (Languages.Count == 1)
-        {
-            writer.String(Languages[0]);
         }
         else
         {

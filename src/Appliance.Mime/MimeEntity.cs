@@ -110,7 +110,7 @@ public sealed class MimeEntity
     /// <summary>Body size in octets (IMAP body-fld-octets).</summary>
     public long BodySize => BodyEnd - BodyStart;
 
-    /// <summary>Body lines (IMAP body-fld-lines): line breaks in the body, plus one for a last line without one.</summary>
+    /// <summary>Body lines (IMAP body-fld-lines): the line breaks in the body, so a last line without one is not counted (as Dovecot does).</summary>
     public long BodyLines { get; internal set; }
 
     /// <summary>Parts of a multipart, or the one encapsulated message of a message/rfc822 part; else empty.</summary>

@@ -26,7 +26,6 @@ public sealed class MimeParser
     private long lineLength;
     private byte lastByte;
     private long lineFeeds;
-    private long previousLineStart = -1;
     private long previousTerminatorStart = -1;
     private int entityCount = 1;
     private bool completed;
@@ -110,10 +109,9 @@ public sealed class MimeParser
                 EndLine(terminated: false, crBeforeLf: false);
             }
             completed = true;
-            bool endsWithLineFeed = position > 0 && lastByte == '\n';
             while (stack.Count > 0)
             {
-                Close(stack[^1], position, lineFeeds, endsWithLineFeed);
+                Close(stack[^1], position, lineFeeds);
                 stack.RemoveAt(stack.Count - 1);
             }
             if (numbered)
@@ -172,7 +170,6 @@ public sealed class MimeParser
             lineFeeds++;
         }
         ProcessLine(lineEnd, contentLength, lineFeedsBefore);
-        previousLineStart = lineStart;
         previousTerminatorStart = terminatorStart;
         lineStart = lineEnd;
         lineLength = 0;
@@ -234,10 +231,9 @@ public sealed class MimeParser
         // before it ends where the previous line's break starts.
         long cut = previousTerminatorStart >= 0 ? previousTerminatorStart : lineStart;
         long lineFeedsBeforeCut = previousTerminatorStart >= 0 ? lineFeedsBefore - 1 : lineFeedsBefore;
-        bool endsWithLineFeed = cut == previousLineStart; // the last body line was empty
         while (stack.Count - 1 > index)
         {
-            Close(stack[^1], cut, lineFeedsBeforeCut, endsWithLineFeed);
+            Close(stack[^1], cut, lineFeedsBeforeCut);
             stack.RemoveAt(stack.Count - 1);
         }
         Frame multipart = stack[index];
@@ -332,7 +328,7 @@ public sealed class MimeParser
         }
     }
 
-    private void Close(Frame frame, long end, long lineFeedsBeforeEnd, bool endsWithLineFeed)
+    private void Close(Frame frame, long end, long lineFeedsBeforeEnd)
     {
         MimeEntity entity = frame.Entity;
         if (frame.ReadingHeader)
@@ -355,12 +351,10 @@ public sealed class MimeParser
             // the delimiter and to the child, so the parent keeps it and still contains its child.
             end = entity.Children[^1].BodyEnd;
             lineFeedsBeforeEnd++;
-            endsWithLineFeed = true;
         }
         entity.BodyEnd = Math.Max(entity.BodyStart, end);
-        entity.BodyLines = entity.BodyEnd > entity.BodyStart
-            ? lineFeedsBeforeEnd - frame.LineFeedsAtBodyStart + (endsWithLineFeed ? 0 : 1)
-            : 0;
+        // Line breaks in the body, as Dovecot counts body-fld-lines: a last line without one is not counted.
+        entity.BodyLines = entity.BodyEnd > entity.BodyStart ? lineFeedsBeforeEnd - frame.LineFeedsAtBodyStart : 0;
         if (frame.Delimiter is not null && !frame.SawClose && (entity.Problems & MimeProblems.TooManyParts) == 0)
         {
             entity.Problems |= MimeProblems.MissingCloseDelimiter;

@@ -77,19 +77,19 @@ public sealed class ImapProjectionTests
         Assert.Equal(
             "(" +
               "(" +
-                "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 51 2 NIL NIL NIL NIL)" +
+                "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 51 1 NIL NIL NIL NIL)" +
                 "(" +
-                  "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 75 1 NIL NIL NIL NIL)" +
+                  "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 75 0 NIL NIL NIL NIL)" +
                   "(\"image\" \"png\" NIL \"<logo@example.org>\" NIL \"base64\" 96 NIL (\"inline\" (\"filename\" \"logo.png\")) NIL NIL)" +
                   " \"related\" (\"boundary\" \"rel-1\" \"type\" \"text/html\") NIL NIL NIL)" +
                 " \"alternative\" (\"boundary\" \"alt-1\") NIL NIL NIL)" +
               "(\"application\" \"pdf\" NIL NIL \"=?utf-8?q?Le_rapport?=\" \"base64\" 28 NIL " +
-                "(\"attachment\" (\"filename*0*\" \"utf-8''Rapport%20trimestriel%20\" \"filename*1*\" \"%C3%A9t%C3%A9.pdf\")) \"fr\" NIL)" +
+                "(\"attachment\" (\"filename*0*\" \"utf-8''Rapport%20trimestriel%20\" \"filename*1*\" \"%C3%A9t%C3%A9.pdf\")) (\"fr\") NIL)" +
               " \"mixed\" (\"boundary\" \"mixed-1\") NIL NIL NIL)",
             ImapBodyStructure.FromEntity(message).ToString());
         Assert.Equal(
-            "(((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 51 2)" +
-            "((\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 75 1)" +
+            "(((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 51 1)" +
+            "((\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 75 0)" +
             "(\"image\" \"png\" NIL \"<logo@example.org>\" NIL \"base64\" 96) \"related\") \"alternative\")" +
             "(\"application\" \"pdf\" NIL NIL \"=?utf-8?q?Le_rapport?=\" \"base64\" 28) \"mixed\")",
             ImapBodyStructure.FromEntity(message).ToString(extended: false));
@@ -104,7 +104,7 @@ public sealed class ImapProjectionTests
         Assert.Equal(
             "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 59 " +
             "(NIL \"plain inner\" ((NIL NIL \"frank\" \"example.com\")) ((NIL NIL \"frank\" \"example.com\")) ((NIL NIL \"frank\" \"example.com\")) NIL NIL NIL NIL NIL) " +
-            "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL) 4 NIL NIL NIL NIL)",
+            "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)",
             ImapBodyStructure.FromEntity(part).ToString());
     }
 
@@ -126,7 +126,7 @@ public sealed class ImapProjectionTests
             "Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\r\n\r\n<p>x</p>");
 
         Assert.Equal(
-            "(\"text\" \"html\" NIL NIL NIL \"7bit\" 8 1 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" NIL (\"en\" \"de\") \"http://example.org/a.html\")",
+            "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 8 0 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" NIL (\"en\" \"de\") \"http://example.org/a.html\")",
             ImapBodyStructure.FromEntity(message).ToString());
     }
 
