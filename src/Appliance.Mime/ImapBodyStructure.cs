@@ -1,5 +1,7 @@
 // RFC 9051 7.5.2 (FETCH response BODYSTRUCTURE and BODY), 9 (formal syntax: body, body-type-1part,
 // body-type-mpart, body-fields, body-ext-1part, body-ext-mpart).
+using System.Text;
+
 namespace Appliance.Mime;
 
 /// <summary>
@@ -60,7 +62,7 @@ public sealed record ImapBodyStructure
             MediaSubtype = entity.MediaSubtype,
             Parameters = TypeParameters(entity),
             Disposition = entity.Disposition,
-            DispositionParameters = [.. entity.DispositionParameters],
+            DispositionParameters = JoinSections(entity.DispositionParameters),
             Languages = entity.Languages,
             Location = entity.Location,
         };
@@ -97,9 +99,81 @@ public sealed record ImapBodyStructure
         IReadOnlyDictionary<string, string> parameters = entity.ContentTypeParameters;
         if (entity.MediaType != "text" || parameters.Keys.Any(k => k == "charset" || k.StartsWith("charset*", StringComparison.Ordinal)))
         {
-            return [.. parameters];
+            return JoinSections(parameters);
         }
-        return [.. DefaultTextParameters, .. parameters];
+        return [.. DefaultTextParameters, .. JoinSections(parameters)];
+    }
+
+    /// <summary>
+    /// RFC 2231 3: "name*0", "name*1*" ... are one parameter cut into sections. They are joined in
+    /// order into "name" (or "name*" when any section is extended, RFC 2231 4, with plain sections
+    /// then %-escaped), as Dovecot does, so that clients see one parameter. Other parameters keep
+    /// their order and values as written.
+    /// </summary>
+    private static IReadOnlyList<KeyValuePair<string, string>> JoinSections(IReadOnlyDictionary<string, string> parameters)
+    {
+        var result = new List<KeyValuePair<string, string>>(parameters.Count);
+        var sections = new Dictionary<string, SortedDictionary<int, (string Value, bool Extended)>>(StringComparer.Ordinal);
+        foreach ((string key, string value) in parameters)
+        {
+            if (TrySection(key, out string name, out int number, out bool extended))
+            {
+                if (!sections.TryGetValue(name, out SortedDictionary<int, (string, bool)>? parts))
+                {
+                    sections[name] = parts = [];
+                    result.Add(new(name, "")); // placeholder: the joined value goes where the first section was
+                }
+                parts.TryAdd(number, (value, extended));
+                continue;
+            }
+            result.Add(new(key, value));
+        }
+        for (int i = 0; i < result.Count; i++)
+        {
+            if (!sections.TryGetValue(result[i].Key, out SortedDictionary<int, (string Value, bool Extended)>? parts))
+            {
+                continue;
+            }
+            bool anyExtended = parts.Values.Any(p => p.Extended);
+            var value = new StringBuilder();
+            foreach ((string text, bool extended) in parts.Values)
+            {
+                value.Append(anyExtended && !extended ? Escape(text) : text);
+            }
+            result[i] = new(anyExtended ? result[i].Key + "*" : result[i].Key, value.ToString());
+        }
+        return result;
+    }
+
+    private static bool TrySection(string key, out string name, out int number, out bool extended)
+    {
+        extended = key.EndsWith('*');
+        string bare = extended ? key[..^1] : key;
+        int star = bare.LastIndexOf('*');
+        name = star > 0 ? bare[..star] : "";
+        string digits = star > 0 ? bare[(star + 1)..] : "";
+        number = 0;
+        // RFC 2231 3: decimal section numbers without leading zeros; three digits bound the junk.
+        return digits.Length is > 0 and <= 3 && digits.All(char.IsAsciiDigit) && (digits == "0" || digits[0] != '0')
+            && int.TryParse(digits, System.Globalization.CultureInfo.InvariantCulture, out number);
+    }
+
+    // RFC 2231 7: attribute-char is any token character except "*", "'" and "%".
+    private static string Escape(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(text))
+        {
+            if (b is > 0x20 and < 0x7F && "*'%()<>@,;:\\\"/[]?=".IndexOf((char)b, StringComparison.Ordinal) < 0)
+            {
+                escaped.Append((char)b);
+            }
+            else
+            {
+                escaped.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        return escaped.ToString();
     }
 
     /// <summary>The IMAP text: BODYSTRUCTURE when <paramref name="extended"/>, else the non-extensible BODY form.</summary>

@@ -70,7 +70,7 @@ public sealed class ImapProjectionTests
     }
 
     [Fact]
-    public void Bodystructure_of_nested_alternative_related_with_rfc2231_attachment()
+    public void Bodystructure_of_nested_alternative_related_with_rfc2231_sections_joined()
     {
         MimeEntity message = ParseCorpus("rfc/nested-mixed-alternative-related.eml");
 
@@ -84,7 +84,7 @@ public sealed class ImapProjectionTests
                   " \"related\" (\"boundary\" \"rel-1\" \"type\" \"text/html\") NIL NIL NIL)" +
                 " \"alternative\" (\"boundary\" \"alt-1\") NIL NIL NIL)" +
               "(\"application\" \"pdf\" NIL NIL \"=?utf-8?q?Le_rapport?=\" \"base64\" 28 NIL " +
-                "(\"attachment\" (\"filename*0*\" \"utf-8''Rapport%20trimestriel%20\" \"filename*1*\" \"%C3%A9t%C3%A9.pdf\")) (\"fr\") NIL)" +
+                "(\"attachment\" (\"filename*\" \"utf-8''Rapport%20trimestriel%20%C3%A9t%C3%A9.pdf\")) (\"fr\") NIL)" +
               " \"mixed\" (\"boundary\" \"mixed-1\") NIL NIL NIL)",
             ImapBodyStructure.FromEntity(message).ToString());
         Assert.Equal(
@@ -106,6 +106,19 @@ public sealed class ImapProjectionTests
             "(NIL \"plain inner\" ((NIL NIL \"frank\" \"example.com\")) ((NIL NIL \"frank\" \"example.com\")) ((NIL NIL \"frank\" \"example.com\")) NIL NIL NIL NIL NIL) " +
             "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)",
             ImapBodyStructure.FromEntity(part).ToString());
+    }
+
+    [Fact]
+    public void Rfc2231_sections_join_with_plain_sections_escaped_when_any_is_extended()
+    {
+        // Dovecot 2.3.19 joins the same way but leaves "b c.txt" unescaped inside the extended
+        // value; RFC 2231 4 allows only attribute-chars and %XX there, so we escape.
+        MimeEntity message = Parse(
+            "Content-Type: application/octet-stream; a=1; name*1=\"b c.txt\"; name*0*=utf-8''%C3%A9; title*0=\"x\"; title*1=\"y\"\r\n\r\n");
+
+        Assert.Equal(
+            "(\"application\" \"octet-stream\" (\"a\" \"1\" \"name*\" \"utf-8''%C3%A9b%20c.txt\" \"title\" \"xy\") NIL NIL \"7bit\" 0 NIL NIL NIL NIL)",
+            ImapBodyStructure.FromEntity(message).ToString());
     }
 
     [Fact]
