@@ -53,7 +53,11 @@ public sealed record ImapBodyStructure
     /// Builds the structure of <paramref name="entity"/> (the message itself or any part). Recursion
     /// follows the tree, whose depth <see cref="MimeLimits.MaxDepth"/> bounds.
     /// </summary>
-    public static ImapBodyStructure FromEntity(MimeEntity entity)
+    /// <param name="crlfSizes">
+    /// Count each bare LF as CRLF in body-fld-octets, for a server that sends messages with line
+    /// ends normalised to CRLF (RFC 9051 2.2); sizes must match what BODY[...] then returns.
+    /// </param>
+    public static ImapBodyStructure FromEntity(MimeEntity entity, bool crlfSizes = false)
     {
         ArgumentNullException.ThrowIfNull(entity);
         var common = new ImapBodyStructure
@@ -69,7 +73,7 @@ public sealed record ImapBodyStructure
         if (entity.IsMultipart)
         {
             IReadOnlyList<ImapBodyStructure> parts = entity.Children.Count > 0
-                ? [.. entity.Children.Select(FromEntity)]
+                ? [.. entity.Children.Select(child => FromEntity(child, crlfSizes))]
                 // body-type-mpart needs at least one body: a multipart whose delimiter never came
                 // shows one empty text part, as if its whole content were the preamble.
                 : [new ImapBodyStructure { MediaType = "text", MediaSubtype = "plain", Parameters = DefaultTextParameters, Lines = 0 }];
@@ -82,10 +86,10 @@ public sealed record ImapBodyStructure
             Id = entity.ContentId,
             Description = entity.Header.Get("Content-Description")?.Value is { Length: > 0 } description ? description : null,
             Encoding = entity.TransferEncoding,
-            Size = entity.BodySize,
+            Size = entity.BodySize + (crlfSizes ? entity.BodyBareLineFeeds : 0),
             Lines = entity.MediaType == "text" || message is not null ? entity.BodyLines : null,
             Envelope = message is null ? null : ImapEnvelope.FromHeader(message.Header),
-            Message = message is null ? null : FromEntity(message),
+            Message = message is null ? null : FromEntity(message, crlfSizes),
             Md5 = entity.Md5,
         };
     }

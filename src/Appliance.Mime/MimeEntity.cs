@@ -113,6 +113,12 @@ public sealed class MimeEntity
     /// <summary>Body lines (IMAP body-fld-lines): the line breaks in the body, so a last line without one is not counted (as Dovecot does).</summary>
     public long BodyLines { get; internal set; }
 
+    /// <summary>
+    /// Line feeds in the body without a CR before them. A server that sends bare LF as CRLF (IMAP
+    /// requires CRLF, RFC 9051 2.2) reports <see cref="BodySize"/> plus this, as Dovecot does.
+    /// </summary>
+    public long BodyBareLineFeeds { get; internal set; }
+
     /// <summary>Parts of a multipart, or the one encapsulated message of a message/rfc822 part; else empty.</summary>
     public IReadOnlyList<MimeEntity> Children => children;
 

@@ -26,7 +26,9 @@ public sealed class MimeParser
     private long lineLength;
     private byte lastByte;
     private long lineFeeds;
+    private long bareLineFeeds;
     private long previousTerminatorStart = -1;
+    private bool previousTerminatorBare;
     private int entityCount = 1;
     private bool completed;
     private bool numbered = true;
@@ -111,7 +113,7 @@ public sealed class MimeParser
             completed = true;
             while (stack.Count > 0)
             {
-                Close(stack[^1], position, lineFeeds);
+                Close(stack[^1], position, lineFeeds, bareLineFeeds);
                 stack.RemoveAt(stack.Count - 1);
             }
             if (numbered)
@@ -165,18 +167,21 @@ public sealed class MimeParser
         long terminatorStart = terminated ? lineEnd - 1 - (crBeforeLf ? 1 : 0) : lineEnd;
         long contentLength = terminatorStart - lineStart;
         long lineFeedsBefore = lineFeeds;
+        long bareBefore = bareLineFeeds;
         if (terminated)
         {
             lineFeeds++;
+            bareLineFeeds += crBeforeLf ? 0 : 1;
         }
-        ProcessLine(lineEnd, contentLength, lineFeedsBefore);
+        ProcessLine(lineEnd, contentLength, lineFeedsBefore, bareBefore);
         previousTerminatorStart = terminatorStart;
+        previousTerminatorBare = terminated && !crBeforeLf;
         lineStart = lineEnd;
         lineLength = 0;
         prefixLength = 0;
     }
 
-    private void ProcessLine(long lineEnd, long contentLength, long lineFeedsBefore)
+    private void ProcessLine(long lineEnd, long contentLength, long lineFeedsBefore, long bareBefore)
     {
         Frame top = stack[^1];
         if (contentLength > limits.MaxLineLength)
@@ -193,7 +198,7 @@ public sealed class MimeParser
                 Frame frame = stack[k];
                 if (frame.Delimiter is not null && !frame.Closed && IsDelimiter(content, frame.Delimiter, out bool close))
                 {
-                    OnDelimiter(k, close, lineEnd, lineFeedsBefore);
+                    OnDelimiter(k, close, lineEnd, lineFeedsBefore, bareBefore);
                     return;
                 }
             }
@@ -225,15 +230,16 @@ public sealed class MimeParser
         return rest.Trim(" \t"u8).IsEmpty;
     }
 
-    private void OnDelimiter(int index, bool close, long lineEnd, long lineFeedsBefore)
+    private void OnDelimiter(int index, bool close, long lineEnd, long lineFeedsBefore, long bareBefore)
     {
         // RFC 2046 5.1.1: the CRLF before the delimiter line belongs to the delimiter, so the part
         // before it ends where the previous line's break starts.
         long cut = previousTerminatorStart >= 0 ? previousTerminatorStart : lineStart;
         long lineFeedsBeforeCut = previousTerminatorStart >= 0 ? lineFeedsBefore - 1 : lineFeedsBefore;
+        long bareBeforeCut = previousTerminatorStart >= 0 && previousTerminatorBare ? bareBefore - 1 : bareBefore;
         while (stack.Count - 1 > index)
         {
-            Close(stack[^1], cut, lineFeedsBeforeCut);
+            Close(stack[^1], cut, lineFeedsBeforeCut, bareBeforeCut);
             stack.RemoveAt(stack.Count - 1);
         }
         Frame multipart = stack[index];
@@ -285,6 +291,7 @@ public sealed class MimeParser
         entity.BodyStart = bodyStart;
         entity.BodyEnd = bodyStart;
         frame.LineFeedsAtBodyStart = lineFeeds;
+        frame.BareLineFeedsAtBodyStart = bareLineFeeds;
         if (entity.MediaType == "multipart")
         {
             string? boundary = entity.GetContentTypeParameter("boundary");
@@ -328,7 +335,7 @@ public sealed class MimeParser
         }
     }
 
-    private void Close(Frame frame, long end, long lineFeedsBeforeEnd)
+    private void Close(Frame frame, long end, long lineFeedsBeforeEnd, long bareBeforeEnd)
     {
         MimeEntity entity = frame.Entity;
         if (frame.ReadingHeader)
@@ -351,10 +358,12 @@ public sealed class MimeParser
             // the delimiter and to the child, so the parent keeps it and still contains its child.
             end = entity.Children[^1].BodyEnd;
             lineFeedsBeforeEnd++;
+            bareBeforeEnd += previousTerminatorBare ? 1 : 0;
         }
         entity.BodyEnd = Math.Max(entity.BodyStart, end);
         // Line breaks in the body, as Dovecot counts body-fld-lines: a last line without one is not counted.
         entity.BodyLines = entity.BodyEnd > entity.BodyStart ? lineFeedsBeforeEnd - frame.LineFeedsAtBodyStart : 0;
+        entity.BodyBareLineFeeds = entity.BodyEnd > entity.BodyStart ? bareBeforeEnd - frame.BareLineFeedsAtBodyStart : 0;
         if (frame.Delimiter is not null && !frame.SawClose && (entity.Problems & MimeProblems.TooManyParts) == 0)
         {
             entity.Problems |= MimeProblems.MissingCloseDelimiter;
@@ -402,5 +411,7 @@ public sealed class MimeParser
         public bool SawClose { get; set; }
 
         public long LineFeedsAtBodyStart { get; set; }
+
+        public long BareLineFeedsAtBodyStart { get; set; }
     }
 }

@@ -43,4 +43,19 @@ public sealed class DovecotAgreementTests
         Assert.Equal(bodystructure, ImapBodyStructure.FromEntity(root).ToString());
         Assert.Equal(envelope, ImapEnvelope.FromHeader(root.Header).ToString());
     }
+
+    /// <summary>Dovecot reports sizes of the message with bare LF sent as CRLF.</summary>
+    [Theory]
+    [InlineData(
+        "legacy/bare-lf-multipart.eml",
+        "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 20 2 NIL NIL NIL NIL)(\"application\" \"octet-stream\" (\"name\" \"data.bin\") NIL NIL \"base64\" 4 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"lf\") NIL NIL NIL)")]
+    [InlineData(
+        "legacy/mbox-from-line-bare-lf.eml",
+        "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 44 1 NIL NIL NIL NIL)")]
+    public void Sizes_counting_bare_lf_as_crlf_match_dovecot(string message, string bodystructure)
+    {
+        MimeEntity root = ImapProjectionTests.ParseCorpus(message);
+
+        Assert.Equal(bodystructure, ImapBodyStructure.FromEntity(root, crlfSizes: true).ToString());
+    }
 }

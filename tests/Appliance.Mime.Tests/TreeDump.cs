@@ -27,6 +27,10 @@ internal static class TreeDump
             }
             text.Append(' ').Append(e.TransferEncoding);
             text.Append(CultureInfo.InvariantCulture, $" header={e.HeaderStart} body={e.BodyStart}-{e.BodyEnd} size={e.BodySize} lines={e.BodyLines}");
+            if (e.BodyBareLineFeeds > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" bare-lf={e.BodyBareLineFeeds}");
+            }
             if (e.Disposition is { } disposition)
             {
                 text.Append(" disposition=").Append(disposition);

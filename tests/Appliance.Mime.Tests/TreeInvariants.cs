@@ -19,6 +19,7 @@ internal static class TreeInvariants
             string where = $"{e.PartNumber} {e.MediaType}/{e.MediaSubtype} header={e.HeaderStart} body={e.BodyStart}-{e.BodyEnd} lines={e.BodyLines} length={length}";
             Assert.True(0 <= e.HeaderStart && e.HeaderStart <= e.BodyStart && e.BodyStart <= e.BodyEnd && e.BodyEnd <= length, where);
             Assert.True(0 <= e.BodyLines && e.BodyLines <= e.BodySize, where);
+            Assert.True(0 <= e.BodyBareLineFeeds && e.BodyBareLineFeeds <= e.BodyLines, where);
             long previousEnd = e.BodyStart;
             foreach (MimeEntity child in e.Children)
             {
