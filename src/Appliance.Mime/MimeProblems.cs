@@ -18,7 +18,7 @@ public enum MimeProblems
     /// <summary><see cref="MimeLimits.MaxParts"/> was reached: later parts of this multipart are not in the tree.</summary>
     TooManyParts = 1 << 3,
 
-    /// <summary>A body line longer than <see cref="MimeLimits.MaxLineLength"/>.</summary>
+    /// <summary>A line longer than <see cref="MimeLimits.MaxLineLength"/> (never taken for a delimiter).</summary>
     LongLine = 1 << 4,
 
     /// <summary>The header block ended without its blank line (cut by a boundary or the end of input).</summary>
