@@ -138,6 +138,50 @@ public sealed class MimeEntity
     internal void AddChild(MimeEntity child) => children.Add(child);
 
     /// <summary>
+    /// The entity an IMAP section part number addresses (RFC 9051 6.4.5), searched from this
+    /// message: "2.1" is the first part of part 2, or of the message inside part 2 when that is a
+    /// message/rfc822; a non-multipart message's body is its part 1. For a message/rfc822 part the
+    /// part itself is returned (BODY[n], BODY[n.MIME]); its <see cref="EncapsulatedMessage"/> holds
+    /// BODY[n.HEADER] and BODY[n.TEXT]. Empty means the message itself; null when there is no such part.
+    /// </summary>
+    public MimeEntity? FindPart(string partNumber)
+    {
+        ArgumentNullException.ThrowIfNull(partNumber);
+        if (partNumber.Length == 0)
+        {
+            return this;
+        }
+        MimeEntity container = this;
+        MimeEntity? current = null;
+        foreach (string piece in partNumber.Split('.'))
+        {
+            // RFC 9051 9: nz-number, a decimal without leading zeros.
+            if (piece.Length is 0 or > 9 || piece[0] == '0' || !piece.All(char.IsAsciiDigit))
+            {
+                return null;
+            }
+            int n = int.Parse(piece, System.Globalization.CultureInfo.InvariantCulture);
+            if (current is not null)
+            {
+                MimeEntity? next = current.IsMultipart ? current : current.EncapsulatedMessage;
+                if (next is null)
+                {
+                    return null;
+                }
+                container = next;
+            }
+            current = container.IsMultipart
+                ? (n <= container.children.Count ? container.children[n - 1] : null)
+                : (n == 1 ? container : null);
+            if (current is null)
+            {
+                return null;
+            }
+        }
+        return current;
+    }
+
+    /// <summary>
     /// Decoded content: base64 (tolerating whitespace and garbage, RFC 2045 6.8), quoted-printable
     /// (RFC 2045 6.7), else the bytes as they are (7bit, 8bit, binary and unknown encodings, RFC 2045
     /// 6.2/6.4). <paramref name="rawMessage"/> is the message this entity was parsed from; it must be

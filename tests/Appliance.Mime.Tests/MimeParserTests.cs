@@ -56,6 +56,17 @@ public sealed class MimeParserTests
                 "4.2 multipart/mixed", "4.2.1 text/plain", "4.2.2 multipart/alternative", "4.2.2.1 text/plain", "4.2.2.2 text/richtext",
             ],
             numbers);
+        // FindPart goes back from a number to the entity (a message/rfc822 part before its message).
+        foreach (MimeEntity e in Walk(root))
+        {
+            MimeEntity? found = root.FindPart(e.PartNumber);
+            Assert.True(found == e || (found == e.Parent && e.IsMessage), e.PartNumber);
+        }
+        Assert.Null(root.FindPart("5"));
+        Assert.Null(root.FindPart("1.1"));
+        Assert.Null(root.FindPart("01"));
+        Assert.Null(root.FindPart("4.1.1"));
+        Assert.Equal("4.2.2.2", root.FindPart("4.2.2.2")?.PartNumber);
         // Each leaf's body is its own part number: offsets point at the right bytes.
         foreach (MimeEntity leaf in Walk(root).Where(e => e.Children.Count == 0))
         {
@@ -70,6 +81,10 @@ public sealed class MimeParserTests
 
         Assert.Equal("1", root.PartNumber);
         Assert.Equal("1.1", root.EncapsulatedMessage?.PartNumber);
+        Assert.Same(root, root.FindPart("1"));
+        Assert.Same(root.EncapsulatedMessage, root.FindPart("1.1"));
+        Assert.Null(root.FindPart("1.1.1"));
+        Assert.Null(root.FindPart("2"));
         Assert.Equal("inner", root.EncapsulatedMessage?.Header.Get("Subject")?.Value);
     }
 

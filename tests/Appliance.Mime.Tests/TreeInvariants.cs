@@ -5,7 +5,7 @@ internal static class TreeInvariants
     /// <summary>
     /// Every offset lies within the message and in order (header start &lt;= body start &lt;= body end),
     /// children lie inside their parent's body and after their previous sibling, lines never exceed
-    /// octets, and part numbers follow the tree.
+    /// octets, and each part number leads back to its entity (FindPart).
     /// </summary>
     public static void Check(MimeEntity root, long length)
     {
@@ -20,6 +20,8 @@ internal static class TreeInvariants
             Assert.True(0 <= e.HeaderStart && e.HeaderStart <= e.BodyStart && e.BodyStart <= e.BodyEnd && e.BodyEnd <= length, where);
             Assert.True(0 <= e.BodyLines && e.BodyLines <= e.BodySize, where);
             Assert.True(0 <= e.BodyBareLineFeeds && e.BodyBareLineFeeds <= e.BodyLines, where);
+            MimeEntity? found = root.FindPart(e.PartNumber);
+            Assert.True(found == e || (found == e.Parent && e.IsMessage), $"{where}: FindPart gave {found}");
             long previousEnd = e.BodyStart;
             foreach (MimeEntity child in e.Children)
             {
