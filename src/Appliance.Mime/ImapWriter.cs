@@ -51,7 +51,9 @@ internal sealed class ImapWriter
         }
         else
         {
-            text.Append('{').Append(Encoding.UTF8.GetByteCount(value)).Append("}\r\n").Append(value);
+            // A literal holds CHAR8, which excludes NUL (RFC 9051 9): drop any from broken headers.
+            string octets = value.Contains('\0', StringComparison.Ordinal) ? value.Replace("\0", "", StringComparison.Ordinal) : value;
+            text.Append('{').Append(Encoding.UTF8.GetByteCount(octets)).Append("}\r\n").Append(octets);
         }
         return this;
     }
