@@ -14,7 +14,8 @@ public sealed class MimeEntity
     private static readonly ContentHeader DefaultText = ContentHeader.Parse("text/plain; charset=us-ascii");
     private static readonly ContentHeader DefaultMessage = ContentHeader.Parse("message/rfc822");
     private static readonly ContentHeader NoDisposition = ContentHeader.Parse(null);
-    private readonly List<MimeEntity> children = [];
+    private static readonly List<MimeEntity> NoChildren = [];
+    private List<MimeEntity> children = NoChildren; // most entities are leaves: no list for them
     private ContentHeader contentType = DefaultText;
     private ContentHeader disposition = NoDisposition;
 
@@ -135,7 +136,14 @@ public sealed class MimeEntity
     /// <summary>The multipart boundary when the entity is read as a multipart; null for a leaf.</summary>
     internal string? Boundary { get; set; }
 
-    internal void AddChild(MimeEntity child) => children.Add(child);
+    internal void AddChild(MimeEntity child)
+    {
+        if (children == NoChildren)
+        {
+            children = [];
+        }
+        children.Add(child);
+    }
 
     /// <summary>
     /// The entity an IMAP section part number addresses (RFC 9051 6.4.5), searched from this
