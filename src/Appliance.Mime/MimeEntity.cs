@@ -14,8 +14,7 @@ public sealed class MimeEntity
     private static readonly ContentHeader DefaultText = ContentHeader.Parse("text/plain; charset=us-ascii");
     private static readonly ContentHeader DefaultMessage = ContentHeader.Parse("message/rfc822");
     private static readonly ContentHeader NoDisposition = ContentHeader.Parse(null);
-    private static readonly List<MimeEntity> NoChildren = [];
-    private List<MimeEntity> children = NoChildren; // most entities are leaves: no list for them
+    private List<MimeEntity>? children; // most entities are leaves: no list for them
     private ContentHeader contentType = DefaultText;
     private ContentHeader disposition = NoDisposition;
 
@@ -121,13 +120,13 @@ public sealed class MimeEntity
     public long BodyBareLineFeeds { get; internal set; }
 
     /// <summary>Parts of a multipart, or the one encapsulated message of a message/rfc822 part; else empty.</summary>
-    public IReadOnlyList<MimeEntity> Children => children;
+    public IReadOnlyList<MimeEntity> Children => (IReadOnlyList<MimeEntity>?)children ?? [];
 
     /// <summary>True when the entity was read as a multipart with parts (not one kept opaque by a limit).</summary>
     public bool IsMultipart => MediaType == "multipart" && Boundary is not null;
 
     /// <summary>The encapsulated message of a message/rfc822 or message/global part, or null.</summary>
-    public MimeEntity? EncapsulatedMessage => !IsMultipart && children.Count == 1 ? children[0] : null;
+    public MimeEntity? EncapsulatedMessage => !IsMultipart && children is [MimeEntity message] ? message : null;
 
     public MimeProblems Problems { get; internal set; }
 
@@ -138,10 +137,7 @@ public sealed class MimeEntity
 
     internal void AddChild(MimeEntity child)
     {
-        if (children == NoChildren)
-        {
-            children = [];
-        }
+        children ??= [];
         children.Add(child);
     }
 
@@ -179,7 +175,7 @@ public sealed class MimeEntity
                 container = next;
             }
             current = container.IsMultipart
-                ? (n <= container.children.Count ? container.children[n - 1] : null)
+                ? (n <= container.Children.Count ? container.Children[n - 1] : null)
                 : (n == 1 ? container : null);
             if (current is null)
             {
