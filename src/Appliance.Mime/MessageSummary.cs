@@ -45,11 +45,11 @@ public sealed record MessageSummary(
         // The store summarises every message it appends: rent the prefix buffer rather than allocate
         // 64 KB each time. Nothing the scan returns refers to it.
         byte[] prefix = ArrayPool<byte>.Shared.Rent(BodyPrefixBytes);
-        (bool hasAttachment, string preview) scan;
+        BodyScanResult scan;
         try
         {
             int length = header.IsComplete ? input.ReadAtLeast(prefix.AsSpan(0, BodyPrefixBytes), BodyPrefixBytes, throwOnEndOfStream: false) : 0;
-            scan = Scan(header, prefix.AsSpan(0, length));
+            scan = BodyScanner.Scan(header, prefix.AsMemory(0, length), PreviewLength);
         }
         finally
         {
@@ -61,78 +61,9 @@ public sealed record MessageSummary(
             DisplayAddresses(header.Get("To")),
             Text.Collapse(header.Get("Subject")?.DecodeText() ?? ""),
             ParseMessageId(header.Get("Message-ID")?.Value),
-            scan.hasAttachment,
-            scan.preview);
+            scan.HasAttachment,
+            scan.Preview);
     }
-
-    /// <summary>
-    /// The part tree of what the body prefix shows: an attachment anywhere (see
-    /// <see cref="MessageParts.IsAttachment"/>), and the preview from the first text/plain part that
-    /// is not an attachment, else the first text/html one. A part cut by the end of the prefix is
-    /// previewed as far as it goes; a multipart kept opaque (no boundary, too deep) shows nothing.
-    /// </summary>
-    private static (bool HasAttachment, string Preview) Scan(HeaderBlock header, ReadOnlySpan<byte> body)
-    {
-        MimeEntity root = MimeParser.ParseBody(header, body);
-        bool hasAttachment = false;
-        string? plain = null;
-        string? html = null;
-        foreach (MimeEntity leaf in MessageParts.Leaves(root))
-        {
-            if (leaf.MediaType == "multipart")
-            {
-                continue;
-            }
-            if (MessageParts.IsAttachment(leaf))
-            {
-                hasAttachment = true;
-            }
-            else if (leaf.MediaSubtype == "plain" && plain is null)
-            {
-                plain = Nonempty(PreviewOf(DecodeText(leaf, body, header.Length)));
-            }
-            else if (leaf.MediaSubtype == "html" && html is null)
-            {
-                html = Nonempty(PreviewOf(HtmlText.ToText(DecodeText(leaf, body, header.Length))));
-            }
-            if (hasAttachment && plain is not null)
-            {
-                break; // nothing left to learn
-            }
-        }
-        return (hasAttachment, plain ?? html ?? "");
-    }
-
-    private static string DecodeText(MimeEntity part, ReadOnlySpan<byte> body, int bodyOffset)
-    {
-        ReadOnlySpan<byte> content = body[(int)(part.BodyStart - bodyOffset)..(int)(part.BodyEnd - bodyOffset)];
-        // RFC 2045 6.2: 7bit, 8bit and binary are identity encodings; unknown ones we read as such too.
-        byte[] bytes = part.TransferEncoding switch
-        {
-            "base64" => TransferEncodings.DecodeBase64(content),
-            "quoted-printable" => TransferEncodings.DecodeQuotedPrintable(content),
-            _ => content.ToArray(),
-        };
-        System.Text.Encoding? charset = Charsets.Find(part.Charset);
-        return charset is null ? Charsets.DecodeRawPrefix(bytes) : charset.GetString(bytes);
-    }
-
-    private static string PreviewOf(string text)
-    {
-        string collapsed = Text.Collapse(text);
-        if (collapsed.Length <= PreviewLength)
-        {
-            return collapsed;
-        }
-        int cut = PreviewLength;
-        if (char.IsHighSurrogate(collapsed[cut - 1]))
-        {
-            cut--; // never split a surrogate pair
-        }
-        return collapsed[..cut].TrimEnd();
-    }
-
-    private static string? Nonempty(string text) => text.Length == 0 ? null : text;
 
     /// <summary>Display names (else addresses) joined with ", "; the raw text when no mailbox parses.</summary>
     private static string DisplayAddresses(HeaderField? field)

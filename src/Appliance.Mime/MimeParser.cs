@@ -31,7 +31,6 @@ public sealed class MimeParser
     private bool previousTerminatorBare;
     private int entityCount = 1;
     private bool completed;
-    private bool numbered = true;
 
     internal MimeParser(MimeLimits? limits = null)
     {
@@ -116,10 +115,7 @@ public sealed class MimeParser
                 Close(stack[^1], position, lineFeeds, bareLineFeeds);
                 stack.RemoveAt(stack.Count - 1);
             }
-            if (numbered)
-            {
-                Number(root);
-            }
+            Number(root);
         }
         return root;
     }
@@ -262,21 +258,6 @@ public sealed class MimeParser
         entityCount++;
         headerBytes?.Clear();
         stack.Add(new Frame(part));
-    }
-
-    /// <summary>
-    /// For the summary, which has read the top-level header already and holds only a prefix of the
-    /// body: the tree of what the prefix shows, offsets counted from the start of the message.
-    /// </summary>
-    internal static MimeEntity ParseBody(HeaderBlock header, ReadOnlySpan<byte> bodyPrefix, MimeLimits? limits = null)
-    {
-        var parser = new MimeParser(limits);
-        parser.position = header.Length;
-        parser.lineStart = header.Length;
-        parser.Begin(parser.stack[0], header, header.Length);
-        parser.numbered = false; // the summary does not address parts
-        parser.Write(bodyPrefix);
-        return parser.Complete();
     }
 
     private void FinishHeader(Frame frame, long bodyStart) =>

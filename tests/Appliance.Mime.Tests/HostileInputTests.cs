@@ -72,7 +72,7 @@ public sealed class HostileInputTests
 
         MessageSummary summary = MessageSummary.Read(new MemoryStream(Encoding.ASCII.GetBytes(message.ToString())));
 
-        Assert.Equal("", summary.Preview); // beyond MimeLimits.MaxDepth
+        Assert.Equal("", summary.Preview); // beyond BodyScanner.MaxNesting
     }
 
     [Fact]
