@@ -16,11 +16,16 @@ internal static class AddressParser
         public bool IsWord => Kind is Kind.Atom or Kind.Quoted;
     }
 
-    public static IReadOnlyList<MailboxAddress> ParseList(string value)
+    /// <param name="keepEmptyGroups">
+    /// Add a placeholder (empty local part and domain, <see cref="MailboxAddress.Group"/> set) for
+    /// each group without members, so that IMAP's ENVELOPE can still show "undisclosed-recipients:;".
+    /// </param>
+    public static IReadOnlyList<MailboxAddress> ParseList(string value, bool keepEmptyGroups = false)
     {
         List<Token> tokens = Tokenize(value);
         var result = new List<MailboxAddress>();
         string? group = null;
+        int groupStart = 0;
         int i = 0;
         int n = tokens.Count;
         int noCloseFrom = int.MaxValue;
@@ -79,7 +84,7 @@ internal static class AddressParser
                 }
                 if (i < n && tokens[i].Is(';'))
                 {
-                    group = null;
+                    CloseGroup();
                 }
                 i++;
             }
@@ -87,6 +92,7 @@ internal static class AddressParser
             {
                 // RFC 5322 3.4: group = display-name ":" [group-list] ";"
                 group = Phrase(tokens, start, i) ?? "";
+                groupStart = result.Count;
                 i++;
             }
             else
@@ -99,12 +105,25 @@ internal static class AddressParser
                 }
                 if (i < n && tokens[i].Is(';'))
                 {
-                    group = null;
+                    CloseGroup();
                 }
                 i++;
             }
         }
+        if (group is not null)
+        {
+            CloseGroup(); // RFC 5322 4.4 tolerance: a group whose ";" never came
+        }
         return result;
+
+        void CloseGroup()
+        {
+            if (keepEmptyGroups && group is not null && result.Count == groupStart)
+            {
+                result.Add(new MailboxAddress(null, "", "") { Group = group });
+            }
+            group = null;
+        }
     }
 
     /// <summary>RFC 5322 3.2.3: a dot-atom needs no quotes.</summary>

@@ -1,0 +1,398 @@
+// RFC 2045 (MIME), RFC 2046 5.1 (multipart: 5.1.1 delimiters, 5.1.5 digest), 5.2.1 (message/rfc822),
+// RFC 6532 3.7 (message/global), RFC 9051 6.4.5 (part numbers).
+using System.Buffers;
+using System.Text;
+
+namespace Appliance.Mime;
+
+/// <summary>
+/// Reads the structure of a message as it streams past: only header blocks and boundary lines are
+/// kept, bodies are skipped over while their offsets, sizes and line counts are noted. Work is linear
+/// in the input and the tree is bounded by <see cref="MimeLimits"/>; malformed input never throws.
+/// </summary>
+public sealed class MimeParser
+{
+    private const int ChunkSize = 64 * 1024;
+
+    private readonly MimeLimits limits;
+    private readonly List<Frame> stack = [];
+    private readonly MimeEntity root;
+    private readonly int maxPrefix;
+    private ArrayBufferWriter<byte>? headerBytes;
+    private byte[] linePrefix = new byte[128];
+    private int prefixLength;
+    private long position;
+    private long lineStart;
+    private long lineLength;
+    private byte lastByte;
+    private long lineFeeds;
+    private long bareLineFeeds;
+    private long previousTerminatorStart = -1;
+    private bool previousTerminatorBare;
+    private int entityCount = 1;
+    private bool completed;
+
+    internal MimeParser(MimeLimits? limits = null)
+    {
+        this.limits = limits ?? MimeLimits.Default;
+        // Room for the longest line we examine plus its CRLF.
+        maxPrefix = this.limits.MaxLineLength + 2;
+        root = new MimeEntity(null, 0, "text/plain", isMessage: true);
+        stack.Add(new Frame(root));
+    }
+
+    /// <summary>Reads <paramref name="message"/> to its end in chunks; the stream is not disposed. I/O errors propagate.</summary>
+    public static MimeEntity Parse(Stream message, MimeLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var parser = new MimeParser(limits);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            int read;
+            while ((read = message.Read(buffer, 0, ChunkSize)) > 0)
+            {
+                parser.Write(buffer.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return parser.Complete();
+    }
+
+    public static MimeEntity Parse(in ReadOnlySequence<byte> message, MimeLimits? limits = null)
+    {
+        var parser = new MimeParser(limits);
+        foreach (ReadOnlyMemory<byte> segment in message)
+        {
+            parser.Write(segment.Span);
+        }
+        return parser.Complete();
+    }
+
+    public static MimeEntity Parse(ReadOnlySpan<byte> message, MimeLimits? limits = null)
+    {
+        var parser = new MimeParser(limits);
+        parser.Write(message);
+        return parser.Complete();
+    }
+
+    /// <summary>Feeds the next bytes of the message; chunk edges may fall anywhere.</summary>
+    internal void Write(ReadOnlySpan<byte> chunk)
+    {
+        if (completed)
+        {
+            throw new InvalidOperationException("The parser has completed.");
+        }
+        while (!chunk.IsEmpty)
+        {
+            int lf = chunk.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> segment = lf < 0 ? chunk : chunk[..(lf + 1)];
+            bool crBeforeLf = lf >= 0 && (segment.Length >= 2 ? segment[^2] == '\r' : lineLength > 0 && lastByte == '\r');
+            Append(segment);
+            chunk = chunk[segment.Length..];
+            if (lf >= 0)
+            {
+                EndLine(terminated: true, crBeforeLf);
+            }
+        }
+    }
+
+    /// <summary>Ends the input: closes every open entity at the end and numbers the parts.</summary>
+    internal MimeEntity Complete()
+    {
+        if (!completed)
+        {
+            if (lineLength > 0)
+            {
+                EndLine(terminated: false, crBeforeLf: false);
+            }
+            completed = true;
+            while (stack.Count > 0)
+            {
+                Close(stack[^1], position, lineFeeds, bareLineFeeds);
+                stack.RemoveAt(stack.Count - 1);
+            }
+            Number(root);
+        }
+        return root;
+    }
+
+    private void Append(ReadOnlySpan<byte> segment)
+    {
+        // Only a line starting with "--" can be a delimiter: other lines keep just their first two bytes.
+        ReadOnlySpan<byte> take = segment;
+        if (prefixLength < 2)
+        {
+            int first = Math.Min(2 - prefixLength, take.Length);
+            take[..first].CopyTo(linePrefix.AsSpan(prefixLength));
+            prefixLength += first;
+            take = take[first..];
+        }
+        if (prefixLength >= 2 && linePrefix[0] == '-' && linePrefix[1] == '-' && !take.IsEmpty)
+        {
+            int n = Math.Min(maxPrefix - prefixLength, take.Length);
+            if (prefixLength + n > linePrefix.Length)
+            {
+                Array.Resize(ref linePrefix, Math.Min(maxPrefix, Math.Max(linePrefix.Length * 2, prefixLength + n)));
+            }
+            take[..n].CopyTo(linePrefix.AsSpan(prefixLength));
+            prefixLength += n;
+        }
+        if (stack[^1].ReadingHeader)
+        {
+            // Keep at most MaxHeaderBytes of a header: HeaderParser then reports TooLarge, and a 50 MB
+            // folded header costs a scan, not memory. Only the innermost entity can be reading its header.
+            headerBytes ??= new ArrayBufferWriter<byte>(512);
+            int headerRoom = limits.Header.MaxHeaderBytes - headerBytes.WrittenCount;
+            if (headerRoom > 0)
+            {
+                headerBytes.Write(segment[..Math.Min(headerRoom, segment.Length)]);
+            }
+        }
+        lineLength += segment.Length;
+        position += segment.Length;
+        lastByte = segment[^1];
+    }
+
+    private void EndLine(bool terminated, bool crBeforeLf)
+    {
+        long lineEnd = position;
+        long terminatorStart = terminated ? lineEnd - 1 - (crBeforeLf ? 1 : 0) : lineEnd;
+        long contentLength = terminatorStart - lineStart;
+        long lineFeedsBefore = lineFeeds;
+        long bareBefore = bareLineFeeds;
+        if (terminated)
+        {
+            lineFeeds++;
+            bareLineFeeds += crBeforeLf ? 0 : 1;
+        }
+        ProcessLine(lineEnd, contentLength, lineFeedsBefore, bareBefore);
+        previousTerminatorStart = terminatorStart;
+        previousTerminatorBare = terminated && !crBeforeLf;
+        lineStart = lineEnd;
+        lineLength = 0;
+        prefixLength = 0;
+    }
+
+    private void ProcessLine(long lineEnd, long contentLength, long lineFeedsBefore, long bareBefore)
+    {
+        Frame top = stack[^1];
+        if (contentLength > limits.MaxLineLength)
+        {
+            top.Entity.Problems |= MimeProblems.LongLine;
+        }
+        else if (contentLength >= 2 && linePrefix[0] == '-' && linePrefix[1] == '-')
+        {
+            ReadOnlySpan<byte> content = linePrefix.AsSpan(0, (int)contentLength);
+            // RFC 2046 5.1.1: the innermost open multipart whose delimiter this is; a parent's
+            // delimiter also ends children whose own close delimiter never came.
+            for (int k = stack.Count - 1; k >= 0; k--)
+            {
+                Frame frame = stack[k];
+                if (frame.Delimiter is not null && !frame.Closed && IsDelimiter(content, frame.Delimiter, out bool close))
+                {
+                    OnDelimiter(k, close, lineEnd, lineFeedsBefore, bareBefore);
+                    return;
+                }
+            }
+        }
+        if (top.ReadingHeader && contentLength == 0)
+        {
+            FinishHeader(top, lineEnd); // RFC 5322 2.1: the first empty line ends the header
+        }
+    }
+
+    /// <summary>
+    /// RFC 2046 5.1.1: delimiter := "--" boundary transport-padding, close-delimiter := delimiter "--";
+    /// transport padding is linear whitespace. Requiring only whitespace after the boundary keeps a
+    /// boundary that is a prefix of another ("abc", "abcd") from matching the longer one's lines.
+    /// </summary>
+    private static bool IsDelimiter(ReadOnlySpan<byte> line, byte[] delimiter, out bool close)
+    {
+        close = false;
+        if (!line.StartsWith(delimiter))
+        {
+            return false;
+        }
+        ReadOnlySpan<byte> rest = line[delimiter.Length..];
+        if (rest.StartsWith("--"u8))
+        {
+            close = true;
+            rest = rest[2..];
+        }
+        return rest.Trim(" \t"u8).IsEmpty;
+    }
+
+    private void OnDelimiter(int index, bool close, long lineEnd, long lineFeedsBefore, long bareBefore)
+    {
+        // RFC 2046 5.1.1: the CRLF before the delimiter line belongs to the delimiter, so the part
+        // before it ends where the previous line's break starts.
+        long cut = previousTerminatorStart >= 0 ? previousTerminatorStart : lineStart;
+        long lineFeedsBeforeCut = previousTerminatorStart >= 0 ? lineFeedsBefore - 1 : lineFeedsBefore;
+        long bareBeforeCut = previousTerminatorStart >= 0 && previousTerminatorBare ? bareBefore - 1 : bareBefore;
+        while (stack.Count - 1 > index)
+        {
+            Close(stack[^1], cut, lineFeedsBeforeCut, bareBeforeCut);
+            stack.RemoveAt(stack.Count - 1);
+        }
+        Frame multipart = stack[index];
+        if (close)
+        {
+            multipart.Closed = true; // what follows is the epilogue (RFC 2046 5.1.1)
+            multipart.SawClose = true;
+            return;
+        }
+        if (entityCount >= limits.MaxParts)
+        {
+            multipart.Closed = true;
+            multipart.Entity.Problems |= MimeProblems.TooManyParts;
+            return;
+        }
+        // RFC 2046 5.1.5: in a digest a part without Content-Type is a message/rfc822.
+        string defaultType = multipart.Entity.MediaSubtype == "digest" ? "message/rfc822" : "text/plain";
+        var part = new MimeEntity(multipart.Entity, lineEnd, defaultType, isMessage: false);
+        multipart.Entity.AddChild(part);
+        entityCount++;
+        headerBytes?.Clear();
+        stack.Add(new Frame(part));
+    }
+
+    private void FinishHeader(Frame frame, long bodyStart) =>
+        Begin(frame, HeaderParser.Parse(headerBytes is null ? default : headerBytes.WrittenSpan, limits.Header), bodyStart);
+
+    /// <summary>The header is complete: decide what the body is (RFC 2045 5, RFC 2046 5.1, 5.2.1).</summary>
+    private void Begin(Frame frame, HeaderBlock header, long bodyStart)
+    {
+        MimeEntity entity = frame.Entity;
+        entity.ApplyHeader(header);
+        frame.ReadingHeader = false;
+        entity.BodyStart = bodyStart;
+        entity.BodyEnd = bodyStart;
+        frame.LineFeedsAtBodyStart = lineFeeds;
+        frame.BareLineFeedsAtBodyStart = bareLineFeeds;
+        if (entity.MediaType == "multipart")
+        {
+            string? boundary = entity.GetContentTypeParameter("boundary");
+            if (string.IsNullOrEmpty(boundary))
+            {
+                entity.Problems |= MimeProblems.MissingBoundary;
+            }
+            else if (stack.Count >= limits.MaxDepth)
+            {
+                entity.Problems |= MimeProblems.TooDeep;
+            }
+            else
+            {
+                entity.Boundary = boundary;
+                frame.Delimiter = Encoding.UTF8.GetBytes("--" + boundary);
+            }
+        }
+        else if (entity.MediaType == "message" && entity.MediaSubtype is "rfc822" or "global")
+        {
+            if (entity.TransferEncoding is "base64" or "quoted-printable")
+            {
+                entity.Problems |= MimeProblems.EncodedMessage;
+            }
+            else if (stack.Count >= limits.MaxDepth)
+            {
+                entity.Problems |= MimeProblems.TooDeep;
+            }
+            else if (entityCount >= limits.MaxParts)
+            {
+                entity.Problems |= MimeProblems.TooManyParts;
+            }
+            else
+            {
+                // RFC 2046 5.2.1: the body is a complete message, its header starting right here.
+                var message = new MimeEntity(entity, bodyStart, "text/plain", isMessage: true);
+                entity.AddChild(message);
+                entityCount++;
+                headerBytes?.Clear();
+                stack.Add(new Frame(message));
+            }
+        }
+    }
+
+    private void Close(Frame frame, long end, long lineFeedsBeforeEnd, long bareBeforeEnd)
+    {
+        MimeEntity entity = frame.Entity;
+        if (frame.ReadingHeader)
+        {
+            // The header never reached its blank line: it runs to the cut, and the body is empty.
+            long headerLength = Math.Max(0, end - entity.HeaderStart);
+            ReadOnlySpan<byte> bytes = headerBytes is null ? default : headerBytes.WrittenSpan;
+            entity.ApplyHeader(HeaderParser.Parse(bytes[..(int)Math.Min(bytes.Length, headerLength)], limits.Header));
+            frame.ReadingHeader = false;
+            entity.Problems |= MimeProblems.IncompleteHeader;
+            entity.BodyStart = entity.HeaderStart + headerLength;
+            entity.BodyEnd = entity.BodyStart;
+            entity.BodyLines = 0;
+            return;
+        }
+        if (entity.Children.Count > 0 && entity.Children[^1].BodyEnd > end)
+        {
+            // The last child began at the delimiter line itself (an empty part, or a header whose
+            // blank line is also the delimiter's line break): that line break cannot belong both to
+            // the delimiter and to the child, so the parent keeps it and still contains its child.
+            end = entity.Children[^1].BodyEnd;
+            lineFeedsBeforeEnd++;
+            bareBeforeEnd += previousTerminatorBare ? 1 : 0;
+        }
+        entity.BodyEnd = Math.Max(entity.BodyStart, end);
+        // Line breaks in the body, as Dovecot counts body-fld-lines: a last line without one is not counted.
+        entity.BodyLines = entity.BodyEnd > entity.BodyStart ? lineFeedsBeforeEnd - frame.LineFeedsAtBodyStart : 0;
+        entity.BodyBareLineFeeds = entity.BodyEnd > entity.BodyStart ? bareBeforeEnd - frame.BareLineFeedsAtBodyStart : 0;
+        if (frame.Delimiter is not null && !frame.SawClose && (entity.Problems & MimeProblems.TooManyParts) == 0)
+        {
+            entity.Problems |= MimeProblems.MissingCloseDelimiter;
+        }
+    }
+
+    /// <summary>
+    /// RFC 9051 6.4.5: parts of a multipart are numbered from 1; a non-multipart message's body is
+    /// part 1 of it; a message/rfc822 part numbered N holds a message whose parts are N.1, N.2 ...
+    /// (or whose body is N.1). Iterative, so deep trees cannot exhaust the call stack.
+    /// </summary>
+    private static void Number(MimeEntity message)
+    {
+        var pending = new Stack<(MimeEntity Entity, string Number)>();
+        pending.Push((message, ""));
+        while (pending.Count > 0)
+        {
+            (MimeEntity entity, string number) = pending.Pop();
+            entity.PartNumber = entity.IsMessage && !entity.IsMultipart ? Join(number, "1") : number;
+            IReadOnlyList<MimeEntity> children = entity.Children;
+            for (int i = children.Count - 1; i >= 0; i--)
+            {
+                pending.Push(entity.IsMultipart
+                    ? (children[i], Join(entity.PartNumber, (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                    : (children[i], entity.PartNumber));
+            }
+        }
+    }
+
+    private static string Join(string prefix, string number) => prefix.Length == 0 ? number : prefix + "." + number;
+
+    private sealed class Frame(MimeEntity entity)
+    {
+        public MimeEntity Entity { get; } = entity;
+
+        /// <summary>True until the header's blank line; its bytes collect in the parser's one header buffer.</summary>
+        public bool ReadingHeader { get; set; } = true;
+
+        /// <summary>"--" boundary, when the entity is read as a multipart.</summary>
+        public byte[]? Delimiter { get; set; }
+
+        /// <summary>No more parts: after the close delimiter, or once the parts limit was reached.</summary>
+        public bool Closed { get; set; }
+
+        public bool SawClose { get; set; }
+
+        public long LineFeedsAtBodyStart { get; set; }
+
+        public long BareLineFeedsAtBodyStart { get; set; }
+    }
+}
