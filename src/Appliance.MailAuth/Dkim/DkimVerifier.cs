@@ -260,7 +260,7 @@ public sealed class DkimVerifier
         }
 
         // 3.7 / 6.1.3: the header hash over the h= fields and this field with b= emptied.
-        byte[] headerData = DkimHashing.HeaderData(headers, signedNames, headerCanon, field.Name,
+        byte[] headerData = DkimHashing.HeaderData(headers, signedNames, headerCanon, DkimHashing.NameAsWritten(field),
             DkimHashing.WithoutSignatureValue(field.RawValue.Span));
         if (parsedAlgorithm == DkimAlgorithm.RsaSha256)
         {
