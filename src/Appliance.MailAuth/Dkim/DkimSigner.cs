@@ -47,6 +47,10 @@ public sealed class DkimSigner
     public string Sign(ReadOnlySpan<byte> message)
     {
         HeaderBlock headers = HeaderBlock.Parse(message);
+        if ((headers.Problems & (HeaderProblems.TooLarge | HeaderProblems.TooManyFields)) != 0)
+        {
+            throw new ArgumentException("The message header exceeds HeaderLimits.Default; it cannot be signed.", nameof(message));
+        }
         ReadOnlySpan<byte> body = message[Math.Min(headers.Length, message.Length)..];
 
         // 3.7: the body hash, over the whole canonicalized body (no l=).

@@ -24,12 +24,19 @@ public sealed class DkimVerifier
     /// <summary>One result per DKIM-Signature field, top to bottom; empty when the message has none.</summary>
     public async Task<IReadOnlyList<DkimResult>> VerifyAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
-        HeaderBlock headers = HeaderBlock.Parse(message.Span);
+        HeaderBlock headers = HeaderBlock.Parse(message.Span, options.HeaderLimits);
         ReadOnlyMemory<byte> body = message[Math.Min(headers.Length, message.Length)..];
+        // A header cut short by the limits hides fields and the body's start: nothing can be verified.
+        bool truncated = (headers.Problems & (HeaderProblems.TooLarge | HeaderProblems.TooManyFields)) != 0;
         Dictionary<DkimCanonicalization, byte[]> canonicalBodies = [];
         List<DkimResult> results = [];
         foreach (HeaderField field in headers.GetAll(DkimHashing.FieldName))
         {
+            if (truncated)
+            {
+                results.Add(new DkimResult(DkimVerdict.PermError, null, null, null, "header exceeds HeaderLimits; not verified"));
+                continue;
+            }
             if (results.Count >= options.MaxSignatures)
             {
                 results.Add(new DkimResult(DkimVerdict.Neutral, null, null, null, $"not verified: more than {options.MaxSignatures} signatures"));

@@ -1,4 +1,6 @@
 // RFC 6376 6.1 and 8.4 (limits on verification work), RFC 8301 3.2 (RSA key sizes).
+using Appliance.Mime;
+
 namespace Appliance.MailAuth.Dkim;
 
 public sealed class DkimVerifierOptions
@@ -19,6 +21,12 @@ public sealed class DkimVerifierOptions
     /// verifiers to handle up to 4096 bits; 8192 is twice that, OpenSSL's comfortable limit.
     /// </summary>
     public int MaxRsaKeyBits { get; init; } = 8192;
+
+    /// <summary>
+    /// Limits of the header parse (HeaderLimits.Default: Postfix's 100 KB header, 1000 fields). A message
+    /// past them is not verified: fields and the body start would be unknown.
+    /// </summary>
+    public HeaderLimits HeaderLimits { get; init; } = HeaderLimits.Default;
 
     /// <summary>The clock for x= (expiry).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

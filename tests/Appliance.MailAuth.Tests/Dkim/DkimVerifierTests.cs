@@ -229,6 +229,15 @@ public sealed class DkimVerifierTests
     }
 
     [Fact]
+    public async Task Header_over_the_limits_is_not_verified()
+    {
+        string signed = Sign(Ed, Unsigned);
+        DkimVerifierOptions options = new() { HeaderLimits = new Appliance.Mime.HeaderLimits { MaxFieldCount = 3 } };
+        DkimResult result = await VerifySingle(signed, KeyDns(Ed), options);
+        Assert.Equal((DkimVerdict.PermError, "header exceeds HeaderLimits; not verified"), (result.Verdict, result.Reason));
+    }
+
+    [Fact]
     public async Task No_signature_gives_no_results()
     {
         Assert.Empty(await new DkimVerifier(new FakeDnsResolver()).VerifyAsync(Bytes(Unsigned)));
