@@ -34,8 +34,19 @@ public sealed class DkimSigner
                 throw new ArgumentException($"Invalid header field name in SignedHeaders: '{name}'.", nameof(options));
             }
         }
+        string normalized = domain.Trim().TrimEnd('.').ToLowerInvariant();
+        if (options.Identity is { } identity)
+        {
+            // RFC 6376 3.5 i=: the domain part must be d= or a subdomain of it.
+            int at = identity.LastIndexOf('@');
+            string identityDomain = at < 0 ? "" : identity[(at + 1)..].TrimEnd('.').ToLowerInvariant();
+            if (identityDomain != normalized && !identityDomain.EndsWith("." + normalized, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Identity '{identity}' is not within d={normalized} (RFC 6376 3.5).", nameof(options));
+            }
+        }
         this.key = key;
-        this.domain = domain.Trim().TrimEnd('.').ToLowerInvariant();
+        this.domain = normalized;
         this.selector = selector.Trim();
         this.options = options;
     }

@@ -7,11 +7,6 @@ namespace Appliance.MailAuth.Tests.Dkim;
 internal static class DkimTestMessages
 {
     /// <summary>RFC 8463 appendix A.3: the sample message with both signatures, CRLF line ends.</summary>
-    /// <remarks>
-    /// The last line of the rsa-sha256 b= is the corrected one ("...WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=")
-    /// that verifies with the published key and that other implementations (mox, dkimpy's tests) use;
-    /// the RFC as printed has a signature that does not verify.
-    /// </remarks>
     public static readonly byte[] Rfc8463Message = Encoding.ASCII.GetBytes(string.Join("\r\n",
         "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;",
         " d=football.example.com; i=@football.example.com;",
