@@ -115,6 +115,13 @@ public sealed class DkimSigningKey : IDisposable
         return parts.Count == 0 ? [""] : parts;
     }
 
+    /// <summary>
+    /// The value as zone-file text: the 255-octet strings quoted and space-separated inside
+    /// parentheses (RFC 1035 5.1), e.g. <c>( "v=DKIM1; k=rsa; p=MIIB..." "...AQAB" )</c>.
+    /// </summary>
+    public static string FormatForZoneFile(string value) =>
+        "( " + string.Join(" ", SplitTxtValue(value).Select(part => "\"" + part.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"")) + " )";
+
     internal byte[] SignHash(byte[] headerData)
     {
         if (rsa is not null)

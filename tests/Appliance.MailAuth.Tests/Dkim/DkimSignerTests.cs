@@ -72,6 +72,7 @@ public sealed class DkimSignerTests
         Assert.Equal(2, parts.Count);
         Assert.Equal(255, parts[0].Length);
         Assert.Equal(Rsa.DnsRecordValue, string.Concat(parts));
+        Assert.Equal($"( \"{parts[0]}\" \"{parts[1]}\" )", DkimSigningKey.FormatForZoneFile(Rsa.DnsRecordValue));
 
         using DkimSigningKey ed = DkimSigningKey.GenerateEd25519();
         Assert.Matches("^v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=$", ed.DnsRecordValue);
