@@ -197,6 +197,32 @@ public sealed class DkimVerifierTests
         Assert.Equal((DkimVerdict.PermError, reason), (result.Verdict, result.Reason));
     }
 
+    [Theory]
+    [InlineData("v=DKIM2; k=ed25519; p={0}", DkimVerdict.PermError, "key record v= is not DKIM1")]
+    [InlineData("v=DKIM1; h=sha1; k=ed25519; p={0}", DkimVerdict.PermError, "key record h= does not allow sha256")]
+    [InlineData("v=DKIM1; k=ed25519; s=tlsrpt; p={0}", DkimVerdict.PermError, "key record s= excludes email")]
+    [InlineData("v=DKIM1; k=ed25519", DkimVerdict.PermError, "key record without p=")]
+    [InlineData("v=DKIM1; k=ed25519; p=AAAA", DkimVerdict.PermError, "key p= is not a 32-byte Ed25519 public key")]
+    [InlineData("v=DKIM1; k=ed25519; p=!!", DkimVerdict.PermError, "invalid base64 in key p=")]
+    [InlineData("v=DKIM1; h=sha1:sha256; k=ed25519; s=email:tlsrpt; t=y; p={0}", DkimVerdict.Pass, "good signature (key in testing mode)")]
+    [InlineData("k=ed25519; p={0}", DkimVerdict.Pass, "good signature")]
+    public async Task Key_record_tags(string record, DkimVerdict verdict, string reason)
+    {
+        string p = Convert.ToBase64String(Ed.PublicKey.Span);
+        FakeDnsResolver dns = new FakeDnsResolver().AddTxt("sel._domainkey.example.com", string.Format(System.Globalization.CultureInfo.InvariantCulture, record, p));
+        DkimResult result = await VerifySingle(Sign(Ed, Unsigned), dns);
+        Assert.Equal((verdict, reason), (result.Verdict, result.Reason));
+    }
+
+    [Fact]
+    public async Task Rsa_key_published_as_bare_RSAPublicKey_is_accepted()
+    {
+        using System.Security.Cryptography.RSA rsa = System.Security.Cryptography.RSA.Create(2048);
+        using DkimSigningKey key = DkimSigningKey.ImportPem(rsa.ExportRSAPrivateKeyPem());
+        FakeDnsResolver dns = new FakeDnsResolver().AddTxt("sel._domainkey.example.com", "v=DKIM1; p=" + Convert.ToBase64String(rsa.ExportRSAPublicKey()));
+        Assert.Equal(DkimVerdict.Pass, (await VerifySingle(Sign(key, Unsigned), dns)).Verdict);
+    }
+
     [Fact]
     public async Task Subdomain_identity_passes_unless_key_has_t_s()
     {
