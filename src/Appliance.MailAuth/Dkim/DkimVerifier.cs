@@ -34,18 +34,24 @@ public sealed class DkimVerifier
         {
             if (truncated)
             {
-                results.Add(new DkimResult(DkimVerdict.PermError, null, null, null, "header exceeds HeaderLimits; not verified"));
+                results.Add(Unevaluated(field, DkimVerdict.PermError, "header exceeds HeaderLimits; not verified"));
                 continue;
             }
             if (results.Count >= options.MaxSignatures)
             {
-                results.Add(new DkimResult(DkimVerdict.Neutral, null, null, null, $"not verified: more than {options.MaxSignatures} signatures"));
+                results.Add(Unevaluated(field, DkimVerdict.Neutral, $"not verified: more than {options.MaxSignatures} signatures"));
                 continue;
             }
             results.Add(await VerifyOneAsync(headers, field, body, canonicalBodies, cancellationToken).ConfigureAwait(false));
         }
         return results;
     }
+
+    // A signature we do not evaluate still names its d=, s= and a= when its tag list parses.
+    private static DkimResult Unevaluated(HeaderField field, DkimVerdict verdict, string reason) =>
+        DkimTagList.TryParse(field.Value, out DkimTagList? tags, out _)
+            ? new DkimResult(verdict, tags["d"]?.ToLowerInvariant().TrimEnd('.'), tags["s"], tags["a"], reason) { Identity = tags["i"] }
+            : new DkimResult(verdict, null, null, null, reason);
 
     private async Task<DkimResult> VerifyOneAsync(HeaderBlock headers, HeaderField field, ReadOnlyMemory<byte> body,
         Dictionary<DkimCanonicalization, byte[]> canonicalBodies, CancellationToken cancellationToken)

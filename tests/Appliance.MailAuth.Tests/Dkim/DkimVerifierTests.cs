@@ -242,6 +242,7 @@ public sealed class DkimVerifierTests
         }
         IReadOnlyList<DkimResult> results = await new DkimVerifier(KeyDns(Ed), new DkimVerifierOptions { MaxSignatures = 2 }).VerifyAsync(Bytes(message));
         Assert.Equal([DkimVerdict.Pass, DkimVerdict.Pass, DkimVerdict.Neutral], results.Select(r => r.Verdict));
+        Assert.Equal(("example.com", "sel"), (results[2].Domain, results[2].Selector));
     }
 
     [Fact]
