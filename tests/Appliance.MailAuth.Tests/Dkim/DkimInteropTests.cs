@@ -82,6 +82,23 @@ public sealed class DkimInteropTests : IDisposable
     }
 
     [Theory]
+    [InlineData(DkimCanonicalization.Relaxed, DkimCanonicalization.Relaxed)]
+    [InlineData(DkimCanonicalization.Simple, DkimCanonicalization.Simple)]
+    [InlineData(DkimCanonicalization.Relaxed, DkimCanonicalization.Simple)]
+    public void Dkimpy_agrees_on_messages_with_awkward_whitespace(DkimCanonicalization header, DkimCanonicalization body)
+    {
+        using DkimSigningKey key = DkimSigningKey.GenerateEd25519();
+        Random random = new(6376 + (int)header * 2 + (int)body);
+        for (int i = 0; i < 4; i++)
+        {
+            string message = DkimRandomMessages.Create(random);
+            string signed = Sign(key, message, new DkimSignerOptions { HeaderCanonicalization = header, BodyCanonicalization = body });
+            (int exitCode, string output) = RunPython("verify", Write($"random{i}.eml", signed), "sel._domainkey.example.com", key.DnsRecordValue);
+            Assert.True(exitCode == 0, $"dkimpy: {output}\n{signed}");
+        }
+    }
+
+    [Theory]
     [InlineData("rsa-sha256", "relaxed/relaxed")]
     [InlineData("rsa-sha256", "simple/simple")]
     [InlineData("ed25519-sha256", "relaxed/simple")]

@@ -108,6 +108,24 @@ public sealed class DkimVerifierTests
     }
 
     [Fact]
+    public async Task Random_messages_round_trip_and_relaxed_tolerates_whitespace_changes()
+    {
+        Random random = new(8463);
+        for (int i = 0; i < 40; i++)
+        {
+            string message = DkimRandomMessages.Create(random);
+            string simple = Sign(Ed, message, new DkimSignerOptions { HeaderCanonicalization = DkimCanonicalization.Simple, BodyCanonicalization = DkimCanonicalization.Simple });
+            Assert.Equal(DkimVerdict.Pass, (await VerifySingle(simple, KeyDns(Ed))).Verdict);
+
+            string relaxed = Sign(Ed, message);
+            // What relaxed forgives (3.4.2, 3.4.4): tabs to spaces, longer runs, trailing blanks and lines.
+            string altered = relaxed.Replace("\t", "  ").Replace(" \r\n", "\r\n") + "\r\n\r\n";
+            DkimResult result = await VerifySingle(altered, KeyDns(Ed));
+            Assert.True(result.Verdict == DkimVerdict.Pass, $"{result.Reason}\n{altered}");
+        }
+    }
+
+    [Fact]
     public async Task Unsigned_header_may_change_and_header_order_of_unsigned_fields_does_not_matter()
     {
         string signed = Sign(Ed, Unsigned);
