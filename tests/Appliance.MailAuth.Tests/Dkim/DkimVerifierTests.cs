@@ -147,6 +147,22 @@ public sealed class DkimVerifierTests
         Assert.Equal((DkimVerdict.Fail, "signature expired"), (after.Verdict, after.Reason));
     }
 
+    [Theory]
+    [InlineData(DkimAlgorithm.RsaSha256)]
+    [InlineData(DkimAlgorithm.Ed25519Sha256)]
+    public async Task Signature_of_the_wrong_length_fails_without_throwing(DkimAlgorithm algorithm)
+    {
+        DkimSigningKey key = KeyFor(algorithm);
+        string signed = Sign(key, Unsigned);
+        int b = signed.IndexOf(" b=", StringComparison.Ordinal);
+        int end = signed.IndexOf("\r\nFrom:", StringComparison.Ordinal);
+        string truncated = signed[..(b + 3)] + "AAAA" + signed[end..];
+
+        DkimResult result = await VerifySingle(truncated, KeyDns(key));
+
+        Assert.Equal((DkimVerdict.Fail, "signature did not verify"), (result.Verdict, result.Reason));
+    }
+
     [Fact]
     public async Task Rsa_sha1_fails()
     {
