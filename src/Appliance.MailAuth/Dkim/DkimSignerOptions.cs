@@ -4,8 +4,8 @@ namespace Appliance.MailAuth.Dkim;
 public sealed class DkimSignerOptions
 {
     /// <summary>
-    /// OpenDKIM's default signed set (its "should sign" list), which is RFC 6376 5.4.1's recommended
-    /// list plus the MIME and Message-ID fields. Only fields present are listed in h=, except oversigned ones.
+    /// RFC 6376 5.4.1's recommended fields plus Message-ID and the MIME fields, after OpenDKIM's
+    /// "should sign" list. Only fields present are listed in h=, except oversigned ones.
     /// </summary>
     public static readonly IReadOnlyList<string> DefaultSignedHeaders =
     [

@@ -188,7 +188,7 @@ public sealed class DkimVerifier
             return Result(DkimVerdict.PermError, $"no key at {keyName}"); // 6.1.2: "no key for signature"
         }
         // 3.6.2.2: the strings of one record are joined (TxtRecord.Text does); with several records we
-        // use the first that parses, as OpenDKIM does.
+        // use the first that parses.
         DkimTagList? key = null;
         string keyError = "";
         foreach (string text in texts)

@@ -7,8 +7,8 @@ public sealed class DkimVerifierOptions
 {
     /// <summary>
     /// Signatures verified per message; later ones are reported Neutral. RFC 6376 6.1 lets verifiers
-    /// "limit the number of signatures they attempt to validate" against denial of service (8.4). Real
-    /// mail carries one to three (author, ESP, mailing list); 5 leaves margin and bounds the DNS
+    /// limit the number of signatures they try to validate, against denial of service (8.4). Mail
+    /// typically carries one to three (author, ESP, mailing list); 5 leaves margin and bounds the DNS
     /// lookups a message can cause, as SPF's 10-lookup limit does (RFC 7208 4.6.4).
     /// </summary>
     public int MaxSignatures { get; init; } = 5;
@@ -18,7 +18,7 @@ public sealed class DkimVerifierOptions
 
     /// <summary>
     /// Larger RSA keys are refused to bound verification cost (RFC 6376 8.4). RFC 8301 3.2 requires
-    /// verifiers to handle up to 4096 bits; 8192 is twice that, OpenSSL's comfortable limit.
+    /// verifiers to handle up to 4096 bits; 8192 is twice that, and keys that large are not seen in practice.
     /// </summary>
     public int MaxRsaKeyBits { get; init; } = 8192;
 
