@@ -137,7 +137,7 @@ public sealed partial class MessageBuilder
         HeaderWriter.CheckSingleLine(Subject, nameof(Subject));
         string messageId = HeaderWriter.CheckMessageId(MessageId ?? $"<{RandomToken(24)}@{SenderDomain()}>", nameof(MessageId));
         MessageId = messageId;
-        Date ??= timeProvider.GetUtcNow();
+        Date ??= timeProvider.GetLocalNow(); // the sender's zone, as RFC 5322 3.3 intends for the zone field
 
         var header = new StringBuilder(1024);
         bool utf8 = Utf8Headers;
