@@ -119,7 +119,7 @@ public sealed partial class MessageBuilder
         {
             text.Append(body.ReadText(raw));
         }
-        forward.TextBody = text.ToString();
+        forward.TextBody = BodyEncoder.NormalizeLineEnds(text.ToString());
         foreach (MimeEntity attachment in MessageParts.FindAttachments(original))
         {
             byte[] content = ReadContent(attachment, raw);
