@@ -65,7 +65,7 @@ internal static class HeaderWriter
         int longest = 0;
         foreach (string word in value.Split(' '))
         {
-            longest = Math.Max(longest, word.Length);
+            longest = Math.Max(longest, Encoding.UTF8.GetByteCount(word)); // 2.1.1 counts octets
         }
         bool fitsHardLimit = longest + start < HardLimit;
         if ((ascii || utf8) && !looksEncoded && fitsHardLimit && !HasControl(value))
@@ -300,7 +300,8 @@ internal static class HeaderWriter
         {
             bare = bare[1..^1];
         }
-        if (bare.Length == 0 || bare.AsSpan().IndexOfAny(" \t<>\"") >= 0 || !bare.Contains('@', StringComparison.Ordinal) || !Ascii.IsValid(bare))
+        // The 900 cap keeps one id, which cannot be folded, under the 998-octet line limit (2.1.1).
+        if (bare.Length == 0 || bare.Length > 900 || bare.AsSpan().IndexOfAny(" \t<>\"") >= 0 || !bare.Contains('@', StringComparison.Ordinal) || !Ascii.IsValid(bare))
         {
             throw new ArgumentException($"{field} \"{id}\" is not a msg-id (RFC 5322 3.6.4).", field);
         }
