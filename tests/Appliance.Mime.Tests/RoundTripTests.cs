@@ -110,13 +110,23 @@ public sealed class RoundTripTests
         from html in Gen.Elements(true, false)
         from attachments in (from name in Phrase(6) from content in ArbMap.Default.GeneratorFor<byte[]>() select (Name: "f " + name, Content: content)).ListOf()
         from images in ArbMap.Default.GeneratorFor<byte[]>().ListOf()
+        from utf8 in Gen.Elements(false, false, true)
+        from eightBit in Gen.Elements(false, true)
         select new Input(subject, sender, to, string.Join("\n", textLines), html ? "<p>" + string.Join("<br>\r\n", textLines) + "</p>" : null,
-            [.. attachments.Take(4).Select(a => (a.Name.Length > 200 ? a.Name[..200].TrimEnd() : a.Name, a.Content))], [.. images.Take(3)]);
+            [.. attachments.Take(4).Select(a => (a.Name.Length > 200 ? a.Name[..200].TrimEnd() : a.Name, a.Content))], [.. images.Take(3)])
+        {
+            Utf8Headers = utf8,
+            Allow8Bit = eightBit,
+        };
 
     private sealed record Input(string Subject, MailboxAddress From, List<MailboxAddress> To, string Text, string? Html,
         List<(string Name, byte[] Content)> Attachments, List<byte[]> ImageContents)
     {
         private readonly List<(string, byte[], string)> images = [];
+
+        public bool Utf8Headers { get; init; }
+
+        public bool Allow8Bit { get; init; }
 
         public MessageBuilder ToBuilder()
         {
@@ -128,6 +138,8 @@ public sealed class RoundTripTests
                 builder.To.Add(to);
             }
             builder.Subject = Subject;
+            builder.Utf8Headers = Utf8Headers;
+            builder.Allow8Bit = Allow8Bit;
             builder.TextBody = Text;
             builder.HtmlBody = Html;
             foreach ((string name, byte[] content) in Attachments)
