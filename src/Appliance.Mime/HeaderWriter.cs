@@ -19,6 +19,9 @@ internal static class HeaderWriter
     /// <summary>RFC 5322 2.1.1: lines MUST be at most 998 characters, excluding CRLF.</summary>
     public const int HardLimit = 998;
 
+    /// <summary>The longest token written unfolded: room for a field name and "&lt;address&gt;," on the same 998-octet line.</summary>
+    private const int LongestToken = 700;
+
     /// <summary>RFC 2047 2: an encoded-word is at most 75 characters.</summary>
     private const int MaxWordLength = 75;
 
@@ -73,7 +76,7 @@ internal static class HeaderWriter
             WriteFolded(output, name, value.Split(' '));
             return;
         }
-        WriteFolded(output, name, EncodeWords(value, phrase: false, firstColumn: start));
+        WriteFolded(output, name, EncodeWords(value, firstColumn: start));
     }
 
     /// <summary>Writes "Name: " then the tokens separated by single spaces, folding (CRLF before the space) past <see cref="FoldColumn"/>.</summary>
@@ -100,10 +103,10 @@ internal static class HeaderWriter
     /// <summary>
     /// RFC 2047 encoded-words for <paramref name="text"/>, UTF-8, with B or Q, whichever is shorter
     /// in total. Words are cut between code points (2047 5: each word must hold whole characters) and
-    /// kept under 75 characters; the first one also fits the line after the field name. In a phrase
-    /// (display names) Q uses only the characters 2047 5 (3) allows there.
+    /// kept under 75 characters; the first one also fits the line after the field name. Q uses only
+    /// the characters 2047 5 (3) allows in a phrase, so the words are valid in every context.
     /// </summary>
-    public static List<string> EncodeWords(string text, bool phrase, int firstColumn)
+    public static List<string> EncodeWords(string text, int firstColumn)
     {
         List<string> b = Encode(text, 'B', firstColumn);
         List<string> q = Encode(text, 'Q', firstColumn);
@@ -227,17 +230,19 @@ internal static class HeaderWriter
         bool ascii = Ascii.IsValid(name);
         if ((!ascii && !utf8) || name.Contains("=?", StringComparison.Ordinal) || HasControl(name))
         {
-            return EncodeWords(name, phrase: true, firstColumn);
+            return EncodeWords(name, firstColumn);
         }
         string[] words = name.Split(' ');
         bool atoms = words.All(w => w.Length > 0 && w.All(c => c >= 128 || IsAtext(c)));
-        if (atoms)
+        if (atoms && words.All(w => Encoding.UTF8.GetByteCount(w) < LongestToken))
         {
             return [.. words];
         }
         // RFC 5322 3.2.4: quoted-string; "\" and DQUOTE need a quoted-pair.
         string quoted = "\"" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-        return [quoted];
+        // A quoted-string cannot be folded without changing it, so one that would not fit a
+        // 998-octet line (2.1.1) goes as encoded-words, which can.
+        return Encoding.UTF8.GetByteCount(quoted) < LongestToken ? [quoted] : EncodeWords(name, firstColumn);
     }
 
     /// <summary>

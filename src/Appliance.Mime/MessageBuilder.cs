@@ -275,7 +275,7 @@ public sealed partial class MessageBuilder
         {
             return [HeaderWriter.QuotedParameter("name", fileName)];
         }
-        List<string> words = HeaderWriter.EncodeWords(fileName, phrase: true, firstColumn: 40);
+        List<string> words = HeaderWriter.EncodeWords(fileName, firstColumn: 40);
         words[0] = "name=\"" + words[0];
         words[^1] += "\"";
         return words;

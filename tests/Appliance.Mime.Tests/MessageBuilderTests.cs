@@ -136,6 +136,21 @@ public sealed class MessageBuilderTests
         Assert.Equal(builder.Subject, MimeParser.Parse(Encoding.UTF8.GetBytes(message)).Header.Get("Subject")!.DecodeText());
     }
 
+    [Theory]
+    [InlineData(' ')]
+    [InlineData(',')]
+    [InlineData('é')]
+    public void A_display_name_too_long_for_one_line_is_encoded_so_it_can_fold(char filler)
+    {
+        MessageBuilder builder = NewBuilder();
+        string name = "N" + new string(filler, 1500) + "N";
+        builder.To.Add(new MailboxAddress(name, "long", "example.com"));
+        string message = Build(builder);
+
+        AssertLinesAtMost(message, 998);
+        Assert.Contains(MailboxAddress.ParseList(MimeParser.Parse(Encoding.UTF8.GetBytes(message)).Header.Get("To")!.Value), m => m.DisplayName == name);
+    }
+
     [Fact]
     public void Text_that_looks_like_an_encoded_word_is_encoded_so_it_reads_back_literally()
     {
