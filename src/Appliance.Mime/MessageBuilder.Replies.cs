@@ -114,11 +114,7 @@ public sealed partial class MessageBuilder
             }
         }
         text.Append("\r\n");
-        MimeEntity? body = MessageParts.FindDisplayBody(original, allowHtml: false);
-        if (body is not null)
-        {
-            text.Append(body.ReadText(raw));
-        }
+        text.Append(BodyText(original, raw));
         forward.TextBody = BodyEncoder.NormalizeLineEnds(text.ToString());
         foreach (MimeEntity attachment in MessageParts.FindAttachments(original))
         {
@@ -170,8 +166,7 @@ public sealed partial class MessageBuilder
         text.Append("On ");
         text.Append(date is null ? "an unknown date" : FormatDate(date.Value));
         text.Append(", ").Append(Text.Collapse(who)).Append(" wrote:\r\n");
-        MimeEntity? body = MessageParts.FindDisplayBody(original, allowHtml: false);
-        string quoted = body is null ? "" : body.ReadText(raw);
+        string quoted = BodyText(original, raw);
         string[] lines = BodyEncoder.NormalizeLineEnds(quoted).Split("\r\n");
         int count = lines.Length > 0 && lines[^1].Length == 0 ? lines.Length - 1 : lines.Length;
         for (int i = 0; i < count; i++)
@@ -181,6 +176,20 @@ public sealed partial class MessageBuilder
         }
         return text.ToString();
     }
+
+    /// <summary>The original's plain text; for an HTML-only message, its HTML reduced to text.</summary>
+    private static string BodyText(MimeEntity original, Stream raw)
+    {
+        if (MessageParts.FindDisplayBody(original, allowHtml: false) is MimeEntity text)
+        {
+            return text.ReadText(raw);
+        }
+        return MessageParts.FindDisplayBody(original, allowHtml: true) is MimeEntity html ? Lines(HtmlText.ToText(html.ReadText(raw), "\n")) : "";
+    }
+
+    // Block elements each gave a line break: keep one line per block, no blank runs, no indentation.
+    private static string Lines(string text) =>
+        string.Join("\r\n", text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
 
     private static string Display(MailboxAddress mailbox) =>
         string.IsNullOrEmpty(mailbox.DisplayName) ? mailbox.Address : $"{mailbox.DisplayName} <{mailbox.Address}>";

@@ -54,6 +54,16 @@ public sealed class ReplyForwardTests
     }
 
     [Fact]
+    public void Html_only_originals_are_quoted_as_text()
+    {
+        string message = "From: a@example.org\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>there</b></p><p>second</p>\r\n";
+        MimeEntity original = Parse(message, out MemoryStream raw);
+        string quote = MessageBuilder.CreateReply(original, raw, Bob).TextBody!;
+        Assert.Contains("> Hello there\r\n", quote, StringComparison.Ordinal);
+        Assert.Contains("> second\r\n", quote, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Reply_to_wins_over_from()
     {
         MimeEntity original = Parse("Reply-To: list@example.org\r\n" + Original, out MemoryStream raw);
