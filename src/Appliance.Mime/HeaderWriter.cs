@@ -22,6 +22,12 @@ internal static class HeaderWriter
     /// <summary>The longest token written unfolded: room for a field name and "&lt;address&gt;," on the same 998-octet line.</summary>
     private const int LongestToken = 700;
 
+    /// <summary>
+    /// RFC 5322 sets no name length, but a name shares its line with the first value token; 200 leaves
+    /// room for a full encoded-word within 998 octets (real names are under 80).
+    /// </summary>
+    private const int MaxFieldNameLength = 200;
+
     /// <summary>RFC 2047 2: an encoded-word is at most 75 characters.</summary>
     private const int MaxWordLength = 75;
 
@@ -42,9 +48,9 @@ internal static class HeaderWriter
     /// <summary>RFC 5322 2.2: field-name = 1*ftext; ftext = %d33-57 / %d59-126 (printable ASCII except ":").</summary>
     public static void CheckFieldName(string name, string field)
     {
-        if (name.Length == 0 || name.Length > HardLimit - 2)
+        if (name.Length == 0 || name.Length > MaxFieldNameLength)
         {
-            throw new ArgumentException($"{field} must be 1 to {HardLimit - 2} characters.", field);
+            throw new ArgumentException($"{field} must be 1 to {MaxFieldNameLength} characters.", field);
         }
         foreach (char c in name)
         {
