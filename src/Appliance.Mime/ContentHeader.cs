@@ -138,7 +138,7 @@ internal sealed class ContentHeader
             {
                 i++;
             }
-            string name = text[nameStart..i].Trim().ToLowerInvariant();
+            string name = ParameterName(text.AsSpan(nameStart, i - nameStart).Trim());
             if (i >= text.Length || text[i] == ';')
             {
                 continue;
@@ -148,17 +148,29 @@ internal sealed class ContentHeader
             {
                 i++;
             }
-            var parameterValue = new StringBuilder();
+            string parameterValue;
             if (i < text.Length && text[i] == '"')
             {
                 // RFC 2045 5.1 / RFC 5322 3.2.4 quoted-string with quoted-pairs.
-                for (i++; i < text.Length && text[i] != '"'; i++)
+                int valueStart = i + 1;
+                int end = text.IndexOfAny(['"', '\\'], valueStart);
+                if (end >= 0 && text[end] == '"')
                 {
-                    if (text[i] == '\\' && i + 1 < text.Length)
+                    parameterValue = text[valueStart..end]; // no quoted-pair: one substring, no builder
+                    i = end;
+                }
+                else
+                {
+                    var builder = new StringBuilder();
+                    for (i++; i < text.Length && text[i] != '"'; i++)
                     {
-                        i++;
+                        if (text[i] == '\\' && i + 1 < text.Length)
+                        {
+                            i++;
+                        }
+                        builder.Append(text[i]);
                     }
-                    parameterValue.Append(text[i]);
+                    parameterValue = builder.ToString();
                 }
                 while (i < text.Length && text[i] != ';')
                 {
@@ -172,13 +184,28 @@ internal sealed class ContentHeader
                 {
                     i++;
                 }
-                parameterValue.Append(text.AsSpan(valueStart, i - valueStart).Trim());
+                parameterValue = text.AsSpan(valueStart, i - valueStart).Trim().ToString();
             }
             if (name.Length > 0)
             {
-                parameters.TryAdd(name, parameterValue.ToString());
+                parameters.TryAdd(name, parameterValue);
             }
         }
         return new ContentHeader(value, parameters);
+    }
+
+    // Shared names for the parameters almost every part has, instead of a new string per parse.
+    private static readonly string[] CommonParameters = ["charset", "boundary", "name", "filename", "format", "type", "delsp"];
+
+    private static string ParameterName(ReadOnlySpan<char> name)
+    {
+        foreach (string common in CommonParameters)
+        {
+            if (name.Equals(common, StringComparison.OrdinalIgnoreCase))
+            {
+                return common;
+            }
+        }
+        return name.ToString().ToLowerInvariant();
     }
 }

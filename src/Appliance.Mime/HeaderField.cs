@@ -4,11 +4,12 @@ namespace Appliance.Mime;
 /// <summary>One header field (RFC 5322 2.2): a name and its value, raw and unfolded.</summary>
 public sealed class HeaderField
 {
+    private string? value;
+
     internal HeaderField(string name, ReadOnlyMemory<byte> rawValue)
     {
         Name = name;
         RawValue = rawValue;
-        Value = Unfold(rawValue.Span);
     }
 
     /// <summary>The field name as written (compare case-insensitively: RFC 5322 1.2.2, RFC 5234 2.3).</summary>
@@ -24,7 +25,9 @@ public sealed class HeaderField
     /// The value unfolded (RFC 5322 2.2.3) and trimmed of surrounding whitespace. 8-bit bytes are read
     /// as UTF-8 when valid (RFC 6532 3.2), else as Latin-1. Encoded-words are left as written.
     /// </summary>
-    public string Value { get; }
+    // Unfolded on first use: most fields of a parsed message are never read, and their strings were
+    // most of the bytes allocated per message on the mime benchmark. The race is benign (same result).
+    public string Value => value ??= Unfold(RawValue.Span);
 
     /// <summary>The value as unstructured text with RFC 2047 encoded-words decoded (Subject, Comments ...).</summary>
     public string DecodeText() => EncodedWords.Decode(Value);
@@ -33,6 +36,10 @@ public sealed class HeaderField
 
     private static string Unfold(ReadOnlySpan<byte> raw)
     {
+        if (raw.IndexOfAny((byte)'\r', (byte)'\n') < 0)
+        {
+            return Charsets.DecodeRaw(raw.Trim(" \t"u8)); // not folded: no copy needed
+        }
         // RFC 5322 2.2.3: unfolding removes each CRLF that is followed by WSP; the WSP stays. Inside a
         // field every line break is such a fold, and we accept a bare LF the same way.
         byte[] unfolded = new byte[raw.Length];

@@ -56,7 +56,7 @@ internal static class HeaderParser
 
         // Fields keep slices of one owned copy, so the caller's buffer can be reused.
         byte[] block = window[..length].ToArray();
-        var fields = new List<HeaderField>();
+        var fields = new List<HeaderField>(16); // typical blocks have 8-20 fields: skips the small regrowths
         int pos = 0;
         string? name = null;
         int valueStart = 0, valueEnd = 0;
@@ -107,7 +107,7 @@ internal static class HeaderParser
                 }
                 else
                 {
-                    name = Encoding.ASCII.GetString(nameBytes);
+                    name = FieldName(nameBytes);
                     valueStart = pos + colon + 1;
                     valueEnd = lineEnd;
                 }
@@ -120,6 +120,7 @@ internal static class HeaderParser
         }
         Flush();
         return new HeaderBlock(fields.ToArray(), length, problems);
+
 
         void Flush()
         {
@@ -154,5 +155,26 @@ internal static class HeaderParser
             }
         }
         return true;
+    }
+
+    // The names nearly every message carries, shared instead of allocating a string per field per
+    // parse: measured on the mime benchmark, per-message allocation is dominated by such small strings.
+    private static readonly string[] CommonNames =
+    [
+        "From", "To", "Cc", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+        "Content-Disposition", "Content-ID", "Received", "Reply-To", "References", "In-Reply-To", "Return-Path",
+        "DKIM-Signature", "Authentication-Results", "Received-SPF", "X-Mailer", "User-Agent", "List-Unsubscribe",
+    ];
+
+    private static string FieldName(ReadOnlySpan<byte> bytes)
+    {
+        foreach (string common in CommonNames)
+        {
+            if (common.Length == bytes.Length && Ascii.Equals(bytes, common))
+            {
+                return common;
+            }
+        }
+        return Encoding.ASCII.GetString(bytes);
     }
 }

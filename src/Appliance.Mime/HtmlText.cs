@@ -16,7 +16,8 @@ internal static class HtmlText
         "blockquote", "pre", "hr", "section", "article", "header", "footer", "body", "html",
     };
 
-    public static string ToText(string html)
+    /// <summary>Markup removed, entities decoded; block elements become <paramref name="blockBreak"/> (a space for previews, a line break for quoting).</summary>
+    public static string ToText(string html, string blockBreak = " ")
     {
         var text = new StringBuilder(html.Length);
         int i = 0;
@@ -66,7 +67,7 @@ internal static class HtmlText
             }
             if (BlockElements.Contains(name))
             {
-                text.Append(' ');
+                text.Append(blockBreak);
             }
         }
         return WebUtility.HtmlDecode(text.ToString());
