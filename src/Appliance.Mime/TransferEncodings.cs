@@ -10,39 +10,9 @@ internal static class TransferEncodings
     /// </summary>
     public static byte[] DecodeBase64(ReadOnlySpan<byte> data)
     {
+        // One set of rules for whole values and streamed content: the incremental decoder.
         var output = new byte[data.Length / 4 * 3 + 3];
-        int n = 0;
-        int accumulator = 0;
-        int bits = 0;
-        foreach (byte c in data)
-        {
-            int value = c switch
-            {
-                >= (byte)'A' and <= (byte)'Z' => c - 'A',
-                >= (byte)'a' and <= (byte)'z' => c - 'a' + 26,
-                >= (byte)'0' and <= (byte)'9' => c - '0' + 52,
-                (byte)'+' => 62,
-                (byte)'/' => 63,
-                (byte)'=' => -2,
-                _ => -1,
-            };
-            if (value == -2)
-            {
-                break;
-            }
-            if (value < 0)
-            {
-                continue;
-            }
-            accumulator = (accumulator << 6) | value;
-            bits += 6;
-            if (bits >= 8)
-            {
-                bits -= 8;
-                output[n++] = (byte)(accumulator >> bits);
-                accumulator &= (1 << bits) - 1;
-            }
-        }
+        int n = new Base64Decoder().Decode(data, output, final: true);
         return output[..n];
     }
 
