@@ -6,14 +6,21 @@ public sealed class HeaderField
 {
     private string? value;
 
-    internal HeaderField(string name, ReadOnlyMemory<byte> rawValue)
+    internal HeaderField(string name, ReadOnlyMemory<byte> rawName, ReadOnlyMemory<byte> rawValue)
     {
         Name = name;
+        RawName = rawName;
         RawValue = rawValue;
     }
 
     /// <summary>The field name as written (compare case-insensitively: RFC 5322 1.2.2, RFC 5234 2.3).</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The bytes before the colon, including any whitespace between name and colon (RFC 5322 4.5.8
+    /// obs-optional), which DKIM's simple canonicalization (RFC 6376 3.4.1) keeps.
+    /// </summary>
+    public ReadOnlyMemory<byte> RawName { get; }
 
     /// <summary>
     /// The bytes after the colon up to the end of the field's last line: folds included, final line

@@ -59,7 +59,7 @@ internal static class HeaderParser
         var fields = new List<HeaderField>(16); // typical blocks have 8-20 fields: skips the small regrowths
         int pos = 0;
         string? name = null;
-        int valueStart = 0, valueEnd = 0;
+        int nameStart = 0, nameEnd = 0, valueStart = 0, valueEnd = 0;
         while (pos < block.Length)
         {
             int lf = Array.IndexOf(block, (byte)'\n', pos);
@@ -108,6 +108,8 @@ internal static class HeaderParser
                 else
                 {
                     name = FieldName(nameBytes);
+                    nameStart = pos;
+                    nameEnd = pos + colon;
                     valueStart = pos + colon + 1;
                     valueEnd = lineEnd;
                 }
@@ -130,7 +132,7 @@ internal static class HeaderParser
             }
             if (fields.Count < limits.MaxFieldCount)
             {
-                fields.Add(new HeaderField(name, block.AsMemory(valueStart, valueEnd - valueStart)));
+                fields.Add(new HeaderField(name, block.AsMemory(nameStart, nameEnd - nameStart), block.AsMemory(valueStart, valueEnd - valueStart)));
             }
             else
             {

@@ -10,6 +10,16 @@ public sealed class HeaderBlockTests
     private static string[] Fields(HeaderBlock block) => block.Select(f => f.Name + "=" + f.Value).ToArray();
 
     [Fact]
+    public void Raw_name_keeps_whitespace_before_the_colon_and_raw_value_the_folds()
+    {
+        var block = HeaderBlock.Parse("Subject : Hi\r\n there\r\nFrom:a@b.c\r\n\r\n"u8);
+        Assert.Equal("Subject", block[0].Name);
+        Assert.Equal("Subject ", System.Text.Encoding.ASCII.GetString(block[0].RawName.Span));
+        Assert.Equal(" Hi\r\n there", System.Text.Encoding.ASCII.GetString(block[0].RawValue.Span));
+        Assert.Equal("From", System.Text.Encoding.ASCII.GetString(block[1].RawName.Span));
+    }
+
+    [Fact]
     public void Parses_fields_and_stops_at_the_blank_line()
     {
         HeaderBlock block = Parse("From: a@b.c\r\nSubject: Hi\r\n\r\nbody");

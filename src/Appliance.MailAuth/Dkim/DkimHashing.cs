@@ -1,6 +1,5 @@
 // RFC 6376 3.7 (computing the message hashes) and 5.4.2 (signatures involving multiple instances of a
 // field). Shared by DkimSigner and DkimVerifier so that both hash exactly the same bytes.
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Appliance.Mime;
 
@@ -47,26 +46,10 @@ internal static class DkimHashing
     }
 
     /// <summary>
-    /// The field name with any whitespace before the colon (RFC 5322 4.5.8 obs-optional), which simple
-    /// canonicalization (3.4.1) keeps. <see cref="HeaderField.Name"/> is trimmed, but RawValue is a slice
-    /// of the block HeaderBlock owns, right after the colon, so the name as sent is the bytes from the
-    /// line start to that colon. Falls back to Name if the memory is not laid out that way.
+    /// The field name as sent, with any whitespace before the colon (RFC 5322 4.5.8 obs-optional),
+    /// which simple canonicalization (3.4.1) keeps; field names are printable ASCII (RFC 5322 2.2).
     /// </summary>
-    public static string NameAsWritten(HeaderField field)
-    {
-        if (MemoryMarshal.TryGetArray(field.RawValue, out ArraySegment<byte> segment) && segment.Array is { } block
-            && segment.Offset > 0 && block[segment.Offset - 1] == (byte)':')
-        {
-            int colon = segment.Offset - 1;
-            int lineStart = Array.LastIndexOf(block, (byte)'\n', colon - 1) + 1;
-            string written = System.Text.Encoding.ASCII.GetString(block, lineStart, colon - lineStart);
-            if (written.TrimEnd(' ', '\t').Equals(field.Name, StringComparison.Ordinal))
-            {
-                return written;
-            }
-        }
-        return field.Name;
-    }
+    public static string NameAsWritten(HeaderField field) => System.Text.Encoding.Latin1.GetString(field.RawName.Span);
 
     /// <summary>
     /// RFC 6376 3.5 (b=) and 3.7: the raw DKIM-Signature value with the b= tag's value, including all
