@@ -1,6 +1,7 @@
 // RFC 8601 (Authentication-Results header field): section 2.2 (syntax), 2.3 (authserv-id),
 // 2.7 (methods and results); RFC 7489 11.2 (dmarc method), RFC 7208 9.1 / RFC 8601 2.7.2 (spf).
 using System.Text;
+using Appliance.MailAuth.Dkim;
 using Appliance.MailAuth.Dmarc;
 using Appliance.MailAuth.Internal;
 using Appliance.MailAuth.Spf;
@@ -62,16 +63,31 @@ public sealed class AuthenticationResultsBuilder
         return Add("spf", ReceivedSpfHeader.VerdictName(result.Verdict), reason, property);
     }
 
-    /// <summary>RFC 8601 2.7.1: "dkim" with header.d (the signing domain) and, when known, header.s (the selector).</summary>
-    public AuthenticationResultsBuilder AddDkim(DkimDomainResult signature, string? selector = null, string? reason = null)
+    /// <summary>
+    /// RFC 8601 2.7.1: "dkim" with every verdict (pass, fail, neutral, temperror, permerror), the
+    /// reason when it did not pass, header.d (the signing domain) and header.s (the selector) when known.
+    /// </summary>
+    public AuthenticationResultsBuilder AddDkim(DkimResult signature)
     {
         ArgumentNullException.ThrowIfNull(signature);
-        var properties = new List<AuthenticationResultProperty> { new("header", "d", signature.Domain) };
-        if (selector is not null)
+        string verdict = signature.Verdict switch
         {
-            properties.Add(new("header", "s", selector));
+            DkimVerdict.Pass => "pass",
+            DkimVerdict.Fail => "fail",
+            DkimVerdict.Neutral => "neutral",
+            DkimVerdict.TempError => "temperror",
+            _ => "permerror",
+        };
+        var properties = new List<AuthenticationResultProperty>();
+        if (!string.IsNullOrEmpty(signature.Domain))
+        {
+            properties.Add(new("header", "d", signature.Domain));
         }
-        return Add("dkim", signature.Passed ? "pass" : "fail", reason, [.. properties]);
+        if (!string.IsNullOrEmpty(signature.Selector))
+        {
+            properties.Add(new("header", "s", signature.Selector));
+        }
+        return Add("dkim", verdict, signature.Verdict == DkimVerdict.Pass ? null : signature.Reason, [.. properties]);
     }
 
     /// <summary>RFC 7489 11.2: "dmarc" with header.from (the author domain) when it was determined.</summary>

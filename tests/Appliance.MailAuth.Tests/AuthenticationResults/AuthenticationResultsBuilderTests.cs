@@ -1,3 +1,4 @@
+using Appliance.MailAuth.Dkim;
 // RFC 8601 Authentication-Results output, checked as exact strings.
 using System.Net;
 using Appliance.MailAuth.AuthenticationResults;
@@ -25,8 +26,10 @@ public sealed class AuthenticationResultsBuilderTests
     {
         string field = new AuthenticationResultsBuilder("mx.example.org")
             .AddSpf(Spf(SpfVerdict.Pass))
-            .AddDkim(new DkimDomainResult("example.com", true), "sel2024")
-            .AddDkim(new DkimDomainResult("example.org", false), reason: "signature did not verify")
+            .AddDkim(new DkimResult(DkimVerdict.Pass, "example.com", "sel2024", "rsa-sha256", "verified"))
+            .AddDkim(new DkimResult(DkimVerdict.Fail, "example.org", null, "rsa-sha256", "signature did not verify"))
+            .AddDkim(new DkimResult(DkimVerdict.TempError, "example.net", "s1", "ed25519-sha256", "key lookup: SERVFAIL"))
+            .AddDkim(new DkimResult(DkimVerdict.PermError, null, null, null, "no d= tag"))
             .AddDmarc(Dmarc(DmarcVerdict.Pass))
             .Build();
         Assert.Equal(
@@ -34,6 +37,8 @@ public sealed class AuthenticationResultsBuilderTests
             + "\tspf=pass smtp.mailfrom=example.net;\r\n"
             + "\tdkim=pass header.d=example.com header.s=sel2024;\r\n"
             + "\tdkim=fail reason=\"signature did not verify\" header.d=example.org;\r\n"
+            + "\tdkim=temperror reason=\"key lookup: SERVFAIL\" header.d=example.net header.s=s1;\r\n"
+            + "\tdkim=permerror reason=\"no d= tag\";\r\n"
             + "\tdmarc=pass header.from=example.com",
             field);
     }
@@ -102,7 +107,7 @@ public sealed class AuthenticationResultsBuilderTests
     {
         string field = new AuthenticationResultsBuilder("mx.example.org")
             .AddSpf(Spf(SpfVerdict.PermError, "a \"quoted\" (reason)"))
-            .AddDkim(new DkimDomainResult("example.com", true))
+            .AddDkim(new DkimResult(DkimVerdict.Pass, "example.com", "s", "rsa-sha256", "verified"))
             .AddDmarc(Dmarc(DmarcVerdict.Fail))
             .Build();
         var block = Appliance.Mime.HeaderBlock.Parse(System.Text.Encoding.ASCII.GetBytes(field + "\r\n\r\n"));
