@@ -1,12 +1,14 @@
 // Load generators, run by hand in Release (not in CI):
 //   dotnet run -c Release --project tests/Appliance.Bench -- store [--dir <path>] [--list-size <n>]
 //   dotnet run -c Release --project tests/Appliance.Bench -- mime [BenchmarkDotNet options, e.g. --job short --inProcess]
+//   dotnet run -c Release --project tests/Appliance.Bench -- mailauth [seconds per case]
 using Appliance.Bench;
 
 return args.FirstOrDefault() switch
 {
     "store" => await StoreBench.RunAsync(args[1..]),
     "mime" => MimeBench.Run(args[1..]),
+    "mailauth" => await MailAuthBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -14,5 +16,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Appliance.Bench store [--dir <path>] [--list-size <n>]");
     Console.Error.WriteLine("       Appliance.Bench mime [BenchmarkDotNet options, e.g. --job short --inProcess]");
+    Console.Error.WriteLine("       Appliance.Bench mailauth [seconds per case]");
     return 2;
 }
