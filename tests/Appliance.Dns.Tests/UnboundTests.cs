@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Appliance.Dns.Wire;
+using Appliance.Tests.Shared;
 
 namespace Appliance.Dns.Tests;
 
@@ -14,142 +13,41 @@ public sealed class UnboundFixture : IAsyncLifetime
 {
     public const string Zone = "test.example";
     public static readonly string LongText = new string('k', 255) + new string('l', 255) + "end";
-    private const string Binary = "/usr/sbin/unbound";
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"unbound-{Guid.NewGuid():N}");
-    private readonly StringBuilder _log = new();
-    private Process? _process;
+    private UnboundServer _server = null!;
 
-    public IPEndPoint EndPoint { get; private set; } = null!;
+    public IPEndPoint EndPoint => _server.EndPoint;
 
-    public DnsStubResolver Resolver(ushort udpPayloadSize = 1232) => new(new DnsStubResolverOptions
-    {
-        Nameservers = [EndPoint],
-        Timeout = TimeSpan.FromSeconds(5),
-        Attempts = 1,
-        Rotate = false,
-        UdpPayloadSize = udpPayloadSize,
-    });
+    public DnsStubResolver Resolver(ushort udpPayloadSize = 1232) => _server.Resolver(udpPayloadSize);
 
-    public async Task InitializeAsync()
-    {
-        Assert.True(File.Exists(Binary), $"{Binary} is missing: tests/run.sh installs the Debian package unbound.");
-        Directory.CreateDirectory(_directory);
-        // A free port for both UDP and TCP; the short race until unbound binds it is retried below.
-        for (int tries = 0; ; tries++)
-        {
-            EndPoint = new IPEndPoint(IPAddress.Loopback, FreePort());
-            string config = Path.Combine(_directory, "unbound.conf");
-            await File.WriteAllTextAsync(config, Config(EndPoint.Port));
-            var start = new ProcessStartInfo(Binary, ["-d", "-c", config])
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            _process = Process.Start(start)!;
-            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.BeginErrorReadLine();
-            _process.BeginOutputReadLine();
-            if (await WaitUntilServingAsync())
-                return;
-            Stop();
-            if (tries == 2)
-                Assert.Fail($"unbound did not start answering:\n{_log}");
-        }
-    }
+    public async Task InitializeAsync() => _server = await UnboundServer.StartAsync(ZoneLines(), Zone);
 
-    /// <summary>Polls with a real query until unbound answers, rather than sleeping a guessed time.</summary>
-    private async Task<bool> WaitUntilServingAsync()
-    {
-        var probe = new DnsStubResolver(new DnsStubResolverOptions
-        {
-            Nameservers = [EndPoint], Timeout = TimeSpan.FromMilliseconds(100), Attempts = 1, Rotate = false, MaxCacheEntries = 0,
-        });
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            if (_process!.HasExited)
-                return false;
-            if ((await probe.QueryAsync(Zone, DnsRecordType.SOA)).Status == DnsResponseStatus.Success)
-                return true;
-            // An ICMP port unreachable ends a probe at once; pace the polls a little.
-            await Task.Delay(50);
-        }
-        return false;
-    }
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private static int FreePort()
-    {
-        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        return port;
-    }
-
-    private string Config(int port)
+    private static IEnumerable<string> ZoneLines()
     {
         var lines = new List<string>
         {
-            "server:",
-            $"  interface: 127.0.0.1@{port}",
-            "  port: " + port,
-            "  do-daemonize: no",
-            "  username: \"\"",
-            "  chroot: \"\"",
-            $"  directory: \"{_directory}\"",
-            "  pidfile: \"\"",
-            "  use-syslog: no",
-            "  logfile: \"\"",
-            "  verbosity: 1",
-            "  num-threads: 1",
-            "  do-ip6: no",
-            "  do-not-query-localhost: no",
-            "  access-control: 127.0.0.0/8 allow",
-            "  module-config: \"iterator\"",
-            $"  local-zone: \"{Zone}.\" static",
-            "  local-zone: \"2.0.192.in-addr.arpa.\" static",
-            $"  local-data: \"{Zone}. 300 IN SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 60\"",
-            $"  local-data: \"{Zone}. 300 IN MX 10 mail.{Zone}.\"",
-            $"  local-data: \"{Zone}. 300 IN MX 20 backup.{Zone}.\"",
-            $"  local-data: \"mail.{Zone}. 300 IN A 192.0.2.25\"",
-            $"  local-data: 'long.{Zone}. 300 IN TXT \"{LongText[..255]}\" \"{LongText[255..510]}\" \"{LongText[510..]}\"'",
-            $"  local-data: \"www.{Zone}. 300 IN CNAME web.{Zone}.\"",
-            $"  local-data: \"web.{Zone}. 300 IN CNAME host.{Zone}.\"",
-            $"  local-data: \"host.{Zone}. 300 IN A 192.0.2.80\"",
-            $"  local-data: \"mail.{Zone}. 300 IN AAAA 2001:db8::25\"",
-            $"  local-data: \"{Zone}. 300 IN NS ns.{Zone}.\"",
-            $"  local-data: \"25.2.0.192.in-addr.arpa. 300 IN PTR mail.{Zone}.\"",
-            $"  local-data: \"_submission._tcp.{Zone}. 300 IN SRV 0 1 587 mail.{Zone}.\"",
-            $"  local-data: \"_25._tcp.mail.{Zone}. 300 IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"",
-            $"  local-data: '{Zone}. 300 IN CAA 0 issue \"letsencrypt.org\"'",
+            $"local-zone: \"{Zone}.\" static",
+            "local-zone: \"2.0.192.in-addr.arpa.\" static",
+            $"local-data: \"{Zone}. 300 IN SOA ns.{Zone}. hostmaster.{Zone}. 1 3600 600 86400 60\"",
+            $"local-data: \"{Zone}. 300 IN MX 10 mail.{Zone}.\"",
+            $"local-data: \"{Zone}. 300 IN MX 20 backup.{Zone}.\"",
+            $"local-data: \"mail.{Zone}. 300 IN A 192.0.2.25\"",
+            $"local-data: 'long.{Zone}. 300 IN TXT \"{LongText[..255]}\" \"{LongText[255..510]}\" \"{LongText[510..]}\"'",
+            $"local-data: \"www.{Zone}. 300 IN CNAME web.{Zone}.\"",
+            $"local-data: \"web.{Zone}. 300 IN CNAME host.{Zone}.\"",
+            $"local-data: \"host.{Zone}. 300 IN A 192.0.2.80\"",
+            $"local-data: \"mail.{Zone}. 300 IN AAAA 2001:db8::25\"",
+            $"local-data: \"{Zone}. 300 IN NS ns.{Zone}.\"",
+            $"local-data: \"25.2.0.192.in-addr.arpa. 300 IN PTR mail.{Zone}.\"",
+            $"local-data: \"_submission._tcp.{Zone}. 300 IN SRV 0 1 587 mail.{Zone}.\"",
+            $"local-data: \"_25._tcp.mail.{Zone}. 300 IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"",
+            $"local-data: '{Zone}. 300 IN CAA 0 issue \"letsencrypt.org\"'",
         };
         for (int i = 1; i <= 60; i++)
-            lines.Add($"  local-data: \"big.{Zone}. 300 IN A 198.51.100.{i}\"");
-        lines.Add("remote-control:");
-        lines.Add("  control-enable: no");
-        return string.Join('\n', lines) + "\n";
-    }
-
-    private void Stop()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-        _process?.Dispose();
-        _process = null;
-    }
-
-    public Task DisposeAsync()
-    {
-        Stop();
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
+            lines.Add($"local-data: \"big.{Zone}. 300 IN A 198.51.100.{i}\"");
+        return lines;
     }
 }
 

@@ -2,10 +2,10 @@
 // spfquery (libspf2), both sides asking a real DNS server (unbound) for the same test zone.
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Appliance.Dns;
 using Appliance.MailAuth.Spf;
+using Appliance.Tests.Shared;
 
 namespace Appliance.MailAuth.Tests.Spf;
 
@@ -17,7 +17,6 @@ namespace Appliance.MailAuth.Tests.Spf;
 /// </summary>
 public sealed class SpfqueryInteropTests
 {
-    private const string Unbound = "/usr/sbin/unbound";
     private const string Spfquery = "/usr/bin/spfquery";
     private const string Helo = "helo.example";
 
@@ -86,36 +85,12 @@ public sealed class SpfqueryInteropTests
 
     private static string Txt(string name, string text) => $"local-data: '{name}. 300 IN TXT \"{text}\"'";
 
-    private static string UnboundConfig(string directory, int port) =>
-        string.Join('\n',
-        [
-            "server:",
-            $"  interface: 127.0.0.1@{port}",
-            $"  port: {port}",
-            "  do-daemonize: no",
-            "  username: \"\"",
-            "  chroot: \"\"",
-            $"  directory: \"{directory}\"",
-            "  pidfile: \"\"",
-            "  use-syslog: no",
-            "  logfile: \"\"",
-            "  verbosity: 1",
-            "  num-threads: 1",
-            "  do-ip6: no",
-            "  do-not-query-localhost: no",
-            "  access-control: 127.0.0.0/8 allow",
-            "  module-config: \"iterator\"",
-            .. ZoneLines().Select(l => "  " + l),
-            "remote-control:",
-            "  control-enable: no",
-        ]) + "\n";
-
     [Fact]
     public async Task Spfquery_and_SpfEvaluator_agree_on_every_case()
     {
         Assert.True(Environment.IsPrivilegedProcess,
             "This test must run as root: it runs spfquery in a private network and mount namespace (unshare) so that 127.0.0.1:53 and /etc/resolv.conf are the test's.");
-        Assert.True(File.Exists(Unbound), $"{Unbound} is missing: tests/run.sh installs the Debian package unbound.");
+        Assert.True(File.Exists(UnboundServer.Binary), $"{UnboundServer.Binary} is missing: tests/run.sh installs the Debian package unbound.");
         Assert.True(File.Exists(Spfquery), $"{Spfquery} is missing: tests/run.sh installs the Debian package spfquery.");
 
         string directory = Path.Combine(Path.GetTempPath(), $"spfquery-{Guid.NewGuid():N}");
@@ -123,7 +98,7 @@ public sealed class SpfqueryInteropTests
         try
         {
             var theirs = await RunSpfqueryAsync(directory);
-            var ours = await RunOursAsync(directory);
+            var ours = await RunOursAsync();
 
             var report = new StringBuilder();
             for (int i = 0; i < Cases.Length; i++)
@@ -159,7 +134,7 @@ public sealed class SpfqueryInteropTests
     {
         string nsDirectory = Path.Combine(directory, "ns");
         Directory.CreateDirectory(nsDirectory);
-        await File.WriteAllTextAsync(Path.Combine(nsDirectory, "unbound.conf"), UnboundConfig(nsDirectory, 53));
+        await File.WriteAllTextAsync(Path.Combine(nsDirectory, "unbound.conf"), UnboundServer.Config(nsDirectory, 53, ZoneLines()));
         await File.WriteAllTextAsync(Path.Combine(nsDirectory, "resolv.conf"), "nameserver 127.0.0.1\n");
         await File.WriteAllTextAsync(Path.Combine(nsDirectory, "cases"),
             string.Concat(Cases.Select((c, i) => $"{i} {c.Ip} {c.Sender}\n")));
@@ -171,7 +146,7 @@ public sealed class SpfqueryInteropTests
             d='{{nsDirectory}}'
             ip link set lo up || exit 10
             mount --bind "$d/resolv.conf" /etc/resolv.conf || exit 11
-            {{Unbound}} -d -c "$d/unbound.conf" >"$d/unbound.log" 2>&1 &
+            {{UnboundServer.Binary}} -d -c "$d/unbound.conf" >"$d/unbound.log" 2>&1 &
             u=$!
             trap 'kill $u 2>/dev/null; wait $u 2>/dev/null' EXIT
             word() { {{Spfquery}} -ip="$1" -sender="$2" -helo={{Helo}} </dev/null 2>&1 | awk '/^StartError$/{e=1;next} /^EndError$/{e=0;next} !e{print;exit}'; }
@@ -227,87 +202,17 @@ public sealed class SpfqueryInteropTests
     }
 
     /// <summary>Runs SpfEvaluator over DnsStubResolver against an unbound with the same zone on the host's loopback.</summary>
-    private static async Task<SpfVerdict[]> RunOursAsync(string directory)
+    private static async Task<SpfVerdict[]> RunOursAsync()
     {
-        string hostDirectory = Path.Combine(directory, "host");
-        Directory.CreateDirectory(hostDirectory);
-        var log = new StringBuilder();
-        for (int tries = 0; ; tries++)
+        await using var unbound = await UnboundServer.StartAsync(ZoneLines(), "spf.test");
+        var evaluator = new SpfEvaluator(unbound.Resolver(attempts: 2));
+        var verdicts = new SpfVerdict[Cases.Length];
+        for (int i = 0; i < Cases.Length; i++)
         {
-            var endPoint = new IPEndPoint(IPAddress.Loopback, FreePort());
-            string config = Path.Combine(hostDirectory, "unbound.conf");
-            await File.WriteAllTextAsync(config, UnboundConfig(hostDirectory, endPoint.Port));
-            var start = new ProcessStartInfo(Unbound, ["-d", "-c", config])
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            using var process = Process.Start(start)!;
-            process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-            process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-            process.BeginErrorReadLine();
-            process.BeginOutputReadLine();
-            try
-            {
-                if (await WaitUntilServingAsync(process, endPoint))
-                {
-                    var resolver = new DnsStubResolver(new DnsStubResolverOptions
-                    {
-                        Nameservers = [endPoint],
-                        Timeout = TimeSpan.FromSeconds(5),
-                        Attempts = 2,
-                        Rotate = false,
-                    });
-                    var evaluator = new SpfEvaluator(resolver);
-                    var verdicts = new SpfVerdict[Cases.Length];
-                    for (int i = 0; i < Cases.Length; i++)
-                    {
-                        string domain = Cases[i].Sender[(Cases[i].Sender.IndexOf('@') + 1)..];
-                        var result = await evaluator.CheckHostAsync(IPAddress.Parse(Cases[i].Ip), domain, Cases[i].Sender, Helo);
-                        verdicts[i] = result.Verdict;
-                    }
-                    return verdicts;
-                }
-            }
-            finally
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill();
-                    await process.WaitForExitAsync();
-                }
-            }
-            if (tries == 2)
-                Assert.Fail($"unbound on the host loopback did not start answering:\n{log}");
+            string domain = Cases[i].Sender[(Cases[i].Sender.IndexOf('@') + 1)..];
+            var result = await evaluator.CheckHostAsync(IPAddress.Parse(Cases[i].Ip), domain, Cases[i].Sender, Helo);
+            verdicts[i] = result.Verdict;
         }
-    }
-
-    private static async Task<bool> WaitUntilServingAsync(Process process, IPEndPoint endPoint)
-    {
-        var probe = new DnsStubResolver(new DnsStubResolverOptions
-        {
-            Nameservers = [endPoint], Timeout = TimeSpan.FromMilliseconds(100), Attempts = 1, Rotate = false, MaxCacheEntries = 0,
-        });
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            if (process.HasExited)
-                return false;
-            if ((await probe.QueryAsync("spf.test", DnsRecordType.SOA)).Status == DnsResponseStatus.Success)
-                return true;
-            await Task.Delay(50);
-        }
-        return false;
-    }
-
-    private static int FreePort()
-    {
-        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        return port;
+        return verdicts;
     }
 }
