@@ -20,6 +20,12 @@ public sealed class ApplianceOptions
 
     public ListenersOptions Listeners { get; set; } = new();
 
+    /// <summary>The SMTP server: limits and policies of ports 25, 587 and 465.</summary>
+    public Appliance.Server.Smtp.SmtpServerOptions Smtp { get; set; } = new();
+
+    /// <summary>The outbound queue: retries, lifetime, smarthost.</summary>
+    public Appliance.Server.Queue.QueueOptions Queue { get; set; } = new();
+
     /// <summary>Absolute data directory (relative paths are taken from the working directory).</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 
