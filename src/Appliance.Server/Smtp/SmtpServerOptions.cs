@@ -44,18 +44,16 @@ public sealed class SmtpServerOptions
     public int MaxUnknownRecipients { get; set; } = 10;
 
     /// <summary>
-    /// Time allowed to receive the whole message after 354, RFC 5321 4.5.3.2.6 ("DATA
-    /// termination: 10 minutes") applied per message, not per read.
-    /// </summary>
-    public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>
-    /// Slowest average rate a message may arrive at, in octets per second, checked after the
-    /// first <see cref="DataTimeout"/>/10. A slow-loris client sending one byte a minute holds a
-    /// connection open for hours otherwise; 1 KB/s still lets a 50 MB message take 14 hours.
-    /// Postfix has smtpd_min_data_rate 500 since 3.7.
+    /// Slowest average rate a message may arrive at, in octets per second, checked after
+    /// <see cref="DataRateGracePeriod"/>. A slow-loris client sending a byte just inside every idle
+    /// timeout would hold a connection for days otherwise. Postfix 3.7's smtpd_min_data_rate is
+    /// 500; at that rate a 50 MB message may still take 29 hours. The per-read idle timeout (RFC
+    /// 5321 4.5.3.2.7, five minutes) applies as well.
     /// </summary>
     public int MinimumDataRate { get; set; } = 500;
+
+    /// <summary>Time before <see cref="MinimumDataRate"/> is checked: a minute absorbs TCP slow start and a stalled first round trip.</summary>
+    public TimeSpan DataRateGracePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Time to wait for the client before the banner to detect "talks first" (Postfix postscreen's greet pause; 0 disables). Only port 25.</summary>
     public TimeSpan GreetPause { get; set; } = TimeSpan.Zero;
