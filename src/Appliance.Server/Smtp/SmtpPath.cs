@@ -134,6 +134,12 @@ internal static class SmtpPathParser
                 return false;
             }
             localPart = text[..at];
+            // RFC 5321 4.1.2: a quoted string that needs no quoting names the same mailbox as its
+            // dot-string ("alice"@example.org is alice@example.org). Anything else stays quoted, and
+            // then matches no mailbox of ours: quoting never smuggles "@" or "%" into a route.
+            string unquoted = localPart[1..^1];
+            if (IsDotString(unquoted))
+                localPart = unquoted;
         }
         else
         {

@@ -98,8 +98,7 @@ internal sealed partial class SmtpSession
                 }
                 if (status == LineStatus.TooLong)
                 {
-                    WaitForMore(buffer, consumeAll: true);
-                    if (!await SkipLongLineAsync())
+                    if (!await SkipLongLineAsync(buffer))
                         return;
                     await ReplyAsync(new SmtpReply(500, "5.5.2", $"Line too long (the limit is {Options.MaxCommandLineLength} octets)"));
                     continue;
@@ -189,6 +188,13 @@ internal sealed partial class SmtpSession
             return;
         }
 
+        // BDAT's chunk follows the command at once: it is read before any refusal (RFC 3030 3),
+        // so BdatCommand checks the state table itself.
+        if (verb == SmtpVerb.Bdat)
+        {
+            await BdatCommand.ExecuteAsync(this, argument);
+            return;
+        }
         if (verb == SmtpVerb.Unknown)
         {
             await ReplyAsync(SmtpReply.Unrecognized);
@@ -323,22 +329,27 @@ internal sealed partial class SmtpSession
         _mustWait = true;
     }
 
-    /// <summary>Reads and discards the rest of an overlong command line; false when the session ended meanwhile.</summary>
-    private async Task<bool> SkipLongLineAsync()
+    /// <summary>
+    /// Discards an overlong command line, from <paramref name="buffer"/> (where it starts) up to
+    /// and including its LF, reading more as needed but never keeping more than one read's worth.
+    /// False when the session ended first.
+    /// </summary>
+    private async Task<bool> SkipLongLineAsync(ReadOnlySequence<byte> buffer)
     {
         while (true)
         {
-            var read = await ReadAsync();
-            if (read is not { } result)
-                return false;
-            if (SmtpLineReader.TrySkipLine(result.Buffer, out var next))
+            if (SmtpLineReader.TrySkipLine(buffer, out var next))
             {
                 Advance(next);
                 return true;
             }
-            if (result.IsCompleted)
+            WaitForMore(buffer, consumeAll: true);
+            var read = await ReadAsync();
+            if (read is not { } result)
                 return false;
-            WaitForMore(result.Buffer, consumeAll: true);
+            buffer = result.Buffer;
+            if (buffer.IsEmpty && result.IsCompleted)
+                return false;
         }
     }
 
@@ -363,8 +374,7 @@ internal sealed partial class SmtpSession
             }
             if (status == LineStatus.TooLong)
             {
-                WaitForMore(buffer, consumeAll: true);
-                if (await SkipLongLineAsync())
+                if (await SkipLongLineAsync(buffer))
                     await ReplyAsync(new SmtpReply(500, "5.5.2", "Line too long"));
                 return null;
             }
