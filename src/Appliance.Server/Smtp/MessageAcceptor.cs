@@ -80,7 +80,7 @@ internal static partial class MessageAcceptor
 
         var results = new AuthenticationResultsBuilder(session.Hostname);
         if (spf is not null)
-            results.AddSpf(spf);
+            results.AddSpf(spf, transaction.ReversePath.IsNull ? SpfIdentity.Helo : SpfIdentity.MailFrom);
         foreach (var signature in dkim)
             results.AddDkim(signature);
         if (dkim.Count == 0)
@@ -90,7 +90,11 @@ internal static partial class MessageAcceptor
         string id = TraceHeaders.NewId();
         string prefix = results.Build() + "\r\n" + Received(session, transaction, id, hideClient: false);
         bool quarantine = dmarc.Verdict == DmarcVerdict.Fail && dmarc.AppliedPolicy == DmarcPolicy.Quarantine;
-        return (await DeliverLocallyAsync(session, transaction, prefix, quarantine ? "Junk" : "INBOX", id), null);
+        var forged = ForgedResultsFilter.Find(header, session.Buffer.Head(HeaderWindow), session.Hostname);
+        if (forged.Count > 0)
+            LogForgedResults(session.Logger, forged.Count);
+        var open = ForgedResultsFilter.Without(session.Buffer, forged);
+        return (await DeliverLocallyAsync(session, transaction, prefix, quarantine ? "Junk" : "INBOX", id, open), null);
     }
 
     /// <summary>
@@ -144,7 +148,7 @@ internal static partial class MessageAcceptor
             queueId = await session.Engine.Queue.EnqueueAsync(envelope, stream, session.Connection.Stopping);
         }
 
-        var local = await DeliverLocallyAsync(session, transaction, prefix, "INBOX", id);
+        var local = await DeliverLocallyAsync(session, transaction, prefix, "INBOX", id, session.Buffer.OpenRead);
         if (!local.IsPositive)
         {
             // The queue already holds the remote copy; a retry of the whole message would send it twice,
@@ -154,7 +158,7 @@ internal static partial class MessageAcceptor
         return (new SmtpReply(250, "2.0.0", $"Ok: queued as {queueId ?? id}"), queueId);
     }
 
-    private static async Task<SmtpReply> DeliverLocallyAsync(SmtpSession session, SmtpTransaction transaction, string prefix, string folder, string id)
+    private static async Task<SmtpReply> DeliverLocallyAsync(SmtpSession session, SmtpTransaction transaction, string prefix, string folder, string id, Func<Stream> openMessage)
     {
         var local = transaction.Recipients.Where(r => r.IsLocal).ToList();
         if (local.Count == 0)
@@ -164,7 +168,7 @@ internal static partial class MessageAcceptor
             transaction.ReversePath.Mailbox,
             local.Select(r => r.Path.Mailbox).ToList(),
             local.Select(r => r.Resolution!).ToList(),
-            session.Buffer.OpenRead,
+            openMessage,
             prefix,
             folder,
             EnforceQuota: false), session.Connection.Stopping);
@@ -192,6 +196,9 @@ internal static partial class MessageAcceptor
 
     [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "SMTP message from <{Sender}> to {Recipients} recipient(s), {Size} octets: {Code}")]
     private static partial void LogTransaction(ILogger logger, string sender, int recipients, long size, int code);
+
+    [LoggerMessage(EventId = 5022, Level = LogLevel.Information, Message = "Removed {Count} forged Authentication-Results field(s) carrying our authserv-id")]
+    private static partial void LogForgedResults(ILogger logger, int count);
 
     [LoggerMessage(EventId = 5021, Level = LogLevel.Error, Message = "SMTP end of data failed")]
     private static partial void LogAcceptFailed(ILogger logger, Exception exception);

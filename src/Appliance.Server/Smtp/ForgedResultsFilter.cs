@@ -1,0 +1,82 @@
+// RFC 8601 section 5: a border MTA MUST remove (or rename) Authentication-Results fields that
+// carry its own authserv-id before adding its own, so that forged verdicts never reach the reader.
+using System.Runtime.InteropServices;
+using Appliance.Mime;
+
+namespace Appliance.Server.Smtp;
+
+/// <summary>Finds the Authentication-Results fields that claim to be ours, as byte ranges of the header.</summary>
+internal static class ForgedResultsFilter
+{
+    /// <summary>
+    /// The byte ranges (start, end including the line end) of every Authentication-Results field
+    /// whose authserv-id is <paramref name="authservId"/>. Offsets come from the one MIME parser's
+    /// own slices of <paramref name="head"/>, so they are exact.
+    /// </summary>
+    public static List<(int Start, int End)> Find(HeaderBlock header, ReadOnlySpan<byte> head, string authservId)
+    {
+        var ranges = new List<(int, int)>();
+        foreach (var field in header.GetAll("Authentication-Results"))
+        {
+            if (!string.Equals(AuthservIdOf(field.Value), authservId, StringComparison.OrdinalIgnoreCase))
+                continue;
+            if (!MemoryMarshal.TryGetArray(field.RawName, out var name) || !MemoryMarshal.TryGetArray(field.RawValue, out var value))
+                continue;
+            int start = name.Offset;
+            int end = value.Offset + value.Count;
+            // The field's own line end (CRLF, or a lone LF the parser tolerated).
+            if (end < head.Length && head[end] == (byte)'\r')
+                end++;
+            if (end < head.Length && head[end] == (byte)'\n')
+                end++;
+            if (start >= 0 && end <= head.Length && start < end)
+                ranges.Add((start, end));
+        }
+        return ranges;
+    }
+
+    /// <summary>authserv-id = value (RFC 8601 2.2): the first token of the field, before ";" and any version, comments removed.</summary>
+    internal static string AuthservIdOf(string value)
+    {
+        int semicolon = value.IndexOf(';');
+        string first = semicolon < 0 ? value : value[..semicolon];
+        var text = new System.Text.StringBuilder();
+        int depth = 0;
+        foreach (char c in first)
+        {
+            if (c == '(')
+                depth++;
+            else if (c == ')' && depth > 0)
+                depth--;
+            else if (depth == 0)
+                text.Append(c);
+        }
+        string id = text.ToString().Trim().Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+        return id.Length >= 2 && id[0] == '"' && id[^1] == '"' ? id[1..^1] : id;
+    }
+
+    /// <summary>A message stream without the given ranges of its head.</summary>
+    public static Func<Stream> Without(MessageBuffer buffer, List<(int Start, int End)> ranges)
+    {
+        if (ranges.Count == 0)
+            return buffer.OpenRead;
+        ranges.Sort();
+        int cut = ranges[^1].End;
+        var head = buffer.Head(cut);
+        var kept = new List<byte>(cut);
+        int at = 0;
+        foreach (var (start, end) in ranges)
+        {
+            if (start > at)
+                kept.AddRange(head[at..start]);
+            at = Math.Max(at, end);
+        }
+        byte[] prefix = [.. kept];
+        return () =>
+        {
+            var rest = buffer.OpenRead();
+            rest.Position = cut;
+            return new Delivery.PrefixedStream(prefix, rest);
+        };
+    }
+}
