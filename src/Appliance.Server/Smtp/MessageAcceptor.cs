@@ -94,7 +94,19 @@ internal static partial class MessageAcceptor
         if (forged.Count > 0)
             LogForgedResults(session.Logger, forged.Count);
         var open = ForgedResultsFilter.Without(session.Buffer, forged);
-        return (await DeliverLocallyAsync(session, transaction, prefix, quarantine ? "Junk" : "INBOX", id, open), null);
+
+        // Remote recipients on port 25 exist only as verified SRS bounces: send them on.
+        string? queueId = null;
+        var remote = transaction.Recipients.Where(r => !r.IsLocal).ToList();
+        if (remote.Count > 0)
+        {
+            var envelope = new OutboundEnvelope(transaction.ReversePath.Mailbox,
+                remote.Select(r => new OutboundRecipient(r.Path.Mailbox, r.Notify, r.OriginalRecipient)).ToList(),
+                transaction.EnvelopeId, transaction.Return, transaction.SmtpUtf8, transaction.EightBitMime, "srs-bounce");
+            await using var stream = new PrefixedStream(Encoding.UTF8.GetBytes(prefix), open());
+            queueId = await engine.Queue.EnqueueAsync(envelope, stream, stopping);
+        }
+        return (await DeliverLocallyAsync(session, transaction, prefix, quarantine ? "Junk" : "INBOX", queueId ?? id, open), queueId);
     }
 
     /// <summary>

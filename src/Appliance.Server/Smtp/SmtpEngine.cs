@@ -24,6 +24,7 @@ internal sealed class SmtpEngine(
     IOutboundSigner signer,
     IDeliveryLog log,
     Appliance.Storage.Mail.MessageStore store,
+    Appliance.MailAuth.Srs.SrsRewriter srs,
     TimeProvider time,
     ILogger<SmtpSession> logger)
 {
@@ -50,6 +51,9 @@ internal sealed class SmtpEngine(
     public Appliance.Storage.Mail.MessageStore Store { get; } = store;
 
     public TimeProvider Time { get; } = time;
+
+    /// <summary>Reverses SRS addresses of bounces to mail we forwarded.</summary>
+    public Appliance.MailAuth.Srs.SrsRewriter Srs { get; } = srs;
 
     public ILogger<SmtpSession> Logger { get; } = logger;
 

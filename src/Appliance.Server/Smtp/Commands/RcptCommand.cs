@@ -1,6 +1,7 @@
 // RFC 5321 section 4.1.1.3 (RCPT; <Postmaster> must be accepted), 3.6.2 and 7.9 (no open relay),
 // 4.5.3.1.10 (452 for too many recipients); RFC 3463 (5.1.1 unknown, 5.2.1 disabled, 4.2.2 full,
 // 5.7.1 relay denied); RFC 3461 section 4.1 (NOTIFY) and 4.2 (ORCPT).
+using Appliance.MailAuth.Srs;
 using Appliance.Server.Accounts;
 using Appliance.Server.Queue;
 
@@ -72,6 +73,18 @@ internal static class RcptCommand
                 // RFC 5321 7.9: we relay only for authenticated users; everyone else may only send to us.
                 await session.ReplyAsync(new SmtpReply(554, "5.7.1", $"<{path.Mailbox}>: Relay access denied"));
                 return;
+            case RecipientStatus.Unknown when IsSrs(path.LocalPart):
+                // A bounce (or reply) to mail we forwarded: the SRS address names the original
+                // sender, and only a hash we made lets it through (no open relay by SRS).
+                var reversed = session.Engine.Srs.Reverse(path.Mailbox);
+                if (reversed.Status != SrsReverseStatus.Ok || reversed.Address is null)
+                {
+                    await session.ReplyAsync(new SmtpReply(550, "5.1.1", $"<{path.Mailbox}>: Invalid or expired SRS address"));
+                    return;
+                }
+                var original = new SmtpPath(reversed.Address, "", reversed.Address[(reversed.Address.LastIndexOf('@') + 1)..], []);
+                transaction.Recipients.Add(new AcceptedRecipient(original, null, notify, $"rfc822;{path.Mailbox}"));
+                break;
             case RecipientStatus.Unknown:
                 await UnknownRecipientAsync(session, path.Mailbox);
                 return;
@@ -132,6 +145,9 @@ internal static class RcptCommand
         }
         return null;
     }
+
+    private static bool IsSrs(string localPart) =>
+        localPart.StartsWith("SRS0=", StringComparison.OrdinalIgnoreCase) || localPart.StartsWith("SRS1=", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>RFC 5321 4.1.1.3: &lt;Postmaster&gt; without a domain means this host's postmaster.</summary>
     private static string PostmasterDomain(string hostname)
