@@ -31,14 +31,16 @@ internal sealed class DkimTestHost : IAsyncDisposable
 
     private readonly bool deleteOnDispose;
 
-    private DkimTestHost(string dataDirectory, bool deleteOnDispose, ManualTime time, Action<DkimKeyOptions>? configure)
+    private DkimTestHost(string dataDirectory, bool deleteOnDispose, ManualTime time, Action<DkimKeyOptions>? configure, Action<ApplianceOptions>? configureAppliance)
     {
         DataDirectory = dataDirectory;
         this.deleteOnDispose = deleteOnDispose;
         Time = time;
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
-        services.AddApplianceServices(new ApplianceOptions { DataDirectory = dataDirectory });
+        var appliance = new ApplianceOptions { DataDirectory = dataDirectory };
+        configureAppliance?.Invoke(appliance);
+        services.AddApplianceServices(appliance);
         services.AddDkimSigning(configure);
         Services = services.BuildServiceProvider();
     }
@@ -54,13 +56,14 @@ internal sealed class DkimTestHost : IAsyncDisposable
 
     public ApplianceDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>().CreateDbContext();
 
-    public static Task<DkimTestHost> StartAsync(Action<DkimKeyOptions>? configure = null) =>
-        StartAsync(Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N")), deleteOnDispose: true, new ManualTime(Start), configure);
+    public static Task<DkimTestHost> StartAsync(Action<DkimKeyOptions>? configure = null, Action<ApplianceOptions>? configureAppliance = null) =>
+        StartAsync(Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N")), deleteOnDispose: true, new ManualTime(Start), configure, configureAppliance);
 
     /// <param name="deleteOnDispose">False keeps the data directory for a second host (a restart).</param>
-    public static async Task<DkimTestHost> StartAsync(string dataDirectory, bool deleteOnDispose, ManualTime time, Action<DkimKeyOptions>? configure = null)
+    public static async Task<DkimTestHost> StartAsync(string dataDirectory, bool deleteOnDispose, ManualTime time,
+        Action<DkimKeyOptions>? configure = null, Action<ApplianceOptions>? configureAppliance = null)
     {
-        var host = new DkimTestHost(dataDirectory, deleteOnDispose, time, configure);
+        var host = new DkimTestHost(dataDirectory, deleteOnDispose, time, configure, configureAppliance);
         await host.Services.InitializeApplianceAsync();
         return host;
     }
