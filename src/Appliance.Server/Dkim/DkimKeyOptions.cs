@@ -28,10 +28,9 @@ public sealed class DkimKeyOptions
     public TimeSpan RotationGracePeriod { get; set; } = TimeSpan.FromHours(72);
 
     /// <summary>
-    /// How long the outbound signer keeps a decrypted key per domain before asking the database again.
-    /// One minute: a rotation or retirement made by another process (the CLI) reaches the server's
-    /// signer within a minute, and a busy queue does not decrypt a key per message. Changes made
-    /// through this process's <see cref="DkimKeyService"/> invalidate the cache at once.
+    /// How long the outbound signer waits before trying again to decrypt a key it could not decrypt
+    /// (a lost or replaced key ring): one minute, so the error is logged once a minute per domain
+    /// rather than per message, and a restored key ring is used within a minute.
     /// </summary>
-    public TimeSpan SignerCacheLifetime { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan UnreadableKeyRetryInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -44,9 +44,6 @@ public sealed class DkimKeyService(
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
-    /// <summary>Raised with the domain's A-label after a key of it was created, rotated or retired here.</summary>
-    internal event Action<string>? KeysChanged;
-
     internal DkimKeyOptions Options => options.Value;
 
     /// <summary>Every key of the domain, retired ones too, newest first.</summary>
@@ -79,7 +76,6 @@ public sealed class DkimKeyService(
         Audit(db, actor, "dkim.rotate", name, $"selector={key.Selector}");
         await SaveAsync(db, ct);
         DkimLog.KeyCreated(_logger, name, key.Selector);
-        KeysChanged?.Invoke(name);
         return Describe(entity).Single(k => k.Selector == key.Selector);
     }
 
@@ -103,7 +99,6 @@ public sealed class DkimKeyService(
         Audit(db, actor, "dkim.retire", name, $"selector={key.Selector}");
         await SaveAsync(db, ct);
         DkimLog.KeyRetired(_logger, name, key.Selector);
-        KeysChanged?.Invoke(name);
         return Describe(entity).Single(k => k.Selector == key.Selector);
     }
 
@@ -130,7 +125,6 @@ public sealed class DkimKeyService(
         foreach (var domain in missing)
         {
             DkimLog.KeyCreated(_logger, domain.Name, domain.DkimKeys[^1].Selector);
-            KeysChanged?.Invoke(domain.Name);
         }
         return missing.Select(d => d.Name).ToList();
     }

@@ -15,11 +15,15 @@ namespace Appliance.Server.Dkim;
 
 /// <summary>
 /// Signs outgoing mail with the active key of its From: domain (d= is the From domain, so the
-/// signature aligns for DMARC, RFC 7489 3.1.1). Decrypted signers are cached per domain for
-/// <see cref="DkimKeyOptions.SignerCacheLifetime"/> and dropped at once when this process's
-/// <see cref="DkimKeyService"/> changes the domain's keys.
+/// signature aligns for DMARC, RFC 7489 3.1.1).
 /// </summary>
-internal sealed class OutboundSigner : IOutboundSigner, IDisposable
+/// <remarks>
+/// Which key is active is asked of the database for every message (one indexed query), so a
+/// rotation, retirement or domain removal made anywhere (the web admin, the CLI in another
+/// process, the grace period running out) applies to the very next message. Only the decrypted
+/// signer is cached, per domain and key id, and replaced when the active key changes.
+/// </remarks>
+internal sealed class OutboundSigner : IOutboundSigner
 {
     private readonly DkimKeyService keys;
     private readonly SecretProtector secrets;
@@ -33,7 +37,6 @@ internal sealed class OutboundSigner : IOutboundSigner, IDisposable
         this.secrets = secrets;
         this.time = time;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
-        keys.KeysChanged += Invalidate;
     }
 
     public async Task<string?> SignAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
@@ -94,17 +97,17 @@ internal sealed class OutboundSigner : IOutboundSigner, IDisposable
 
     private async Task<CacheEntry?> GetEntryAsync(string domain, CancellationToken ct)
     {
-        DateTimeOffset now = time.GetUtcNow();
-        if (cache.TryGetValue(domain, out CacheEntry? cached) && cached.Expires > now)
-        {
-            return cached;
-        }
         DkimKey? key = await keys.FindSigningKeyAsync(domain, ct).ConfigureAwait(false);
         if (key is null)
         {
-            // Not ours or no key: not cached, so a domain added a moment ago is signed at once.
+            // Not ours (any more), or no key.
             cache.TryRemove(domain, out _);
             return null;
+        }
+        DateTimeOffset now = time.GetUtcNow();
+        if (cache.TryGetValue(domain, out CacheEntry? cached) && cached.KeyId == key.Id && (cached.Signer is not null || now < cached.RetryAfter))
+        {
+            return cached;
         }
         DkimSigner? signer = null;
         try
@@ -119,17 +122,14 @@ internal sealed class OutboundSigner : IOutboundSigner, IDisposable
         }
         catch (CryptographicException e)
         {
-            // Cached as "unsigned" for the lifetime too, so a lost key ring logs once a minute, not per message.
+            // Remembered as unusable for a while, so a lost key ring is not logged for every message.
             DkimLog.KeyUnreadable(logger, e, domain, key.Selector);
         }
-        CacheEntry entry = new(signer, now + keys.Options.SignerCacheLifetime);
+        CacheEntry entry = new(key.Id, signer, now + keys.Options.UnreadableKeyRetryInterval);
         cache[domain] = entry;
         return entry;
     }
 
-    private void Invalidate(string domain) => cache.TryRemove(domain, out _);
-
-    public void Dispose() => keys.KeysChanged -= Invalidate;
-
-    private sealed record CacheEntry(DkimSigner? Signer, DateTimeOffset Expires);
+    /// <param name="RetryAfter">For a key that could not be decrypted (Signer null): when to try again.</param>
+    private sealed record CacheEntry(int KeyId, DkimSigner? Signer, DateTimeOffset RetryAfter);
 }

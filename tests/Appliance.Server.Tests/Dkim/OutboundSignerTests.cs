@@ -117,17 +117,55 @@ public sealed class OutboundSignerTests
     }
 
     [Fact]
-    public async Task A_lost_key_ring_means_unsigned_mail_not_a_failure()
+    public async Task A_key_that_cannot_be_decrypted_means_unsigned_mail_and_is_tried_again_after_the_interval()
     {
         await using var host = await DkimTestHost.StartAsync();
         await host.Accounts.AddDomainAsync("example.com", "test");
+        string original;
         await using (var db = host.CreateDb())
         {
             var key = await db.DkimKeys.SingleAsync();
+            original = key.ProtectedPrivateKey;
             key.ProtectedPrivateKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("not a protected payload at all"));
             await db.SaveChangesAsync();
         }
         Assert.Null(await host.Signer.SignAsync(DkimTestHost.Message("joe@example.com")));
+
+        await using (var db = host.CreateDb())
+        {
+            (await db.DkimKeys.SingleAsync()).ProtectedPrivateKey = original; // the key ring is back
+            await db.SaveChangesAsync();
+        }
+        Assert.Null(await host.Signer.SignAsync(DkimTestHost.Message("joe@example.com")));
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.NotNull(await host.Signer.SignAsync(DkimTestHost.Message("joe@example.com")));
+    }
+
+    [Fact]
+    public async Task Changes_made_by_another_process_apply_to_the_next_message()
+    {
+        string data = Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N"));
+        var time = new ManualTime(DkimTestHost.Start);
+        try
+        {
+            await using var server = await DkimTestHost.StartAsync(data, deleteOnDispose: false, time);
+            await using var cli = await DkimTestHost.StartAsync(data, deleteOnDispose: false, time);
+            await server.Accounts.AddDomainAsync("example.com", "test");
+            DkimKeyInfo first = (await server.Keys.GetActiveKeyAsync("example.com"))!;
+            Assert.Contains($"s={first.Selector};", await server.Signer.SignAsync(DkimTestHost.Message("joe@example.com")));
+
+            DkimKeyInfo second = await cli.Keys.RotateAsync("example.com", "cli");
+            await cli.Keys.RetireAsync("example.com", first.Selector, "cli");
+            Assert.Contains($"s={second.Selector};", await server.Signer.SignAsync(DkimTestHost.Message("joe@example.com")));
+
+            await cli.Accounts.RemoveDomainAsync("example.com", force: false, "cli");
+            Assert.Null(await server.Signer.SignAsync(DkimTestHost.Message("joe@example.com")));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
     }
 
     // Interop: Debian's python3-dkim (dkimpy) verifies what the outbound signer produced, with the
