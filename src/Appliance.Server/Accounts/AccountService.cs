@@ -1,8 +1,11 @@
+using Appliance.Server.Dkim;
+using Appliance.Server.Security;
 using Appliance.Storage;
 using Appliance.Storage.Entities;
 using Appliance.Storage.Mail;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Appliance.Server.Accounts;
 
@@ -15,7 +18,9 @@ public sealed class AccountService(
     IDbContextFactory<ApplianceDbContext> dbFactory,
     MessageStore mailStore,
     IPasswordHasher<Mailbox> passwordHasher,
-    TimeProvider time)
+    TimeProvider time,
+    SecretProtector secrets,
+    IOptions<DkimKeyOptions> dkimOptions)
 {
     /// <summary>NIST SP 800-63B 5.1.1.2: at least 8 characters for user-chosen secrets.</summary>
     public const int MinPasswordLength = 8;
@@ -36,8 +41,13 @@ public sealed class AccountService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Domains.AnyAsync(d => d.Name == domain, ct))
             throw new AccountException(AccountError.DomainExists, $"The domain {AddressRules.ToDisplayDomain(domain)} already exists.");
-        db.Domains.Add(new Domain { Name = domain, CreatedUtc = Now });
-        Audit(db, actor, "domain.add", domain);
+        // The domain's first DKIM key (RFC 6376) is generated before and saved in the same
+        // SaveChanges (one transaction) as the domain: either both exist or neither, so no domain
+        // is ever without a key. Generation (tens of milliseconds for RSA 2048) happens outside
+        // any database lock. See DkimKeyService for the key's lifecycle.
+        DkimKey key = DkimKeyMaterial.Create([], dkimOptions.Value, secrets, Now);
+        db.Domains.Add(new Domain { Name = domain, CreatedUtc = Now, DkimKeys = [key] });
+        Audit(db, actor, "domain.add", domain, $"dkim selector={key.Selector}");
         await SaveAsync(db, ct);
         return (await ListDomainsAsync(ct)).Single(d => d.Name == domain);
     }
