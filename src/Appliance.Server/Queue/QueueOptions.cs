@@ -35,7 +35,10 @@ public sealed class QueueOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>MX hosts tried per delivery attempt: Postfix's smtp_mx_session_limit is 2; we allow 5 (its smtp_mx_address_limit).</summary>
+    /// <summary>
+    /// Addresses (of the MX hosts in order, IPv6 and IPv4) tried per delivery attempt before the
+    /// recipients are deferred: Postfix's smtp_mx_address_limit is 5.
+    /// </summary>
     public int MaxHostsPerAttempt { get; set; } = 5;
 
     /// <summary>

@@ -396,6 +396,9 @@ internal sealed class SmtpDeliveryClient
             var sb = new StringBuilder("MAIL FROM:<").Append(message.ReversePath).Append('>');
             if (_extensions.ContainsKey("SIZE"))
                 sb.Append(" SIZE=").Append(message.Size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // RFC 6152 3: BODY=8BITMIME when the peer offers it. A peer without it still gets the
+            // message unchanged (as Postfix does by default) rather than a bounce; nearly every
+            // server accepts 8-bit text, and converting signed mail would break its DKIM signature.
             if (message.EightBitMime && _extensions.ContainsKey("8BITMIME"))
                 sb.Append(" BODY=8BITMIME");
             if (message.RequiresSmtpUtf8 && _extensions.ContainsKey("SMTPUTF8"))
