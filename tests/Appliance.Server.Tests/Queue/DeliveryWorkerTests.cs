@@ -324,4 +324,40 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         Assert.Contains(attempts, a => a.Recipient == "full@local.test" && a.Outcome == DeliveryAttemptOutcome.Deferred && a.ReplyText.Contains("4.2.2"));
         Assert.Contains(attempts, a => a.Recipient == "ghost@local.test" && a.Outcome == DeliveryAttemptOutcome.Failed && a.ReplyText.Contains("5.1.1"));
     }
+
+    [Fact]
+    public async Task Connections_per_domain_stay_within_the_limit()
+    {
+        await _host.DisposeAsync();
+        _host = await QueueTestHost.StartAsync(o =>
+        {
+            o.Queue.RemotePortOverride = _server.Port;
+            o.Queue.MaxConnectionsPerDomain = 2;
+        });
+        _host.RouteToLoopback("dest.test");
+        // Each session holds its MAIL reply until two sessions are open at once (guard: 10 s).
+        using var twoOpen = new CountdownEvent(2);
+        _server.Reply = line =>
+        {
+            if (line.StartsWith("MAIL", StringComparison.Ordinal))
+            {
+                lock (twoOpen)
+                {
+                    if (!twoOpen.IsSet)
+                        twoOpen.Signal();
+                }
+                twoOpen.Wait(TimeSpan.FromSeconds(10));
+            }
+            return null;
+        };
+        var ids = new List<string>();
+        for (int i = 0; i < 4; i++)
+            ids.Add(await Enqueue(new OutboundRecipient($"user{i}@dest.test")));
+
+        var attempts = await _host.Log.WaitForAsync(a => ids.Contains(a.QueueId), count: 4);
+        Assert.All(attempts, a => Assert.Equal(DeliveryAttemptOutcome.Delivered, a.Outcome));
+        Assert.True(twoOpen.IsSet);
+        Assert.Equal(2, _server.MaxConcurrentSessions);
+        Assert.Equal(4, _server.Connections);
+    }
 }

@@ -22,6 +22,8 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
     private readonly ConcurrentQueue<byte[]> _messages = new();
     private readonly SemaphoreSlim _sessionEnded = new(0);
     private int _connections;
+    private int _activeSessions;
+    private int _maxConcurrentSessions;
 
     /// <summary>Extensions in the EHLO reply (before TLS, STARTTLS is added when <see cref="OfferStartTls"/>).</summary>
     public List<string> Extensions { get; } = [];
@@ -62,6 +64,9 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
 
     public int Connections => Volatile.Read(ref _connections);
 
+    /// <summary>The most sessions that were open at the same time.</summary>
+    public int MaxConcurrentSessions => Volatile.Read(ref _maxConcurrentSessions);
+
     /// <summary>Commands received after a TLS handshake.</summary>
     public List<string> CommandsUnderTls { get; } = [];
 
@@ -98,6 +103,10 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
             Interlocked.Increment(ref _connections);
             _ = Task.Run(async () =>
             {
+                int active = Interlocked.Increment(ref _activeSessions);
+                int max;
+                while (active > (max = Volatile.Read(ref _maxConcurrentSessions)))
+                    Interlocked.CompareExchange(ref _maxConcurrentSessions, active, max);
                 try
                 {
                     using (client)
@@ -108,6 +117,7 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
                 }
                 finally
                 {
+                    Interlocked.Decrement(ref _activeSessions);
                     _sessionEnded.Release();
                 }
             });
