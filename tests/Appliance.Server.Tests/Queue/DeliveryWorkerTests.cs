@@ -66,16 +66,9 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         Assert.Equal(Original, Assert.Single(_server.Messages));
         Assert.Contains("MAIL FROM:<alice@local.test>", _server.Commands);
 
-        await WaitUntilGoneAsync(id);
+        await _host.WaitForRunsAsync(id);
+        Assert.Null(_host.Store.GetMessage(id));
         Assert.False(File.Exists(_host.Store.MessagePath(id)));
-    }
-
-    /// <summary>The rows go in the same call that records the attempt; wait for that call to finish.</summary>
-    private async Task WaitUntilGoneAsync(string id)
-    {
-        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (_host.Store.GetMessage(id) is not null)
-            await Task.Delay(20, guard.Token);
     }
 
     [Fact]
@@ -102,7 +95,9 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         var deferred = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId == id));
         Assert.Equal(DeliveryAttemptOutcome.Deferred, deferred.Outcome);
         Assert.Equal(451, deferred.ReplyCode);
-        var row = await WaitForAttemptsAsync(id, 1);
+        await _host.WaitForRunsAsync(id);
+        var row = Assert.Single(_host.Store.GetRecipients(id));
+        Assert.Equal(1, row.Attempts);
         Assert.Equal("451 4.7.1 Greylisted, try again later", row.LastReply);
         var delay = row.NextAttempt - row.LastAttempt!.Value;
         Assert.Equal(_host.Options.Queue.MinimumBackoff, delay);
@@ -114,19 +109,9 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         var delivered = await _host.Log.WaitForAsync(a => a.QueueId == id && a.Outcome == DeliveryAttemptOutcome.Delivered);
         Assert.Single(delivered);
         Assert.Single(_server.Messages);
+        await _host.WaitForRunsAsync(id, count: 2);
+        Assert.Null(_host.Store.GetMessage(id));
         Assert.False(_host.Local.TryTake(out _)); // no DSN
-    }
-
-    private async Task<QueuedRecipient> WaitForAttemptsAsync(string id, int attempts)
-    {
-        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            var row = _host.Store.GetRecipients(id).SingleOrDefault();
-            if (row is not null && row.Attempts >= attempts)
-                return row;
-            await Task.Delay(20, guard.Token);
-        }
     }
 
     [Fact]
@@ -228,7 +213,9 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         var attempt = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId == id));
         Assert.Equal(DeliveryAttemptOutcome.Deferred, attempt.Outcome);
         Assert.Contains("4.4.3", attempt.ReplyText);
-        var row = await WaitForAttemptsAsync(id, 1);
+        await _host.WaitForRunsAsync(id);
+        var row = Assert.Single(_host.Store.GetRecipients(id));
+        Assert.Equal(1, row.Attempts);
         Assert.True(row.NextAttempt > DateTimeOffset.UtcNow.AddMinutes(4));
         Assert.False(_host.Local.TryTake(out _));
         Assert.Equal(0, _server.Connections);
@@ -273,10 +260,10 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         string quiet = await Enqueue(new OutboundRecipient("a@dest.test", DsnNotify.Never));
         string fromNull = await _host.Queue.EnqueueAsync(new OutboundEnvelope("", [new OutboundRecipient("b@dest.test")], Origin: "dsn"), new MemoryStream(Original));
         string success = await Enqueue(new OutboundRecipient("c@dest.test", DsnNotify.Success));
-        await _host.Log.WaitForAsync(a => a.Outcome == DeliveryAttemptOutcome.Failed, count: 3);
-        await WaitUntilGoneAsync(quiet);
-        await WaitUntilGoneAsync(fromNull);
-        await WaitUntilGoneAsync(success);
+        await _host.WaitForRunsAsync(quiet);
+        await _host.WaitForRunsAsync(fromNull);
+        await _host.WaitForRunsAsync(success);
+        Assert.Equal(3, _host.Log.Attempts.Count(a => a.Outcome == DeliveryAttemptOutcome.Failed));
         Assert.False(_host.Local.TryTake(out _));
         Assert.Empty(_host.Store.ListMessages());
     }

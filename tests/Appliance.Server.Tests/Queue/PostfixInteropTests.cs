@@ -77,6 +77,7 @@ public sealed class PostfixInteropTests : IAsyncLifetime
         Assert.DoesNotContain("defer@dest.test", status);
 
         // The deferred recipient alone stays queued, with Postfix's reply.
+        await _host.WaitForRunsAsync(id);
         var row = Assert.Single(_host.Store.GetRecipients(id));
         Assert.Equal("defer@dest.test", row.Address);
         Assert.Equal(1, row.Attempts);

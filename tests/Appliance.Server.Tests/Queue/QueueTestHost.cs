@@ -19,6 +19,8 @@ internal sealed class QueueTestHost : IAsyncDisposable
 
     private readonly bool _deleteOnDispose;
     private readonly List<IHostedService> _started = [];
+    private readonly List<string> _finishedRuns = [];
+    private readonly List<(string Id, int Count, TaskCompletionSource Done)> _runWaiters = [];
 
     public string DataDirectory { get; }
     public ServiceProvider Services { get; }
@@ -63,9 +65,40 @@ internal sealed class QueueTestHost : IAsyncDisposable
     {
         foreach (var service in Services.GetServices<IHostedService>())
         {
+            if (service is Delivery.Outbound.DeliveryWorker worker)
+                worker.RunFinished += OnRunFinished;
             await service.StartAsync(CancellationToken.None);
             _started.Add(service);
         }
+    }
+
+    private void OnRunFinished(string id)
+    {
+        lock (_finishedRuns)
+        {
+            _finishedRuns.Add(id);
+            foreach (var waiter in _runWaiters.Where(w => _finishedRuns.Count(f => f == w.Id) >= w.Count).ToList())
+            {
+                _runWaiters.Remove(waiter);
+                waiter.Done.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits (guard: 20 s) until the worker has finished <paramref name="count"/> delivery runs of
+    /// message <paramref name="id"/>: its rows are then updated or gone and any DSN is queued.
+    /// </summary>
+    public async Task WaitForRunsAsync(string id, int count = 1)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_finishedRuns)
+        {
+            if (_finishedRuns.Count(f => f == id) >= count)
+                return;
+            _runWaiters.Add((id, count, done));
+        }
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     public IOutboundQueue Queue => Services.GetRequiredService<IOutboundQueue>();

@@ -51,6 +51,12 @@ internal sealed class DeliveryWorker : BackgroundService
     private readonly List<Task> _running = [];
     private int _active;
 
+    /// <summary>
+    /// Raised with the queue id after one delivery run of a message to one destination has
+    /// recorded all its outcomes (rows updated or removed, DSN queued). Tests await it.
+    /// </summary>
+    internal event Action<string>? RunFinished;
+
     public DeliveryWorker(
         QueueStore store, QueueSignal signal, IOutboundQueue queue, SmtpDeliveryClient client, IDnsResolver dns,
         ILocalDelivery local, RecipientResolver resolver, IDeliveryLog log, ApplianceOptions options, TimeProvider time,
@@ -220,6 +226,7 @@ internal sealed class DeliveryWorker : BackgroundService
                 foreach (var row in rows)
                     _inFlight.Remove(row.RowId);
             }
+            RunFinished?.Invoke(messageId);
             _signal.Wake();
         }
     }
