@@ -156,6 +156,17 @@ public sealed class SmtpDeliveryClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_utf8_recipient_bounces_alone_when_the_message_itself_is_ascii()
+    {
+        var result = await Client.SendAsync(Target(), Message(Simple, [new OutboundRecipient("bob@dest.test"), new OutboundRecipient("bøb@dest.test")]), default);
+        Assert.Equal(SmtpRecipientStatus.Delivered, result.Recipients[0].Status);
+        Assert.Equal(SmtpRecipientStatus.Failed, result.Recipients[1].Status);
+        Assert.Equal("5.6.7", result.Recipients[1].Reply.EnhancedStatus);
+        await _server.WaitForSessionEndAsync();
+        Assert.Equal(["EHLO mail.local.test", "MAIL FROM:<alice@local.test>", "RCPT TO:<bob@dest.test>", "DATA", "QUIT"], _server.Commands);
+    }
+
+    [Fact]
     public async Task Smtputf8_message_to_a_peer_with_it_says_so_on_mail()
     {
         _server.Extensions.Add("SMTPUTF8");

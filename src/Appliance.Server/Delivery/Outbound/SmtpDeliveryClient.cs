@@ -181,7 +181,8 @@ internal sealed class SmtpDeliveryClient
                 }
 
                 // RFC 6531 3.4: without SMTPUTF8 at the peer, a message that needs it must not be sent; it bounces.
-                if (message.RequiresSmtpUtf8 && !_extensions.ContainsKey("SMTPUTF8"))
+                bool peerUtf8 = _extensions.ContainsKey("SMTPUTF8");
+                if ((message.RequiresSmtpUtf8 || !IsAscii(message.ReversePath)) && !peerUtf8)
                 {
                     var reply = SmtpReply.Local(553, "5.6.7", $"{target.HostName} does not support SMTPUTF8, which this message requires");
                     return await QuitWith(AllRecipients(SmtpRecipientStatus.Failed, reply), ct);
@@ -202,13 +203,19 @@ internal sealed class SmtpDeliveryClient
                 var sendable = new List<OutboundRecipient>();
                 foreach (var recipient in message.Recipients)
                 {
-                    if (IsSafePath(recipient.Address))
-                        sendable.Add(recipient);
-                    else
+                    if (!IsSafePath(recipient.Address))
                         decided[recipient] = new(recipient, SmtpRecipientStatus.Failed, SmtpReply.Local(553, "5.1.3", "malformed recipient address"));
+                    else if (!peerUtf8 && !IsAscii(recipient.Address))
+                        // RFC 6531 3.3: a UTF-8 mailbox needs SMTPUTF8; the ASCII recipients still get the message.
+                        decided[recipient] = new(recipient, SmtpRecipientStatus.Failed,
+                            SmtpReply.Local(553, "5.6.7", $"{target.HostName} does not support SMTPUTF8, which this address requires"));
+                    else
+                        sendable.Add(recipient);
                 }
 
-                string mail = MailCommand();
+                if (sendable.Count == 0)
+                    return await QuitWith(Result(decided), ct);
+                string mail = MailCommand(sendable);
                 var rcpts = sendable.Select(RcptCommand).ToList();
                 SmtpReply mailReply;
                 var rcptReplies = new List<SmtpReply>();
@@ -298,6 +305,8 @@ internal sealed class SmtpDeliveryClient
                 await _stream.DisposeAsync();
             }
         }
+
+        private static bool IsAscii(string value) => value.All(char.IsAscii);
 
         private SmtpDeliveryResult Result(Dictionary<OutboundRecipient, SmtpRecipientResult> decided) =>
             new(false, message.Recipients.Select(r => decided.TryGetValue(r, out var d) ? d
@@ -391,7 +400,7 @@ internal sealed class SmtpDeliveryClient
         }
 
         /// <summary>RFC 5321 4.1.1.2 with the parameters of SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531) and RET/ENVID (RFC 3461 4.3, 4.4).</summary>
-        private string MailCommand()
+        private string MailCommand(IReadOnlyList<OutboundRecipient> sendable)
         {
             var sb = new StringBuilder("MAIL FROM:<").Append(message.ReversePath).Append('>');
             if (_extensions.ContainsKey("SIZE"))
@@ -401,7 +410,8 @@ internal sealed class SmtpDeliveryClient
             // server accepts 8-bit text, and converting signed mail would break its DKIM signature.
             if (message.EightBitMime && _extensions.ContainsKey("8BITMIME"))
                 sb.Append(" BODY=8BITMIME");
-            if (message.RequiresSmtpUtf8 && _extensions.ContainsKey("SMTPUTF8"))
+            // RFC 6531 3.4: SMTPUTF8 when the message or any path of this transaction needs it.
+            if ((message.RequiresSmtpUtf8 || !IsAscii(message.ReversePath) || sendable.Any(r => !IsAscii(r.Address))) && _extensions.ContainsKey("SMTPUTF8"))
                 sb.Append(" SMTPUTF8");
             if (_extensions.ContainsKey("DSN"))
             {
