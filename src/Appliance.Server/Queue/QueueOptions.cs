@@ -17,6 +17,81 @@ public sealed class QueueOptions
     /// null for direct delivery.
     /// </summary>
     public SmarthostOptions? Smarthost { get; set; }
+
+    /// <summary>
+    /// Connections open at once to one destination domain (or smarthost). Postfix's
+    /// default_destination_concurrency_limit is 20; we take 5, a polite figure for a small server
+    /// that large receivers (Gmail, Outlook) do not throttle.
+    /// </summary>
+    public int MaxConnectionsPerDomain { get; set; } = 5;
+
+    /// <summary>Outbound connections (and local deliveries) open at once in all: Postfix's default_process_limit is 100; 20 suits a small appliance.</summary>
+    public int MaxConnections { get; set; } = 20;
+
+    /// <summary>
+    /// How often the worker looks for due retries and for rows written by another process (the
+    /// CLI's retry). Fresh mail wakes it at once; Postfix's queue_run_delay is 300 s, we look
+    /// every 30 s because a look is one indexed query.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Addresses (of the MX hosts in order, IPv6 and IPv4) tried per delivery attempt before the
+    /// recipients are deferred: Postfix's smtp_mx_address_limit is 5.
+    /// </summary>
+    public int MaxHostsPerAttempt { get; set; } = 5;
+
+    /// <summary>
+    /// Largest original returned whole in a DSN when the sender asked RET=FULL; larger ones are
+    /// returned as headers only. Postfix's bounce_size_limit is 50000 octets.
+    /// </summary>
+    public long MaxReturnedMessageSize { get; set; } = 50_000;
+
+    /// <summary>The SMTP client's timeouts and reply limits.</summary>
+    public SmtpClientOptions Client { get; set; } = new();
+
+    /// <summary>
+    /// FOR TESTS ONLY: connect to this port instead of 25 for MX delivery, so a test can point a
+    /// domain's MX at a fake or real server on a loopback high port. Null (the default) in production.
+    /// </summary>
+    public int? RemotePortOverride { get; set; }
+}
+
+/// <summary>The SMTP client of outbound delivery (Appliance:Queue:Client). Each default says where it comes from.</summary>
+public sealed class SmtpClientOptions
+{
+    /// <summary>Connecting to one address (TCP handshake): Postfix's smtp_connect_timeout is 30 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Waiting for the 220 greeting: RFC 5321 4.5.3.2.1, initial 220 message, 5 minutes.</summary>
+    public TimeSpan GreetingTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Reply to EHLO/HELO, STARTTLS, AUTH, RSET, QUIT: RFC 5321 gives no figure; Postfix's smtp_helo_timeout is 300 s.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>TLS handshake after STARTTLS or on port 465: Postfix's smtp_starttls_timeout is 300 s; a minute is plenty.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Reply to MAIL: RFC 5321 4.5.3.2.2, 5 minutes.</summary>
+    public TimeSpan MailTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Reply to each RCPT: RFC 5321 4.5.3.2.3, 5 minutes.</summary>
+    public TimeSpan RcptTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The 354 reply to DATA: RFC 5321 4.5.3.2.4, 2 minutes.</summary>
+    public TimeSpan DataInitiationTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Each write of message data: RFC 5321 4.5.3.2.5, data block, 3 minutes.</summary>
+    public TimeSpan DataBlockTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>The reply after the final dot: RFC 5321 4.5.3.2.6, DATA termination, 10 minutes.</summary>
+    public TimeSpan DataTerminationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Longest reply line we accept, CRLF included: RFC 5321 4.5.3.1.5 sets 512; Postfix's line_length_limit is 2048.</summary>
+    public int MaxReplyLineLength { get; set; } = 2048;
+
+    /// <summary>Lines of one multi-line reply (EHLO lists extensions): no RFC limit; 100 is far above any real EHLO reply.</summary>
+    public int MaxReplyLines { get; set; } = 100;
 }
 
 /// <summary>A relay host for all outbound mail (Postfix relayhost with smtp_sasl_auth_enable).</summary>
