@@ -94,7 +94,7 @@ public sealed class ApplianceHostTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(ListenerKind.Smtps, "554 5.3.2 mail.appliance.test SMTP service not available yet")]
+    [InlineData(ListenerKind.Smtps, "220 mail.appliance.test ESMTP Appliance")]
     [InlineData(ListenerKind.Imaps, "* BYE IMAP service not available yet")]
     [InlineData(ListenerKind.Pop3s, "-ERR POP3 service not available yet")]
     public async Task Implicit_TLS_endpoint_presents_the_stored_certificate_and_greets_through_TLS(ListenerKind kind, string greeting)
@@ -109,15 +109,15 @@ public sealed class ApplianceHostTests : IAsyncLifetime
             if (kind == ListenerKind.Smtps)
             {
                 await ssl.WriteAsync("QUIT\r\n"u8.ToArray());
-                Assert.Equal("221 2.0.0 mail.appliance.test closing connection", await ReadLineAsync(ssl));
+                Assert.Equal("221 2.0.0 mail.appliance.test Bye", await ReadLineAsync(ssl));
             }
             Assert.Null(await ReadLineAsync(ssl));
         }
     }
 
     [Theory]
-    [InlineData(ListenerKind.Smtp, "554 5.3.2 mail.appliance.test SMTP service not available yet")]
-    [InlineData(ListenerKind.Submission, "554 5.3.2 mail.appliance.test SMTP service not available yet")]
+    [InlineData(ListenerKind.Smtp, "220 mail.appliance.test ESMTP Appliance")]
+    [InlineData(ListenerKind.Submission, "220 mail.appliance.test ESMTP Appliance")]
     [InlineData(ListenerKind.Imap, "* BYE IMAP service not available yet")]
     [InlineData(ListenerKind.Pop3, "-ERR POP3 service not available yet")]
     public async Task Plaintext_mail_endpoint_greets_in_cleartext(ListenerKind kind, string greeting)
@@ -165,7 +165,7 @@ public sealed class ApplianceHostTests : IAsyncLifetime
         var smtp = _host.Endpoints[ListenerKind.Smtp];
         await tcp.ConnectAsync(smtp).WaitAsync(Guard);
         var stream = tcp.GetStream();
-        Assert.StartsWith("554 ", await ReadLineAsync(stream));
+        Assert.Equal("220 mail.appliance.test ESMTP Appliance", await ReadLineAsync(stream));
 
         var stopping = _host.StopAsync();
         Assert.Equal("421 4.3.2 mail.appliance.test Service shutting down, closing connection", await ReadLineAsync(stream));

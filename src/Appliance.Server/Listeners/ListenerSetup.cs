@@ -47,7 +47,7 @@ internal static class ListenerSetup
     /// </summary>
     public static ListenOptions UseMailEndpoint(this ListenOptions listen, ListenerKind kind) => kind.Protocol() switch
     {
-        MailProtocol.Smtp => listen.UseMailEndpoint<UnavailableSmtpHandler>(kind),
+        MailProtocol.Smtp => listen.UseMailEndpoint<Smtp.SmtpHandler>(kind),
         MailProtocol.Imap => listen.UseMailEndpoint<UnavailableImapHandler>(kind),
         _ => listen.UseMailEndpoint<UnavailablePop3Handler>(kind),
     };

@@ -135,8 +135,8 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>
-    /// The banner (RFC 5321 3.1, 4.3.1). A client that sends anything before it is not a real MTA
-    /// (postscreen's "PREGREET"): 554 and close. With <see cref="SmtpServerOptions.GreetPause"/>
+    /// The banner (RFC 5321 3.1, 4.3.1). On port 25, a client that sends anything before it is not
+    /// a real MTA (postscreen's "PREGREET"): 554 and close. With <see cref="SmtpServerOptions.GreetPause"/>
     /// we wait that long first to catch it.
     /// </summary>
     private async Task<bool> GreetAsync()
@@ -154,11 +154,16 @@ internal sealed partial class SmtpSession
             if (!wait.IsInterrupted)
                 _connection.Input.AdvanceTo(wait.Result.Buffer.Start);
         }
-        else
+        else if (IsMx)
         {
             early = _connection.Input.TryRead(out var ready) && !ready.Buffer.IsEmpty;
             if (early)
                 _connection.Input.AdvanceTo(ready.Buffer.Start);
+        }
+        else
+        {
+            // Submission clients are our own users' programs; some send EHLO as soon as TLS is up.
+            early = false;
         }
         if (early)
         {

@@ -119,7 +119,7 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
     {
         var options = new QueueOptions();
         var expected = new[] { 5, 10, 20, 40, 80, 160, 240, 240 }.Select(m => TimeSpan.FromMinutes(m));
-        var worker = _host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Delivery.Outbound.DeliveryWorker>().Single();
+        var worker = _host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Appliance.Server.Delivery.Outbound.DeliveryWorker>().Single();
         Assert.Equal(expected, Enumerable.Range(1, 8).Select(worker.Backoff));
         Assert.Equal(options.MinimumBackoff, worker.Backoff(1));
     }

@@ -65,7 +65,7 @@ internal sealed class QueueTestHost : IAsyncDisposable
     {
         foreach (var service in Services.GetServices<IHostedService>())
         {
-            if (service is Delivery.Outbound.DeliveryWorker worker)
+            if (service is Appliance.Server.Delivery.Outbound.DeliveryWorker worker)
                 worker.RunFinished += OnRunFinished;
             await service.StartAsync(CancellationToken.None);
             _started.Add(service);

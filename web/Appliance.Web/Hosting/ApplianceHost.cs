@@ -3,6 +3,10 @@ using Appliance.Server;
 using Appliance.Server.Accounts;
 using Appliance.Server.Certificates;
 using Appliance.Server.Configuration;
+using Appliance.Server.Delivery;
+using Appliance.Server.Dkim;
+using Appliance.Server.Queue;
+using Appliance.Server.Smtp;
 using Appliance.Server.Listeners;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -53,6 +57,12 @@ public static partial class ApplianceHost
 
         builder.Services.AddApplianceServices(options);
         builder.Services.AddMailListeners();
+        // The mail engines and what they deliver through: DKIM signing, the delivery log, the
+        // outbound queue and its worker, local delivery and the SMTP server.
+        builder.Services.AddDkimSigning();
+        builder.Services.AddDeliveryLog();
+        builder.Services.AddOutboundQueue();
+        builder.Services.AddSmtpServer();
         builder.Services.AddSingleton<ApplianceEndpoints>();
         // How long mail sessions get to say goodbye before Kestrel aborts them.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Listeners.Limits.ShutdownTimeout);
