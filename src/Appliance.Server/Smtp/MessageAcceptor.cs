@@ -90,10 +90,10 @@ internal static partial class MessageAcceptor
         string id = TraceHeaders.NewId();
         string prefix = results.Build() + "\r\n" + Received(session, transaction, id, hideClient: false);
         bool quarantine = dmarc.Verdict == DmarcVerdict.Fail && dmarc.AppliedPolicy == DmarcPolicy.Quarantine;
-        var forged = ForgedResultsFilter.Find(header, session.Buffer.Head(HeaderWindow), session.Hostname);
+        var forged = HeaderFieldRanges.ForgedResults(header, session.Buffer.Head(HeaderWindow), session.Hostname);
         if (forged.Count > 0)
             LogForgedResults(session.Logger, forged.Count);
-        var open = ForgedResultsFilter.Without(session.Buffer, forged);
+        var open = HeaderFieldRanges.Without(session.Buffer, forged);
 
         // Remote recipients on port 25 exist only as verified SRS bounces: send them on.
         string? queueId = null;

@@ -41,6 +41,7 @@ internal sealed class CliApplication
         root.Subcommands.Add(AliasCommands.Create(this));
         root.Subcommands.Add(StoreCommands.Create(this));
         root.Subcommands.Add(QueueCommands.Create(this));
+        root.Subcommands.Add(SendmailCommand.Create(this));
         root.Subcommands.Add(VersionCommand.Create(this));
 
         var invocation = new InvocationConfiguration

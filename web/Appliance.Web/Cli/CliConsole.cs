@@ -1,8 +1,11 @@
 namespace Appliance.Web.Cli;
 
 /// <summary>The CLI's standard streams, replaceable in tests.</summary>
-internal sealed class CliConsole(TextReader input, TextWriter output, TextWriter error, bool inputRedirected)
+internal sealed class CliConsole(TextReader input, TextWriter output, TextWriter error, bool inputRedirected, Func<Stream>? openInput = null)
 {
+    /// <summary>Standard input as bytes (a message for `sendmail` may be in any 8-bit charset).</summary>
+    public Stream OpenInput() => openInput?.Invoke() ?? new MemoryStream(global::System.Text.Encoding.UTF8.GetBytes(In.ReadToEnd()));
+
     public TextReader In { get; } = input;
     public TextWriter Out { get; } = output;
     public TextWriter Error { get; } = error;
@@ -10,7 +13,7 @@ internal sealed class CliConsole(TextReader input, TextWriter output, TextWriter
     /// <summary>True when stdin is a pipe or file: secrets are then read as one line from it.</summary>
     public bool InputRedirected { get; } = inputRedirected;
 
-    public static CliConsole System => new(Console.In, Console.Out, Console.Error, Console.IsInputRedirected);
+    public static CliConsole System => new(Console.In, Console.Out, Console.Error, Console.IsInputRedirected, Console.OpenStandardInput);
 
     /// <summary>
     /// Reads a new password: from stdin when it is redirected (one line), else from the terminal

@@ -1,24 +1,29 @@
 // RFC 8601 section 5: a border MTA MUST remove (or rename) Authentication-Results fields that
 // carry its own authserv-id before adding its own, so that forged verdicts never reach the reader.
+// RFC 5322 3.6.3: Bcc is removed before a message is sent on (as sendmail -t does).
 using System.Runtime.InteropServices;
 using Appliance.Mime;
 
 namespace Appliance.Server.Smtp;
 
-/// <summary>Finds the Authentication-Results fields that claim to be ours, as byte ranges of the header.</summary>
-internal static class ForgedResultsFilter
+/// <summary>Header fields to remove from a message, found by the one MIME parser, as byte ranges of the header.</summary>
+internal static class HeaderFieldRanges
 {
+    /// <summary>The Authentication-Results fields whose authserv-id is ours: forged (RFC 8601 5).</summary>
+    public static List<(int Start, int End)> ForgedResults(HeaderBlock header, ReadOnlySpan<byte> head, string authservId) =>
+        Find(header, head, field => field.Name.Equals("Authentication-Results", StringComparison.OrdinalIgnoreCase)
+            && string.Equals(AuthservIdOf(field.Value), authservId, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>
-    /// The byte ranges (start, end including the line end) of every Authentication-Results field
-    /// whose authserv-id is <paramref name="authservId"/>. Offsets come from the one MIME parser's
-    /// own slices of <paramref name="head"/>, so they are exact.
+    /// The byte ranges (start, end including the line end) of every field <paramref name="remove"/>
+    /// selects. Offsets come from the parser's own slices of <paramref name="head"/>, so they are exact.
     /// </summary>
-    public static List<(int Start, int End)> Find(HeaderBlock header, ReadOnlySpan<byte> head, string authservId)
+    public static List<(int Start, int End)> Find(HeaderBlock header, ReadOnlySpan<byte> head, Func<HeaderField, bool> remove)
     {
         var ranges = new List<(int, int)>();
-        foreach (var field in header.GetAll("Authentication-Results"))
+        foreach (var field in header)
         {
-            if (!string.Equals(AuthservIdOf(field.Value), authservId, StringComparison.OrdinalIgnoreCase))
+            if (!remove(field))
                 continue;
             if (!MemoryMarshal.TryGetArray(field.RawName, out var name) || !MemoryMarshal.TryGetArray(field.RawValue, out var value))
                 continue;
@@ -53,6 +58,22 @@ internal static class ForgedResultsFilter
         }
         string id = text.ToString().Trim().Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
         return id.Length >= 2 && id[0] == '"' && id[^1] == '"' ? id[1..^1] : id;
+    }
+
+    /// <summary>The bytes of <paramref name="message"/> without the given ranges.</summary>
+    public static byte[] Remove(ReadOnlySpan<byte> message, List<(int Start, int End)> ranges)
+    {
+        ranges.Sort();
+        var kept = new List<byte>(message.Length);
+        int at = 0;
+        foreach (var (start, end) in ranges)
+        {
+            if (start > at)
+                kept.AddRange(message[at..start]);
+            at = Math.Max(at, end);
+        }
+        kept.AddRange(message[at..]);
+        return [.. kept];
     }
 
     /// <summary>A message stream without the given ranges of its head.</summary>
