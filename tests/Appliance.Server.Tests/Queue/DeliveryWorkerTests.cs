@@ -347,4 +347,45 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         Assert.Equal(2, _server.MaxConcurrentSessions);
         Assert.Equal(4, _server.Connections);
     }
+
+    [Fact]
+    public async Task A_smarthost_takes_all_remote_mail_with_auth_after_starttls()
+    {
+        await _host.DisposeAsync();
+        _host = await QueueTestHost.StartAsync(o => o.Queue.Smarthost = new SmarthostOptions
+        {
+            Host = "127.0.0.1",
+            Port = _server.Port,
+            Username = "relay@local.test",
+            Password = "relay secret",
+            RequireTls = false, // the fake's certificate is self-signed
+        });
+        _server.OfferStartTls = true;
+        _server.Extensions.Add("AUTH PLAIN LOGIN");
+        string id = await Enqueue(new OutboundRecipient("bob@anywhere.example"), new OutboundRecipient("carol@elsewhere.example"));
+
+        var attempts = await _host.Log.WaitForAsync(a => a.QueueId == id, count: 2);
+        Assert.All(attempts, a =>
+        {
+            Assert.Equal(DeliveryAttemptOutcome.Delivered, a.Outcome);
+            Assert.Equal("127.0.0.1", a.RemoteHost);
+            Assert.EndsWith("(unverified)", a.Tls);
+        });
+        Assert.Equal("\0relay@local.test\0relay secret", _server.AuthPlainCredentials);
+        Assert.Empty(_host.Dns.Queries); // no MX lookups: everything goes to the smarthost
+        Assert.Single(_server.Messages); // the smarthost is one destination: one transaction for both domains
+    }
+
+    [Fact]
+    public async Task A_smarthost_that_must_verify_tls_but_does_not_defers()
+    {
+        await _host.DisposeAsync();
+        _host = await QueueTestHost.StartAsync(o => o.Queue.Smarthost = new SmarthostOptions { Host = "127.0.0.1", Port = _server.Port });
+        _server.OfferStartTls = true;
+        string id = await Enqueue(new OutboundRecipient("bob@anywhere.example"));
+        var attempt = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId == id));
+        Assert.Equal(DeliveryAttemptOutcome.Deferred, attempt.Outcome);
+        Assert.Contains("4.7.5", attempt.ReplyText);
+        Assert.Empty(_server.Messages);
+    }
 }
