@@ -388,4 +388,24 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         Assert.Contains("4.7.5", attempt.ReplyText);
         Assert.Empty(_server.Messages);
     }
+
+    [Fact]
+    public async Task A_dsn_to_a_remote_sender_goes_out_by_smtp_with_the_null_reverse_path()
+    {
+        _host.RouteToLoopback("dest.test");
+        _host.RouteToLoopback("far.test");
+        _server.Reply = line => line.StartsWith("RCPT TO:<nobody@", StringComparison.Ordinal) ? "550 5.1.1 unknown" : null;
+        string id = await Enqueue(new OutboundEnvelope("carol@far.test", [new OutboundRecipient("nobody@dest.test")], Origin: "forward"));
+
+        var dsnAttempt = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId != id && a.Recipient == "carol@far.test"));
+        Assert.Equal(DeliveryAttemptOutcome.Delivered, dsnAttempt.Outcome);
+        await _server.WaitForSessionEndAsync();
+        await _server.WaitForSessionEndAsync();
+        Assert.Contains("MAIL FROM:<>", _server.Commands);
+        Assert.Contains("RCPT TO:<carol@far.test>", _server.Commands);
+        var dsn = Assert.Single(_server.Messages);
+        var root = MimeParser.Parse(dsn);
+        Assert.Equal("report", root.MediaSubtype);
+        Assert.Equal("<carol@far.test>", root.Header.Get("To")?.Value);
+    }
 }
