@@ -26,9 +26,6 @@ internal sealed class DeliveryWorker : BackgroundService
     /// <summary>Destination key of everything remote when a smarthost relays all outbound mail.</summary>
     private const string SmarthostDestination = "(smarthost)";
 
-    /// <summary>Rows fetched per scan; the rest wait for the next one (Postfix's qmgr_message_recipient_limit is 20000; 1000 keeps a scan cheap).</summary>
-    private const int ScanLimit = 1000;
-
     /// <summary>Spool files without rows are removed when older than this: far longer than any enqueue takes.</summary>
     private static readonly TimeSpan OrphanAge = TimeSpan.FromHours(1);
 
@@ -72,6 +69,7 @@ internal sealed class DeliveryWorker : BackgroundService
         _log = log;
         _options = options;
         _queueOptions = options.Queue;
+        _queueOptions.Validate();
         _time = time;
         _logger = logger;
     }
@@ -135,7 +133,7 @@ internal sealed class DeliveryWorker : BackgroundService
     private async Task DispatchAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var due = _store.GetDue(now, ScanLimit);
+        var due = _store.GetDue(now, _queueOptions.ScanBatchSize);
         List<QueuedRecipient> fresh;
         lock (_gate)
             fresh = due.Where(r => !_inFlight.Contains(r.RowId)).ToList();
