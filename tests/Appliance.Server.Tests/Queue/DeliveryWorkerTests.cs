@@ -408,4 +408,17 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         Assert.Equal("report", root.MediaSubtype);
         Assert.Equal("<carol@far.test>", root.Header.Get("To")?.Value);
     }
+
+    [Fact]
+    public async Task Ipv6_and_ipv4_addresses_are_both_tried()
+    {
+        _host.Dns.AddMx("dual.test", 10, "mx.dual.test");
+        _host.Dns.AddAddress("mx.dual.test", "::1", "127.0.0.1"); // nothing listens on [::1]: refused, then IPv4
+        string id = await Enqueue(new OutboundRecipient("bob@dual.test"));
+        var attempt = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId == id));
+        Assert.Equal(DeliveryAttemptOutcome.Delivered, attempt.Outcome);
+        Assert.Equal("127.0.0.1", attempt.RemoteAddress);
+        Assert.Contains(("mx.dual.test", DnsRecordType.AAAA), _host.Dns.Queries);
+        Assert.Contains(("mx.dual.test", DnsRecordType.A), _host.Dns.Queries);
+    }
 }
