@@ -50,6 +50,13 @@ public sealed class QueueOptions
     public long MaxReturnedMessageSize { get; set; } = 50_000;
 
     /// <summary>
+    /// Recipients of one message sent in one SMTP transaction; more go in further transactions.
+    /// RFC 5321 4.5.3.1.8 obliges servers to take at least 100; Postfix's
+    /// smtp_destination_recipient_limit is 50, which we follow.
+    /// </summary>
+    public int MaxRecipientsPerTransaction { get; set; } = 50;
+
+    /// <summary>
     /// Due recipients the worker takes per scan, oldest first; the rest wait for the next scan
     /// (which follows as soon as a delivery ends). Postfix's qmgr_message_recipient_limit is 20000
     /// in memory; 1000 keeps each scan one cheap indexed query.
@@ -76,6 +83,7 @@ public sealed class QueueOptions
             (nameof(MaxConnections), MaxConnections),
             (nameof(MaxHostsPerAttempt), MaxHostsPerAttempt),
             (nameof(ScanBatchSize), ScanBatchSize),
+            (nameof(MaxRecipientsPerTransaction), MaxRecipientsPerTransaction),
             ("Client:" + nameof(SmtpClientOptions.MaxReplyLineLength), Client.MaxReplyLineLength),
             ("Client:" + nameof(SmtpClientOptions.MaxReplyLines), Client.MaxReplyLines),
         })

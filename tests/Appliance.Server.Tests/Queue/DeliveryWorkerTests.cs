@@ -421,4 +421,21 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         Assert.Contains(("mx.dual.test", DnsRecordType.AAAA), _host.Dns.Queries);
         Assert.Contains(("mx.dual.test", DnsRecordType.A), _host.Dns.Queries);
     }
+
+    [Fact]
+    public async Task Many_recipients_are_split_into_transactions_of_the_configured_size()
+    {
+        await _host.DisposeAsync();
+        _host = await QueueTestHost.StartAsync(o =>
+        {
+            o.Queue.RemotePortOverride = _server.Port;
+            o.Queue.MaxRecipientsPerTransaction = 2;
+        });
+        _host.RouteToLoopback("dest.test");
+        string id = await Enqueue(Enumerable.Range(1, 5).Select(i => new OutboundRecipient($"user{i}@dest.test")).ToArray());
+        var attempts = await _host.Log.WaitForAsync(a => a.QueueId == id, count: 5);
+        Assert.All(attempts, a => Assert.Equal(DeliveryAttemptOutcome.Delivered, a.Outcome));
+        Assert.Equal(3, _server.Messages.Count);
+        Assert.Equal(5, _server.Commands.Count(c => c.StartsWith("RCPT", StringComparison.Ordinal)));
+    }
 }

@@ -97,8 +97,9 @@ internal sealed class DeliveryWorker : BackgroundService
                 await DispatchAsync(stoppingToken);
                 // Sleep until the next retry falls due, at most a poll interval. Rows due now but
                 // not started (in flight, or over a limit) wait for the wake-up a finished delivery gives.
-                if (_store.GetNextAttempt() is { } next && next > _time.GetUtcNow() && next - _time.GetUtcNow() < wait)
-                    wait = next - _time.GetUtcNow();
+                var now = _time.GetUtcNow();
+                if (_store.GetNextAttempt() is { } next && next > now && next - now < wait)
+                    wait = next - now;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -150,7 +151,10 @@ internal sealed class DeliveryWorker : BackgroundService
             list.Add(row);
         }
 
-        foreach (var ((messageId, destination), rows) in groups)
+        // RFC 5321 4.5.3.1.8: a server need take only 100 recipients per transaction; larger groups go in several.
+        var batches = groups.SelectMany(g => g.Value.Chunk(_queueOptions.MaxRecipientsPerTransaction)
+            .Select(chunk => (g.Key.MessageId, g.Key.Destination, Rows: chunk.ToList())));
+        foreach (var (messageId, destination, rows) in batches)
         {
             lock (_gate)
             {
