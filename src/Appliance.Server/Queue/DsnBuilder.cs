@@ -50,6 +50,9 @@ internal static class DsnBuilder
         sb.Append("MIME-Version: 1.0\r\n");
         // RFC 6522 3 / RFC 3464 2: multipart/report; report-type=delivery-status.
         sb.Append("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"").Append(boundary).Append("\"\r\n");
+        // RFC 2045 6.4: a multipart holding 8bit parts is labelled 8bit itself.
+        if (eightBit)
+            sb.Append("Content-Transfer-Encoding: 8bit\r\n");
         sb.Append("\r\n");
         sb.Append("This is a MIME-encapsulated message.\r\n\r\n");
 

@@ -1,3 +1,5 @@
+using Appliance.Server.Configuration;
+
 namespace Appliance.Server.Queue;
 
 /// <summary>The outbound queue (Appliance:Queue). Each default says where it comes from.</summary>
@@ -47,6 +49,20 @@ public sealed class QueueOptions
     /// </summary>
     public long MaxReturnedMessageSize { get; set; } = 50_000;
 
+    /// <summary>
+    /// Recipients of one message sent in one SMTP transaction; more go in further transactions.
+    /// RFC 5321 4.5.3.1.8 obliges servers to take at least 100; Postfix's
+    /// smtp_destination_recipient_limit is 50, which we follow.
+    /// </summary>
+    public int MaxRecipientsPerTransaction { get; set; } = 50;
+
+    /// <summary>
+    /// Due recipients the worker takes per scan, oldest first; the rest wait for the next scan
+    /// (which follows as soon as a delivery ends). Postfix's qmgr_message_recipient_limit is 20000
+    /// in memory; 1000 keeps each scan one cheap indexed query.
+    /// </summary>
+    public int ScanBatchSize { get; set; } = 1000;
+
     /// <summary>The SMTP client's timeouts and reply limits.</summary>
     public SmtpClientOptions Client { get; set; } = new();
 
@@ -55,6 +71,57 @@ public sealed class QueueOptions
     /// domain's MX at a fake or real server on a loopback high port. Null (the default) in production.
     /// </summary>
     public int? RemotePortOverride { get; set; }
+
+    /// <summary>Fails start-up with the setting's name rather than a timer or semaphore error at the first delivery.</summary>
+    internal void Validate()
+    {
+        const string Prefix = "Appliance:Queue:";
+        var errors = new List<string>();
+        foreach (var (name, value) in new[]
+        {
+            (nameof(MaxConnectionsPerDomain), MaxConnectionsPerDomain),
+            (nameof(MaxConnections), MaxConnections),
+            (nameof(MaxHostsPerAttempt), MaxHostsPerAttempt),
+            (nameof(ScanBatchSize), ScanBatchSize),
+            (nameof(MaxRecipientsPerTransaction), MaxRecipientsPerTransaction),
+            ("Client:" + nameof(SmtpClientOptions.MaxReplyLineLength), Client.MaxReplyLineLength),
+            ("Client:" + nameof(SmtpClientOptions.MaxReplyLines), Client.MaxReplyLines),
+        })
+        {
+            if (value < 1)
+                errors.Add($"{Prefix}{name} must be 1 or more (it is {value}).");
+        }
+        foreach (var (name, value) in new[]
+        {
+            (nameof(MinimumBackoff), MinimumBackoff),
+            (nameof(MaximumBackoff), MaximumBackoff),
+            (nameof(PollInterval), PollInterval),
+            ("Client:" + nameof(SmtpClientOptions.ConnectTimeout), Client.ConnectTimeout),
+            ("Client:" + nameof(SmtpClientOptions.GreetingTimeout), Client.GreetingTimeout),
+            ("Client:" + nameof(SmtpClientOptions.CommandTimeout), Client.CommandTimeout),
+            ("Client:" + nameof(SmtpClientOptions.TlsHandshakeTimeout), Client.TlsHandshakeTimeout),
+            ("Client:" + nameof(SmtpClientOptions.MailTimeout), Client.MailTimeout),
+            ("Client:" + nameof(SmtpClientOptions.RcptTimeout), Client.RcptTimeout),
+            ("Client:" + nameof(SmtpClientOptions.DataInitiationTimeout), Client.DataInitiationTimeout),
+            ("Client:" + nameof(SmtpClientOptions.DataBlockTimeout), Client.DataBlockTimeout),
+            ("Client:" + nameof(SmtpClientOptions.DataTerminationTimeout), Client.DataTerminationTimeout),
+        })
+        {
+            // CancellationTokenSource.CancelAfter and Task.Delay accept at most int.MaxValue milliseconds (about 24.8 days).
+            if (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
+                errors.Add($"{Prefix}{name} must be a positive time span of at most 24 days (it is {value}).");
+        }
+        if (MaximumBackoff < MinimumBackoff)
+            errors.Add($"{Prefix}{nameof(MaximumBackoff)} ({MaximumBackoff}) must not be less than {nameof(MinimumBackoff)} ({MinimumBackoff}).");
+        if (MaximumLifetime < TimeSpan.Zero)
+            errors.Add($"{Prefix}{nameof(MaximumLifetime)} must not be negative (it is {MaximumLifetime}).");
+        if (Smarthost is { } smarthost && (string.IsNullOrWhiteSpace(smarthost.Host) || smarthost.Port is < 1 or > 65535))
+            errors.Add($"{Prefix}Smarthost needs a Host and a Port from 1 to 65535.");
+        if (RemotePortOverride is < 1 or > 65535)
+            errors.Add($"{Prefix}{nameof(RemotePortOverride)} must be a port from 1 to 65535 (it is {RemotePortOverride}).");
+        if (errors.Count > 0)
+            throw new ApplianceConfigurationException(string.Join(Environment.NewLine, errors));
+    }
 }
 
 /// <summary>The SMTP client of outbound delivery (Appliance:Queue:Client). Each default says where it comes from.</summary>

@@ -79,8 +79,15 @@ internal sealed class QueueStore
         {
             if (_initialized)
                 return;
+            bool fresh = !Directory.Exists(MessagesPath);
             Directory.CreateDirectory(MessagesPath);
             Directory.CreateDirectory(TempPath);
+            if (fresh)
+            {
+                // New directory entries are durable only once their parents are synced.
+                DirectorySync.Fsync(Root);
+                DirectorySync.Fsync(Path.GetDirectoryName(Root)!);
+            }
             using var connection = Open();
             // WAL is a property of the database file and persists; readers never block the writer.
             Execute(connection, "PRAGMA journal_mode=WAL;");

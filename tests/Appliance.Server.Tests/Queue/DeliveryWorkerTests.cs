@@ -347,4 +347,95 @@ public sealed class DeliveryWorkerTests : IAsyncLifetime
         Assert.Equal(2, _server.MaxConcurrentSessions);
         Assert.Equal(4, _server.Connections);
     }
+
+    [Fact]
+    public async Task A_smarthost_takes_all_remote_mail_with_auth_after_starttls()
+    {
+        await _host.DisposeAsync();
+        _host = await QueueTestHost.StartAsync(o => o.Queue.Smarthost = new SmarthostOptions
+        {
+            Host = "127.0.0.1",
+            Port = _server.Port,
+            Username = "relay@local.test",
+            Password = "relay secret",
+            RequireTls = false, // the fake's certificate is self-signed
+        });
+        _server.OfferStartTls = true;
+        _server.Extensions.Add("AUTH PLAIN LOGIN");
+        string id = await Enqueue(new OutboundRecipient("bob@anywhere.example"), new OutboundRecipient("carol@elsewhere.example"));
+
+        var attempts = await _host.Log.WaitForAsync(a => a.QueueId == id, count: 2);
+        Assert.All(attempts, a =>
+        {
+            Assert.Equal(DeliveryAttemptOutcome.Delivered, a.Outcome);
+            Assert.Equal("127.0.0.1", a.RemoteHost);
+            Assert.EndsWith("(unverified)", a.Tls);
+        });
+        Assert.Equal("\0relay@local.test\0relay secret", _server.AuthPlainCredentials);
+        Assert.Empty(_host.Dns.Queries); // no MX lookups: everything goes to the smarthost
+        Assert.Single(_server.Messages); // the smarthost is one destination: one transaction for both domains
+    }
+
+    [Fact]
+    public async Task A_smarthost_that_must_verify_tls_but_does_not_defers()
+    {
+        await _host.DisposeAsync();
+        _host = await QueueTestHost.StartAsync(o => o.Queue.Smarthost = new SmarthostOptions { Host = "127.0.0.1", Port = _server.Port });
+        _server.OfferStartTls = true;
+        string id = await Enqueue(new OutboundRecipient("bob@anywhere.example"));
+        var attempt = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId == id));
+        Assert.Equal(DeliveryAttemptOutcome.Deferred, attempt.Outcome);
+        Assert.Contains("4.7.5", attempt.ReplyText);
+        Assert.Empty(_server.Messages);
+    }
+
+    [Fact]
+    public async Task A_dsn_to_a_remote_sender_goes_out_by_smtp_with_the_null_reverse_path()
+    {
+        _host.RouteToLoopback("dest.test");
+        _host.RouteToLoopback("far.test");
+        _server.Reply = line => line.StartsWith("RCPT TO:<nobody@", StringComparison.Ordinal) ? "550 5.1.1 unknown" : null;
+        string id = await Enqueue(new OutboundEnvelope("carol@far.test", [new OutboundRecipient("nobody@dest.test")], Origin: "forward"));
+
+        var dsnAttempt = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId != id && a.Recipient == "carol@far.test"));
+        Assert.Equal(DeliveryAttemptOutcome.Delivered, dsnAttempt.Outcome);
+        await _server.WaitForSessionEndAsync();
+        await _server.WaitForSessionEndAsync();
+        Assert.Contains("MAIL FROM:<>", _server.Commands);
+        Assert.Contains("RCPT TO:<carol@far.test>", _server.Commands);
+        var dsn = Assert.Single(_server.Messages);
+        var root = MimeParser.Parse(dsn);
+        Assert.Equal("report", root.MediaSubtype);
+        Assert.Equal("<carol@far.test>", root.Header.Get("To")?.Value);
+    }
+
+    [Fact]
+    public async Task Ipv6_and_ipv4_addresses_are_both_tried()
+    {
+        _host.Dns.AddMx("dual.test", 10, "mx.dual.test");
+        _host.Dns.AddAddress("mx.dual.test", "::1", "127.0.0.1"); // nothing listens on [::1]: refused, then IPv4
+        string id = await Enqueue(new OutboundRecipient("bob@dual.test"));
+        var attempt = Assert.Single(await _host.Log.WaitForAsync(a => a.QueueId == id));
+        Assert.Equal(DeliveryAttemptOutcome.Delivered, attempt.Outcome);
+        Assert.Equal("127.0.0.1", attempt.RemoteAddress);
+        Assert.Contains(("mx.dual.test", DnsRecordType.AAAA), _host.Dns.Queries);
+        Assert.Contains(("mx.dual.test", DnsRecordType.A), _host.Dns.Queries);
+    }
+
+    [Fact]
+    public async Task Many_recipients_are_split_into_transactions_of_the_configured_size()
+    {
+        await _host.DisposeAsync();
+        _host = await QueueTestHost.StartAsync(o =>
+        {
+            o.Queue.RemotePortOverride = _server.Port;
+            o.Queue.MaxRecipientsPerTransaction = 2;
+        });
+        _host.RouteToLoopback("dest.test");
+        string id = await Enqueue(Enumerable.Range(1, 5).Select(i => new OutboundRecipient($"user{i}@dest.test")).ToArray());
+        var attempts = await _host.Log.WaitForAsync(a => a.QueueId == id, count: 5);
+        Assert.All(attempts, a => Assert.Equal(DeliveryAttemptOutcome.Delivered, a.Outcome));
+        Assert.Equal(3, _server.Messages.Count);
+        Assert.Equal(5, _server.Commands.Count(c => c.StartsWith("RCPT", StringComparison.Ordinal)));
+    }
 }

@@ -36,6 +36,9 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
     /// <summary>Octets sent right after the 220 to STARTTLS, in the same write, before the handshake (an injection attempt).</summary>
     public string? InjectAfterStartTls { get; set; }
 
+    /// <summary>Answer STARTTLS with 220 and then plaintext garbage instead of a TLS handshake.</summary>
+    public bool BreakTls { get; set; }
+
     public string Greeting { get; set; } = "220 fake.test ESMTP";
 
     /// <summary>
@@ -188,6 +191,10 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
                         sb.Append("250").Append(i == lines.Count - 1 ? ' ' : '-').Append(lines[i]).Append("\r\n");
                     await WriteAsync(stream, sb.ToString(), ct);
                     break;
+                case "STARTTLS" when custom is null && !tls && BreakTls:
+                    await WriteAsync(stream, "220 2.0.0 Ready to start TLS\r\n", ct);
+                    await WriteAsync(stream, "this is not a TLS server hello\r\n", ct);
+                    return;
                 case "STARTTLS" when custom is null && !tls:
                     await WriteAsync(stream, "220 2.0.0 Ready to start TLS\r\n" + (InjectAfterStartTls ?? ""), ct);
                     var ssl = new SslStream(network);

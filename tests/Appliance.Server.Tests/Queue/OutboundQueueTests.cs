@@ -136,4 +136,17 @@ public sealed class OutboundQueueTests
         await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.EnqueueAsync(new OutboundEnvelope("a@local.test", []), new MemoryStream(Message)));
         Assert.Empty(host.Store.ListMessages());
     }
+
+    [Fact]
+    public void Bad_queue_settings_fail_with_the_settings_name()
+    {
+        var options = new QueueOptions { MaxConnectionsPerDomain = 0, MinimumBackoff = TimeSpan.FromHours(5), Smarthost = new SmarthostOptions() };
+        options.Client.RcptTimeout = TimeSpan.Zero;
+        var e = Assert.Throws<Appliance.Server.Configuration.ApplianceConfigurationException>(options.Validate);
+        Assert.Contains("Appliance:Queue:MaxConnectionsPerDomain must be 1 or more (it is 0).", e.Message);
+        Assert.Contains("Appliance:Queue:Client:RcptTimeout must be a positive time span", e.Message);
+        Assert.Contains("Appliance:Queue:MaximumBackoff (04:00:00) must not be less than MinimumBackoff (05:00:00).", e.Message);
+        Assert.Contains("Appliance:Queue:Smarthost needs a Host", e.Message);
+        new QueueOptions().Validate(); // the defaults are valid
+    }
 }

@@ -132,6 +132,21 @@ public sealed class SmtpDeliveryClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_broken_tls_handshake_is_retried_in_cleartext_on_a_new_connection()
+    {
+        _server.OfferStartTls = true;
+        _server.BreakTls = true;
+        var result = await Client.SendAsync(Target(), Message(Simple, "bob@dest.test"), default);
+        Assert.Equal(SmtpRecipientStatus.Delivered, Assert.Single(result.Recipients).Status);
+        Assert.Null(result.Tls);
+        Assert.Equal(2, _server.Connections);
+        await _server.WaitForSessionEndAsync();
+        await _server.WaitForSessionEndAsync();
+        Assert.Equal(["EHLO mail.local.test", "STARTTLS", "EHLO mail.local.test", "MAIL FROM:<alice@local.test>", "RCPT TO:<bob@dest.test>", "DATA", "QUIT"],
+            _server.Commands);
+    }
+
+    [Fact]
     public async Task Falls_back_to_helo_when_ehlo_is_refused()
     {
         _server.Reply = line => line.StartsWith("EHLO", StringComparison.Ordinal) ? "502 5.5.1 Command not implemented" : null;

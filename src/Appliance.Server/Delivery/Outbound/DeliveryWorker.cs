@@ -26,9 +26,6 @@ internal sealed class DeliveryWorker : BackgroundService
     /// <summary>Destination key of everything remote when a smarthost relays all outbound mail.</summary>
     private const string SmarthostDestination = "(smarthost)";
 
-    /// <summary>Rows fetched per scan; the rest wait for the next one (Postfix's qmgr_message_recipient_limit is 20000; 1000 keeps a scan cheap).</summary>
-    private const int ScanLimit = 1000;
-
     /// <summary>Spool files without rows are removed when older than this: far longer than any enqueue takes.</summary>
     private static readonly TimeSpan OrphanAge = TimeSpan.FromHours(1);
 
@@ -72,6 +69,7 @@ internal sealed class DeliveryWorker : BackgroundService
         _log = log;
         _options = options;
         _queueOptions = options.Queue;
+        _queueOptions.Validate();
         _time = time;
         _logger = logger;
     }
@@ -99,8 +97,9 @@ internal sealed class DeliveryWorker : BackgroundService
                 await DispatchAsync(stoppingToken);
                 // Sleep until the next retry falls due, at most a poll interval. Rows due now but
                 // not started (in flight, or over a limit) wait for the wake-up a finished delivery gives.
-                if (_store.GetNextAttempt() is { } next && next > _time.GetUtcNow() && next - _time.GetUtcNow() < wait)
-                    wait = next - _time.GetUtcNow();
+                var now = _time.GetUtcNow();
+                if (_store.GetNextAttempt() is { } next && next > now && next - now < wait)
+                    wait = next - now;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -135,7 +134,7 @@ internal sealed class DeliveryWorker : BackgroundService
     private async Task DispatchAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var due = _store.GetDue(now, ScanLimit);
+        var due = _store.GetDue(now, _queueOptions.ScanBatchSize);
         List<QueuedRecipient> fresh;
         lock (_gate)
             fresh = due.Where(r => !_inFlight.Contains(r.RowId)).ToList();
@@ -152,7 +151,10 @@ internal sealed class DeliveryWorker : BackgroundService
             list.Add(row);
         }
 
-        foreach (var ((messageId, destination), rows) in groups)
+        // RFC 5321 4.5.3.1.8: a server need take only 100 recipients per transaction; larger groups go in several.
+        var batches = groups.SelectMany(g => g.Value.Chunk(_queueOptions.MaxRecipientsPerTransaction)
+            .Select(chunk => (g.Key.MessageId, g.Key.Destination, Rows: chunk.ToList())));
+        foreach (var (messageId, destination, rows) in batches)
         {
             lock (_gate)
             {
