@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive as real peers. Installed only when missing.
-APT_PACKAGES=(openssl curl ca-certificates postgresql unbound publicsuffix python3-dkim python3-nacl spfquery swaks)
+APT_PACKAGES=(openssl curl ca-certificates postgresql unbound publicsuffix python3-dkim python3-nacl spfquery swaks postfix)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -15,6 +15,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
+  # postfix asks for a mail configuration on install; the tests run private instances of their own.
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

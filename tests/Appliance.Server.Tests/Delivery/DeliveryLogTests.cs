@@ -201,15 +201,15 @@ public sealed class DeliveryLogTests : IDisposable
         });
         await recording.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(8, log.DroppedCount);
-        Assert.Single(logs.Entries, e => e.EventId.Id == 1600);
+        Assert.Single(logs.Entries, e => e.EventId.Id == 1700);
 
         // One warning per interval, with the running count.
         time.Advance(TimeSpan.FromSeconds(59));
         log.Record(Transaction(T0, queueId: "X"));
-        Assert.Single(logs.Entries, e => e.EventId.Id == 1600);
+        Assert.Single(logs.Entries, e => e.EventId.Id == 1700);
         time.Advance(TimeSpan.FromSeconds(1));
         log.Record(Transaction(T0, queueId: "Y"));
-        var warnings = logs.Entries.Where(e => e.EventId.Id == 1600).ToList();
+        var warnings = logs.Entries.Where(e => e.EventId.Id == 1700).ToList();
         Assert.Equal(2, warnings.Count);
         Assert.Contains("10 record(s) dropped", warnings[1].Message);
 
