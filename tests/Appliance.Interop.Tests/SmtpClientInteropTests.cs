@@ -27,6 +27,8 @@ public sealed class SmtpClientInteropTests : IAsyncLifetime
         {
             ["Appliance:Hostname"] = Hostname,
             ["Appliance:DataDirectory"] = _data,
+            // `appliance sendmail` is another process: the server finds its queue rows at the next poll.
+            ["Appliance:Queue:PollInterval"] = "00:00:00.200",
         };
         foreach (var kind in Enum.GetValues<ListenerKind>())
         {
@@ -188,5 +190,38 @@ public sealed class SmtpClientInteropTests : IAsyncLifetime
         Assert.Contains(inbox, m => m.Contains("Subject: python 587"));
         Assert.Contains(inbox, m => m.Contains("Subject: python 465"));
         Assert.Equal(2, inbox.Count);
+    }
+
+    /// <summary>
+    /// `appliance sendmail -t` as cron runs it, a separate process on the same data directory: the
+    /// message is queued, the running server's worker finds it and delivers it to the local mailbox.
+    /// </summary>
+    [Fact]
+    public async Task Sendmail_from_another_process_reaches_a_local_mailbox()
+    {
+        var info = await _host.Services.GetRequiredService<AccountService>().GetMailboxAsync("alice@example.org");
+        using var subscription = _host.Services.GetRequiredService<MessageStore>().OpenAccount(info.StoreId).Subscribe();
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "appliance.dll"), "sendmail", "-t", "-FCron Daemon", "-oi", "-oem" })
+            start.ArgumentList.Add(argument);
+        start.Environment["APPLIANCE_CONFIG"] = null;
+        start.Environment["APPLIANCE__DATADIRECTORY"] = _data;
+        start.Environment["APPLIANCE__HOSTNAME"] = Hostname;
+        using (var process = Process.Start(start)!)
+        {
+            await process.StandardInput.WriteAsync("To: alice@example.org\nSubject: cron output\n\nbackup finished\n.\nstill the body\n");
+            process.StandardInput.Close();
+            string error = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(Guard);
+            Assert.True(process.ExitCode == 0, error);
+        }
+
+        // Delivered by the server's worker: wait for the store's own notification, not for time.
+        await subscription.Changes.ReadAsync().AsTask().WaitAsync(Guard);
+        string message = Assert.Single(await InboxAsync("alice@example.org"));
+        Assert.Contains("Subject: cron output\r\n", message);
+        Assert.Contains($"From: \"Cron Daemon\" <{Environment.UserName}@{Hostname}>\r\n", message);
+        Assert.EndsWith("\r\n\r\nbackup finished\r\n.\r\nstill the body\r\n", message);
     }
 }
