@@ -70,4 +70,38 @@ public sealed class SmtpServerOptions
 
     /// <summary>Delay before replying to a failed AUTH: Dovecot's auth_failure_delay, 2 seconds.</summary>
     public TimeSpan AuthFailureDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Fails start-up with the setting's name, and refuses values below what RFC 5321 requires every server to accept.</summary>
+    internal void Validate()
+    {
+        const string Prefix = "Appliance:Smtp:";
+        var errors = new List<string>();
+        void AtLeast(string name, long value, long minimum, string why)
+        {
+            if (value < minimum)
+                errors.Add($"{Prefix}{name} must be at least {minimum} ({why}); it is {value}.");
+        }
+        AtLeast(nameof(MaxCommandLineLength), MaxCommandLineLength, 512, "RFC 5321 4.5.3.1.4");
+        AtLeast(nameof(MaxTextLineLength), MaxTextLineLength, 1000, "RFC 5321 4.5.3.1.6");
+        AtLeast(nameof(MaxMessageSize), MaxMessageSize, 64 * 1024, "RFC 5321 4.5.3.1.7");
+        AtLeast(nameof(MaxRecipients), MaxRecipients, 100, "RFC 5321 4.5.3.1.8");
+        AtLeast(nameof(MaxErrors), MaxErrors, 1, "a session needs room for one mistake");
+        AtLeast(nameof(MaxUnknownRecipients), MaxUnknownRecipients, 1, "a typo is not an attack");
+        AtLeast(nameof(MaxAuthFailures), MaxAuthFailures, 1, "a mistyped password is not an attack");
+        AtLeast(nameof(UnknownRecipientsBeforeDelay), UnknownRecipientsBeforeDelay, 0, "a count");
+        AtLeast(nameof(MinimumDataRate), MinimumDataRate, 0, "octets per second; 0 turns the check off");
+        foreach (var (name, value) in new[]
+        {
+            (nameof(UnknownRecipientDelay), UnknownRecipientDelay),
+            (nameof(GreetPause), GreetPause),
+            (nameof(AuthFailureDelay), AuthFailureDelay),
+            (nameof(DataRateGracePeriod), DataRateGracePeriod),
+        })
+        {
+            if (value < TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
+                errors.Add($"{Prefix}{name} must be a time span from 0 to 24 days (it is {value}).");
+        }
+        if (errors.Count > 0)
+            throw new Configuration.ApplianceConfigurationException(string.Join(Environment.NewLine, errors));
+    }
 }

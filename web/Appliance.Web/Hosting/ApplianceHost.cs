@@ -40,6 +40,7 @@ public static partial class ApplianceHost
         ArgumentNullException.ThrowIfNull(configuration);
         var options = ApplianceConfiguration.Bind(configuration);
         options.Listeners.Limits.Validate();
+        options.Smtp.Validate();
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
