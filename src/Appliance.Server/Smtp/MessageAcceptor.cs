@@ -33,8 +33,10 @@ internal static partial class MessageAcceptor
         {
             (reply, queueId) = await DecideAndDeliverAsync(session, transaction, problems);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Our own failure (disk, database, a bug): 451 keeps the message with the client,
+            // which retries; nothing was acknowledged.
             LogAcceptFailed(session.Logger, e);
             reply = SmtpReply.LocalError;
         }
