@@ -41,6 +41,7 @@ internal static partial class MessageAcceptor
             reply = SmtpReply.LocalError;
         }
 
+        transaction.Logged = true;
         session.Engine.Log.Record(new SmtpTransactionRecord(
             session.Engine.Time.GetUtcNow(), session.ListenerName, session.ClientAddress, session.HeloName,
             session.Connection.Tls?.ToString(), session.User?.Address, transaction.ReversePath.Mailbox,

@@ -122,6 +122,7 @@ internal sealed partial class SmtpSession
         }
         finally
         {
+            LogAbandoned();
             try
             {
                 await FlushAsync();
@@ -241,14 +242,34 @@ internal sealed partial class SmtpSession
         _ => SmtpReply.BadSequence(),
     };
 
-    /// <summary>Forgets the transaction (RSET, EHLO, after the end of data).</summary>
+    /// <summary>Forgets the transaction (RSET, EHLO, after the end of data), logging it if it was refused and never finished.</summary>
     public void ResetTransaction()
     {
+        LogAbandoned();
         Transaction = null;
         Buffer.Clear();
         if (State != SmtpState.Connected)
             State = SmtpState.Ready;
     }
+
+    /// <summary>
+    /// A transaction that ends without an end of data (RSET, QUIT, a dropped connection) after a
+    /// refusal goes into the delivery log with that refusal, so the admin sees refused relaying,
+    /// unknown recipients and the like, not only accepted mail.
+    /// </summary>
+    private void LogAbandoned()
+    {
+        if (Transaction is not { Logged: false, LastRefusal: { } refusal } transaction)
+            return;
+        transaction.Logged = true;
+        RecordRefusal(transaction.ReversePath.Mailbox, transaction.Attempted, refusal);
+    }
+
+    /// <summary>Records a refused transaction (also a refused MAIL, which never became one).</summary>
+    public void RecordRefusal(string? reversePath, IReadOnlyList<string> recipients, SmtpReply reply) =>
+        _engine.Log.Record(new Delivery.SmtpTransactionRecord(
+            _engine.Time.GetUtcNow(), ListenerName, ClientAddress, HeloName, _connection.Tls?.ToString(), User?.Address,
+            reversePath, recipients.ToList(), 0, reply.Code, reply.ToString(), null));
 
     // ---- Replies ----------------------------------------------------------------------------
 
@@ -260,6 +281,8 @@ internal sealed partial class SmtpSession
     public async ValueTask ReplyAsync(SmtpReply reply, bool countsAsError = true)
     {
         await _connection.Output.WriteAsync(reply.Encode());
+        if (reply.Code >= 400 && Transaction is { } transaction)
+            transaction.LastRefusal = reply;
         if (reply.Code >= 400 && countsAsError && reply.Enhanced != "4.3.0")
         {
             _errors++;

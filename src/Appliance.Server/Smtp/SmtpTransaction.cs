@@ -33,6 +33,15 @@ internal sealed class SmtpTransaction(SmtpPath reversePath)
 
     public List<AcceptedRecipient> Recipients { get; } = [];
 
+    /// <summary>Every recipient the client tried, accepted or not, for the delivery log.</summary>
+    public List<string> Attempted { get; } = [];
+
+    /// <summary>The last refusal in this transaction (a RCPT, the DATA), for the log of an abandoned transaction.</summary>
+    public SmtpReply? LastRefusal { get; set; }
+
+    /// <summary>The transaction's outcome is in the delivery log already.</summary>
+    public bool Logged { get; set; }
+
     /// <summary>The SPF check of the MAIL FROM identity, started at MAIL so it runs while the message arrives (port 25 only).</summary>
     public Task<SpfResult>? Spf { get; set; }
 

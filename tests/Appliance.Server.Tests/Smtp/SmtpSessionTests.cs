@@ -347,4 +347,47 @@ public sealed class SmtpSessionTests
         Assert.StartsWith("250 ", await client.ReadReplyAsync());
         Assert.Matches(@"with ESMTPS id [0-9a-f]+\r\n\t\(TLSv1\.[23] with cipher TLS_\w+\)", Assert.Single(await server.MessagesAsync("alice@example.org")));
     }
+
+    [Fact]
+    public async Task Refused_transactions_are_in_the_delivery_log_too()
+    {
+        await using var server = await SmtpTestServer.StartAsync();
+        using (var client = await server.ConnectAsync())
+        {
+            await client.ExpectCodeAsync("EHLO relay.test", "250");
+            await client.ExpectCodeAsync("MAIL FROM:<spammer@elsewhere.example>", "250");
+            await client.ExpectCodeAsync("RCPT TO:<victim@foreign.example>", "554");
+            await client.ExpectCodeAsync("RCPT TO:<nobody@example.org>", "550");
+            await client.ExpectAsync("RSET", "250 2.0.0 Ok");
+            await client.ExpectCodeAsync("MAIL FROM:<quiet@elsewhere.example>", "250");
+            await client.ExpectAsync("QUIT", "221 2.0.0 mail.test Bye"); // nothing refused: nothing to log
+        }
+        var record = Assert.Single(server.Log.Transactions);
+        Assert.Equal(("spammer@elsewhere.example", 550, "relay.test"), (record.ReversePath, record.ReplyCode, record.Helo));
+        Assert.Equal(["victim@foreign.example", "nobody@example.org"], record.Recipients);
+        Assert.Equal("550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown", record.ReplyText);
+    }
+
+    [Fact]
+    public async Task Postmaster_without_a_domain_is_this_hosts_postmaster()
+    {
+        await using var server = await SmtpTestServer.StartAsync();
+        using (var client = await server.ConnectAsync())
+        {
+            await client.ExpectCodeAsync("EHLO client.test", "250");
+            await client.ExpectCodeAsync("MAIL FROM:<>", "250");
+            await client.ExpectAsync("RCPT TO:<Postmaster>", "550 5.1.1 <Postmaster>: no postmaster is set up here (add an alias postmaster@ a hosted domain)");
+        }
+        // RFC 5321 4.1.1.3: once the host's domain has a postmaster, "<Postmaster>" reaches it.
+        await server.Accounts.AddDomainAsync("mail.test", "test");
+        await server.Accounts.AddAliasAsync("postmaster@mail.test", ["alice@example.org"], "test");
+        using var again = await server.ConnectAsync();
+        await again.ExpectCodeAsync("EHLO client.test", "250");
+        await again.ExpectCodeAsync("MAIL FROM:<>", "250");
+        await again.ExpectAsync("RCPT TO:<Postmaster>", "250 2.1.5 Recipient ok");
+        await again.ExpectCodeAsync("DATA", "354");
+        await again.SendAsync("Subject: abuse report\r\n\r\nx\r\n.\r\n");
+        Assert.StartsWith("250 ", await again.ReadReplyAsync());
+        Assert.Contains("Delivered-To: alice@example.org", Assert.Single(await server.MessagesAsync("alice@example.org")));
+    }
 }

@@ -88,14 +88,16 @@ internal static class MailCommand
 
         if (session.User is { } user)
         {
+            SmtpReply? refusal = null;
             if (path.IsNull)
+                refusal = new SmtpReply(553, "5.7.1", "The null sender <> is not allowed for authenticated users");
+            else if (!await SenderAddresses.IsOwnedAsync(session, user, path.Mailbox))
+                refusal = new SmtpReply(553, "5.7.1", $"Sender address <{path.Mailbox}> is not owned by {user.Address}");
+            if (refusal is { } refused)
             {
-                await session.ReplyAsync(new SmtpReply(553, "5.7.1", "The null sender <> is not allowed for authenticated users"));
-                return;
-            }
-            if (!await SenderAddresses.IsOwnedAsync(session, user, path.Mailbox))
-            {
-                await session.ReplyAsync(new SmtpReply(553, "5.7.1", $"Sender address <{path.Mailbox}> is not owned by {user.Address}"));
+                // Spoofing attempts by a logged-in account are what an admin most wants to see.
+                session.RecordRefusal(path.Mailbox, [], refused);
+                await session.ReplyAsync(refused);
                 return;
             }
         }

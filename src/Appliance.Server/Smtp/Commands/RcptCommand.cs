@@ -19,13 +19,23 @@ internal static class RcptCommand
         }
         string pathText = argument[3..].TrimStart(' ');
         if (pathText.StartsWith("<postmaster>", StringComparison.OrdinalIgnoreCase))
-            pathText = $"<postmaster@{PostmasterDomain(session.Hostname)}>" + pathText["<postmaster>".Length..];
+        {
+            // RFC 5321 4.1.1.3: "<Postmaster>" without a domain must be accepted: it is this host's postmaster.
+            string? postmaster = await PostmasterAsync(session);
+            if (postmaster is null)
+            {
+                await session.ReplyAsync(new SmtpReply(550, "5.1.1", $"<Postmaster>: no postmaster is set up here (add an alias postmaster@ a hosted domain)"));
+                return;
+            }
+            pathText = $"<{postmaster}>" + pathText["<postmaster>".Length..];
+        }
         if (!SmtpPathParser.TryParse(pathText, allowNull: false, out var path, out string error))
         {
             await session.ReplyAsync(SmtpReply.SyntaxError(error));
             return;
         }
 
+        transaction.Attempted.Add(path!.Mailbox);
         var notify = DsnNotify.Default;
         string? originalRecipient = null;
         foreach (var (keyword, value) in path!.Parameters)
@@ -149,12 +159,26 @@ internal static class RcptCommand
     private static bool IsSrs(string localPart) =>
         localPart.StartsWith("SRS0=", StringComparison.OrdinalIgnoreCase) || localPart.StartsWith("SRS1=", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>RFC 5321 4.1.1.3: &lt;Postmaster&gt; without a domain means this host's postmaster.</summary>
-    private static string PostmasterDomain(string hostname)
+    /// <summary>
+    /// RFC 5321 4.1.1.3: &lt;Postmaster&gt; without a domain means this host's postmaster: the
+    /// postmaster of the host name's domain (mail.example.org -> postmaster@mail.example.org),
+    /// else of its parent (postmaster@example.org). Null when neither is deliverable here.
+    /// </summary>
+    private static async Task<string?> PostmasterAsync(SmtpSession session)
     {
-        int dot = hostname.IndexOf('.');
-        // mail.example.org hosts example.org; a bare host name is its own domain.
-        return dot > 0 && hostname.IndexOf('.', dot + 1) > 0 ? hostname[(dot + 1)..] : hostname;
+        string host = session.Hostname;
+        var candidates = new List<string> { host };
+        int dot = host.IndexOf('.');
+        if (dot > 0 && host.IndexOf('.', dot + 1) > 0)
+            candidates.Add(host[(dot + 1)..]);
+        foreach (string domain in candidates)
+        {
+            string address = $"postmaster@{domain}";
+            var resolution = await session.Engine.Recipients.ResolveAsync(address, session.Connection.Stopping);
+            if (resolution.Status == RecipientStatus.Deliverable)
+                return address;
+        }
+        return null;
     }
 
     /// <summary>NOTIFY="NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" ) (RFC 3461 4.1).</summary>
