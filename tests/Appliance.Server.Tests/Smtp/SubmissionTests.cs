@@ -143,4 +143,29 @@ public sealed class SubmissionTests
         Assert.Equal(2, local.Split("\r\nDate: ").Length);
         Assert.Contains("\r\nMessage-ID: <given@example.org>\r\n", local);
     }
+
+    /// <summary>AUTH continuations and BDAT chunks arriving one byte at a time are read exactly as whole ones.</summary>
+    [Fact]
+    public async Task Auth_and_bdat_split_into_single_bytes()
+    {
+        await using var server = await SmtpTestServer.StartAsync(ListenerKind.Smtps);
+        using var client = await server.ConnectAsync();
+        async Task<string?> Slowly(string text)
+        {
+            foreach (byte b in Encoding.UTF8.GetBytes(text))
+                await client.Raw.Stream.WriteAsync(new[] { b });
+            return await client.ReadReplyAsync();
+        }
+        Assert.StartsWith("250-mail.test", await Slowly("EHLO client.test\r\n"));
+        Assert.Equal("334 ", await Slowly("AUTH PLAIN\r\n"));
+        Assert.Equal("235 2.7.0 Authentication successful", await Slowly(Plain("alice@example.org") + "\r\n"));
+        Assert.Equal("250 2.1.0 Sender ok", await Slowly("MAIL FROM:<alice@example.org>\r\n"));
+        Assert.Equal("250 2.1.5 Recipient ok", await Slowly("RCPT TO:<bob@example.org>\r\n"));
+        string first = "From: alice@example.org\r\nSubject: bytes\r";
+        string second = "\n\r\n.body\r\n";
+        Assert.Equal($"250 2.0.0 {first.Length} octets received", await Slowly($"BDAT {first.Length}\r\n{first}"));
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", await Slowly($"BDAT {second.Length} LAST\r\n{second}"));
+        // The CR at the end of the first chunk and the LF at the start of the second are one CRLF.
+        Assert.EndsWith("From: alice@example.org\r\nSubject: bytes\r\n\r\n.body\r\n", Assert.Single(await server.MessagesAsync("bob@example.org")));
+    }
 }
