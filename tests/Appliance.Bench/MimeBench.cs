@@ -65,8 +65,8 @@ public class MimeParseBenchmarks
     /// <summary>Bytes parsed by one operation, for MB/s.</summary>
     public long BytesPerOperation(string benchmark) => benchmark switch
     {
-        nameof(Corpus) => corpus.Sum(m => (long)m.Length) / corpus.Length,
-        nameof(Plain4K) => plain4K.Length,
+        nameof(Corpus) or nameof(SummaryCorpus) => corpus.Sum(m => (long)m.Length) / corpus.Length,
+        nameof(Plain4K) or nameof(SummaryPlain4K) => plain4K.Length,
         nameof(Attachment100K) => attachment100K.Length,
         _ => attachments2M.Length,
     };
@@ -87,6 +87,21 @@ public class MimeParseBenchmarks
 
     [Benchmark]
     public int Plain4K() => Count(MimeParser.Parse(plain4K));
+
+    /// <summary>The store's append path: the list-view summary (header fields, attachment flag, preview) of each corpus message.</summary>
+    [Benchmark(OperationsPerInvoke = CorpusMessages)]
+    public int SummaryCorpus()
+    {
+        int length = 0;
+        foreach (byte[] message in corpus)
+        {
+            length += MessageSummary.Read(new MemoryStream(message, writable: false)).Preview.Length;
+        }
+        return length;
+    }
+
+    [Benchmark]
+    public int SummaryPlain4K() => MessageSummary.Read(new MemoryStream(plain4K, writable: false)).Preview.Length;
 
     [Benchmark]
     public int Attachment100K() => Count(MimeParser.Parse(attachment100K));
