@@ -1,4 +1,5 @@
 // RFC 5322 2.2 (header fields), 2.2.3 (folding), 3.6.8 (field names), 4.5 (obsolete header syntax).
+using System.Buffers;
 using System.Text;
 
 namespace Appliance.Mime;
@@ -56,7 +57,10 @@ internal static class HeaderParser
 
         // Fields keep slices of one owned copy, so the caller's buffer can be reused.
         byte[] block = window[..length].ToArray();
-        var fields = new List<HeaderField>(16); // typical blocks have 8-20 fields: skips the small regrowths
+        // Fields collect in a pooled array and are copied once at the end, at their exact count: a
+        // growing list and its ToArray were two arrays per header on the mime benchmark.
+        HeaderField[] fields = ArrayPool<HeaderField>.Shared.Rent(16);
+        int fieldCount = 0;
         int pos = 0;
         string? name = null;
         int nameStart = 0, nameEnd = 0, valueStart = 0, valueEnd = 0;
@@ -121,7 +125,9 @@ internal static class HeaderParser
             }
         }
         Flush();
-        return new HeaderBlock(fields.ToArray(), length, problems);
+        HeaderField[] result = fields.AsSpan(0, fieldCount).ToArray();
+        ArrayPool<HeaderField>.Shared.Return(fields, clearArray: true);
+        return new HeaderBlock(result, length, problems);
 
 
         void Flush()
@@ -130,9 +136,16 @@ internal static class HeaderParser
             {
                 return;
             }
-            if (fields.Count < limits.MaxFieldCount)
+            if (fieldCount < limits.MaxFieldCount)
             {
-                fields.Add(new HeaderField(name, block.AsMemory(nameStart, nameEnd - nameStart), block.AsMemory(valueStart, valueEnd - valueStart)));
+                if (fieldCount == fields.Length)
+                {
+                    HeaderField[] larger = ArrayPool<HeaderField>.Shared.Rent(fields.Length * 2);
+                    fields.AsSpan().CopyTo(larger);
+                    ArrayPool<HeaderField>.Shared.Return(fields, clearArray: true);
+                    fields = larger;
+                }
+                fields[fieldCount++] = new HeaderField(name, block.AsMemory(nameStart, nameEnd - nameStart), block.AsMemory(valueStart, valueEnd - valueStart));
             }
             else
             {

@@ -1,6 +1,8 @@
 // RFC 2045 (MIME header fields: 5 Content-Type, 6 Content-Transfer-Encoding, 7 Content-ID,
 // 8 Content-Description), RFC 2183 (Content-Disposition), RFC 3282 (Content-Language),
 // RFC 2557 4.2 (Content-Location), RFC 1864 (Content-MD5), RFC 9051 6.4.5 (part numbers).
+using System.Text;
+
 namespace Appliance.Mime;
 
 /// <summary>
@@ -15,6 +17,8 @@ public sealed class MimeEntity
     private static readonly ContentHeader DefaultMessage = ContentHeader.Parse("message/rfc822");
     private static readonly ContentHeader NoDisposition = ContentHeader.Parse(null);
     private List<MimeEntity>? children; // most entities are leaves: no list for them
+    private int index; // position among the parent's children
+    private string? partNumber;
     private ContentHeader contentType = DefaultText;
     private ContentHeader disposition = NoDisposition;
 
@@ -46,7 +50,9 @@ public sealed class MimeEntity
     /// "1" of it, so a message/rfc822 part "3" holds a message whose own number is "3" when it is a
     /// multipart and "3.1" when it is not.
     /// </summary>
-    public string PartNumber { get; internal set; } = "";
+    // Numbered on first use, not by the parser: most trees are never asked (the summary, the
+    // store), and a string per part was a fixed cost of every parse.
+    public string PartNumber => partNumber ?? NumberFromParents();
 
     public HeaderBlock Header { get; private set; } = EmptyHeader;
 
@@ -138,8 +144,41 @@ public sealed class MimeEntity
     internal void AddChild(MimeEntity child)
     {
         children ??= [];
+        child.index = children.Count;
         children.Add(child);
     }
+
+    /// <summary>
+    /// RFC 9051 6.4.5: parts of a multipart are numbered from 1; a non-multipart message's body is
+    /// part 1 of it; a message/rfc822 part numbered N holds a message whose parts are N.1, N.2 ...
+    /// (or whose body is N.1). Walks up to the nearest numbered ancestor and numbers the path down,
+    /// without recursion, so deep trees cannot exhaust the call stack. Racing callers compute the same strings.
+    /// </summary>
+    private string NumberFromParents()
+    {
+        var path = new List<MimeEntity>();
+        MimeEntity top = this;
+        while (top.partNumber is null && top.Parent is not null)
+        {
+            path.Add(top);
+            top = top.Parent;
+        }
+        string number = top.partNumber ?? Own(top, "");
+        top.partNumber = number;
+        for (int i = path.Count - 1; i >= 0; i--)
+        {
+            MimeEntity entity = path[i];
+            MimeEntity parent = entity.Parent!;
+            string inherited = parent.IsMultipart ? Join(number, (entity.index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)) : number;
+            number = Own(entity, inherited);
+            entity.partNumber = number;
+        }
+        return number;
+
+        static string Own(MimeEntity entity, string inherited) => entity.IsMessage && !entity.IsMultipart ? Join(inherited, "1") : inherited;
+    }
+
+    private static string Join(string prefix, string number) => prefix.Length == 0 ? number : prefix + "." + number;
 
     /// <summary>
     /// The entity an IMAP section part number addresses (RFC 9051 6.4.5), searched from this
@@ -217,7 +256,28 @@ public sealed class MimeEntity
     internal void ApplyHeader(HeaderBlock header)
     {
         Header = header;
-        HeaderField? typeField = header.Get("Content-Type");
+        // One pass over the fields for the three the structure needs.
+        HeaderField? typeField = null, dispositionField = null, encodingField = null;
+        foreach (HeaderField field in header)
+        {
+            string name = field.Name;
+            if (name.Length < 12 || !name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            if (typeField is null && name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                typeField = field;
+            }
+            else if (dispositionField is null && name.Equals("Content-Disposition", StringComparison.OrdinalIgnoreCase))
+            {
+                dispositionField = field;
+            }
+            else if (encodingField is null && name.Equals("Content-Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                encodingField = field;
+            }
+        }
         contentType = typeField is null ? NoDisposition : ContentHeader.Parse(typeField.Value);
         string type = contentType.Value;
         int slash = type.IndexOf('/', StringComparison.Ordinal);
@@ -231,12 +291,28 @@ public sealed class MimeEntity
         }
         MediaType = Common(type.AsSpan(0, slash));
         MediaSubtype = Common(type.AsSpan(slash + 1));
-        HeaderField? dispositionField = header.Get("Content-Disposition");
         disposition = dispositionField is null ? NoDisposition : ContentHeader.Parse(dispositionField.Value);
-        string encoding = header.Get("Content-Transfer-Encoding")?.Value ?? "";
+        TransferEncoding = encodingField is null ? "7bit" : Mechanism(encodingField);
+    }
+
+    /// <summary>RFC 2045 6.1: the mechanism token, lower-cased, without a comment; "7bit" when empty.</summary>
+    private static string Mechanism(HeaderField field)
+    {
+        // The usual values are matched on the raw bytes, without unfolding the field into a string.
+        ReadOnlySpan<byte> raw = field.RawValue.Span;
+        int rawComment = raw.IndexOf((byte)'(');
+        ReadOnlySpan<byte> token = (rawComment < 0 ? raw : raw[..rawComment]).Trim(" \t\r\n"u8);
+        foreach (string common in (ReadOnlySpan<string>)["7bit", "8bit", "base64", "quoted-printable", "binary"])
+        {
+            if (Ascii.EqualsIgnoreCase(token, common))
+            {
+                return common;
+            }
+        }
+        string encoding = field.Value;
         int comment = encoding.IndexOf('(', StringComparison.Ordinal);
         encoding = (comment < 0 ? encoding : encoding[..comment]).Trim().ToLowerInvariant();
-        TransferEncoding = encoding.Length == 0 ? "7bit" : encoding;
+        return encoding.Length == 0 ? "7bit" : encoding;
     }
 
     // The names nearly every message uses, without a new string each time.
