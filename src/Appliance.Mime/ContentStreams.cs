@@ -182,9 +182,8 @@ internal sealed class QuotedPrintableDecoder : IContentDecoder
             usable = equals;
         }
         pending = data[usable..];
-        byte[] decoded = TransferEncodings.DecodeQuotedPrintable(data.AsSpan(0, usable));
-        decoded.CopyTo(output);
-        return decoded.Length;
+        // Decoded output is never longer than its input; the interface promises room for the input.
+        return TransferEncodings.DecodeQuotedPrintable(data.AsSpan(0, usable), output);
     }
 
     /// <summary>True when the bytes after an "=" are too few to tell a byte, a soft break or a literal apart.</summary>

@@ -130,6 +130,9 @@ public sealed class MimeParser
         return root;
     }
 
+    /// <summary>Where the message's body starts, once its header has ended; null before that.</summary>
+    internal long? RootBodyStart => stack.Count > 0 && At(0).ReadingHeader ? null : root.BodyStart;
+
     private ReadOnlySpan<byte> HeaderBytes => headerBuffer.AsSpan(0, headerCount);
 
     private void AppendHeader(ReadOnlySpan<byte> bytes)
