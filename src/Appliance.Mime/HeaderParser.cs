@@ -45,11 +45,17 @@ internal static class HeaderParser
         return data.Length;
     }
 
-    public static HeaderBlock Parse(ReadOnlySpan<byte> data, HeaderLimits limits)
+    /// <summary>
+    /// Parses the block at the start of <paramref name="data"/>. <paramref name="endsAtBlankLine"/>
+    /// says the caller already found the blank line at the very end of data (the structure parser
+    /// has), which saves scanning for it again.
+    /// </summary>
+    public static HeaderBlock Parse(ReadOnlySpan<byte> data, HeaderLimits limits, bool endsAtBlankLine = false)
     {
         HeaderProblems problems = HeaderProblems.None;
         ReadOnlySpan<byte> window = data[..Math.Min(data.Length, limits.MaxHeaderBytes)];
-        int length = FindEnd(window, out bool found);
+        bool found = true;
+        int length = endsAtBlankLine && window.Length == data.Length ? data.Length : FindEnd(window, out found);
         if (!found)
         {
             problems |= data.Length >= limits.MaxHeaderBytes ? HeaderProblems.TooLarge : HeaderProblems.MissingBlankLine;
@@ -59,7 +65,7 @@ internal static class HeaderParser
         byte[] block = window[..length].ToArray();
         // Fields collect in a pooled array and are copied once at the end, at their exact count: a
         // growing list and its ToArray were two arrays per header on the mime benchmark.
-        HeaderField[] fields = ArrayPool<HeaderField>.Shared.Rent(16);
+        HeaderFieldSlot[] fields = ArrayPool<HeaderFieldSlot>.Shared.Rent(16);
         int fieldCount = 0;
         int pos = 0;
         string? name = null;
@@ -125,9 +131,9 @@ internal static class HeaderParser
             }
         }
         Flush();
-        HeaderField[] result = fields.AsSpan(0, fieldCount).ToArray();
-        ArrayPool<HeaderField>.Shared.Return(fields, clearArray: true);
-        return new HeaderBlock(result, length, problems);
+        HeaderFieldSlot[] result = fields.AsSpan(0, fieldCount).ToArray();
+        ArrayPool<HeaderFieldSlot>.Shared.Return(fields, clearArray: true);
+        return new HeaderBlock(block, result, length, problems);
 
 
         void Flush()
@@ -140,12 +146,12 @@ internal static class HeaderParser
             {
                 if (fieldCount == fields.Length)
                 {
-                    HeaderField[] larger = ArrayPool<HeaderField>.Shared.Rent(fields.Length * 2);
+                    HeaderFieldSlot[] larger = ArrayPool<HeaderFieldSlot>.Shared.Rent(fields.Length * 2);
                     fields.AsSpan().CopyTo(larger);
-                    ArrayPool<HeaderField>.Shared.Return(fields, clearArray: true);
+                    ArrayPool<HeaderFieldSlot>.Shared.Return(fields, clearArray: true);
                     fields = larger;
                 }
-                fields[fieldCount++] = new HeaderField(name, block.AsMemory(nameStart, nameEnd - nameStart), block.AsMemory(valueStart, valueEnd - valueStart));
+                fields[fieldCount++] = new HeaderFieldSlot(name, nameStart, nameEnd - nameStart, valueStart, valueEnd - valueStart);
             }
             else
             {

@@ -257,25 +257,26 @@ public sealed class MimeEntity
     {
         Header = header;
         // One pass over the fields for the three the structure needs.
+        // One pass over the names for the three fields the structure needs; only those become objects.
         HeaderField? typeField = null, dispositionField = null, encodingField = null;
-        foreach (HeaderField field in header)
+        for (int i = 0; i < header.Count; i++)
         {
-            string name = field.Name;
+            string name = header.NameAt(i);
             if (name.Length < 12 || !name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
-            if (typeField is null && name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            if (typeField is null && Is(name, "Content-Type"))
             {
-                typeField = field;
+                typeField = header[i];
             }
-            else if (dispositionField is null && name.Equals("Content-Disposition", StringComparison.OrdinalIgnoreCase))
+            else if (dispositionField is null && Is(name, "Content-Disposition"))
             {
-                dispositionField = field;
+                dispositionField = header[i];
             }
-            else if (encodingField is null && name.Equals("Content-Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            else if (encodingField is null && Is(name, "Content-Transfer-Encoding"))
             {
-                encodingField = field;
+                encodingField = header[i];
             }
         }
         contentType = typeField is null ? NoDisposition : ContentHeader.Parse(typeField.Value);
@@ -294,6 +295,10 @@ public sealed class MimeEntity
         disposition = dispositionField is null ? NoDisposition : ContentHeader.Parse(dispositionField.Value);
         TransferEncoding = encodingField is null ? "7bit" : Mechanism(encodingField);
     }
+
+    // The header parser shares one string per common name: a reference comparison is the usual hit.
+    private static bool Is(string name, string wanted) =>
+        ReferenceEquals(name, wanted) || name.Equals(wanted, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>RFC 2045 6.1: the mechanism token, lower-cased, without a comment; "7bit" when empty.</summary>
     private static string Mechanism(HeaderField field)

@@ -24,6 +24,7 @@ public sealed class MimeParser
     // bytes allocated per simple message on the mime benchmark.
     private byte[]? headerBuffer;
     private int headerCount;
+    private bool headerTruncated; // bytes of the current header were dropped at MaxHeaderBytes
     private byte[] linePrefix = new byte[2]; // grows on the first "--" line; most messages have none
     private int prefixLength;
     private long position;
@@ -125,6 +126,7 @@ public sealed class MimeParser
                 ArrayPool<byte>.Shared.Return(headerBuffer);
                 headerBuffer = null;
                 headerCount = 0;
+                headerTruncated = false;
             }
         }
         return root;
@@ -181,6 +183,7 @@ public sealed class MimeParser
             {
                 AppendHeader(segment[..Math.Min(headerRoom, segment.Length)]);
             }
+            headerTruncated |= headerRoom < segment.Length;
         }
         lineLength += segment.Length;
         position += segment.Length;
@@ -287,11 +290,13 @@ public sealed class MimeParser
         multipart.Entity.AddChild(part);
         entityCount++;
         headerCount = 0;
+        headerTruncated = false;
         stack.Add(new Frame(part));
     }
 
+    // Unless bytes were dropped at MaxHeaderBytes, the collected header ends with the blank line just seen.
     private void FinishHeader(ref Frame frame, long bodyStart) =>
-        Begin(ref frame, HeaderParser.Parse(HeaderBytes, limits.Header), bodyStart);
+        Begin(ref frame, HeaderParser.Parse(HeaderBytes, limits.Header, endsAtBlankLine: !headerTruncated), bodyStart);
 
     /// <summary>The header is complete: decide what the body is (RFC 2045 5, RFC 2046 5.1, 5.2.1).</summary>
     private void Begin(ref Frame frame, HeaderBlock header, long bodyStart)
@@ -344,6 +349,7 @@ public sealed class MimeParser
                 entity.AddChild(message);
                 entityCount++;
                 headerCount = 0;
+                headerTruncated = false;
                 stack.Add(new Frame(message));
             }
         }
