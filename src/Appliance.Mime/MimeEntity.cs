@@ -227,13 +227,24 @@ public sealed class MimeEntity
     /// <summary>
     /// Decoded content: base64 (tolerating whitespace and garbage, RFC 2045 6.8), quoted-printable
     /// (RFC 2045 6.7), else the bytes as they are (7bit, 8bit, binary and unknown encodings, RFC 2045
-    /// 6.2/6.4). <paramref name="rawMessage"/> is the message this entity was parsed from; it must be
-    /// seekable, is read lazily and is not disposed with the returned stream.
+    /// 6.2/6.4). <paramref name="rawMessage"/> is the message this entity was parsed from, read
+    /// lazily and not disposed with the returned stream. A seekable stream serves parts in any order.
+    /// A stream that cannot seek (a pipe, a socket) is read forward: open and read parts in the order
+    /// of their content; the bytes before a part are skipped. Its position is its Position when it
+    /// reports one, else the bytes read through these content streams, starting from the first byte of
+    /// the message, so nothing else may read from it in between. Reading a part whose content such a
+    /// stream has already passed throws <see cref="InvalidOperationException"/>.
     /// </summary>
     public Stream OpenContentStream(Stream rawMessage)
     {
         ArgumentNullException.ThrowIfNull(rawMessage);
-        Stream raw = new SliceStream(rawMessage, BodyStart, BodySize);
+        if (!rawMessage.CanRead)
+        {
+            throw new ArgumentException("The raw message stream must be readable.", nameof(rawMessage));
+        }
+        Stream raw = rawMessage.CanSeek
+            ? new SliceStream(rawMessage, BodyStart, BodySize)
+            : new ForwardSliceStream(rawMessage, BodyStart, BodySize, PartNumber);
         return TransferEncoding switch
         {
             "base64" => new DecodingStream(raw, new Base64Decoder()),
@@ -262,7 +273,7 @@ public sealed class MimeEntity
         for (int i = 0; i < header.Count; i++)
         {
             string name = header.NameAt(i);
-            if (name.Length < 12 || !name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            if (name.Length < 12 || (name[0] | 0x20) != 'c' || !name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
