@@ -77,6 +77,9 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
     /// <summary>The name of field <paramref name="index"/>, without making its <see cref="HeaderField"/>.</summary>
     internal string NameAt(int index) => slots[index].Name;
 
+    /// <summary>The raw value of field <paramref name="index"/> (see <see cref="HeaderField.RawValue"/>), without making its <see cref="HeaderField"/>.</summary>
+    internal ReadOnlySpan<byte> RawValueAt(int index) => block.AsSpan(slots[index].ValueStart, slots[index].ValueLength);
+
     // The parser shares one string per common name, so the usual hit is a reference comparison.
     private bool NameIs(int index, string name)
     {

@@ -267,9 +267,9 @@ public sealed class MimeEntity
     internal void ApplyHeader(HeaderBlock header)
     {
         Header = header;
-        // One pass over the fields for the three the structure needs.
-        // One pass over the names for the three fields the structure needs; only those become objects.
-        HeaderField? typeField = null, dispositionField = null, encodingField = null;
+        // One pass over the names for the three fields the structure needs, read from the raw bytes
+        // without making HeaderField objects: a part's header is rarely read for anything else.
+        int typeField = -1, dispositionField = -1, encodingField = -1;
         for (int i = 0; i < header.Count; i++)
         {
             string name = header.NameAt(i);
@@ -277,20 +277,20 @@ public sealed class MimeEntity
             {
                 continue;
             }
-            if (typeField is null && Is(name, "Content-Type"))
+            if (typeField < 0 && Is(name, "Content-Type"))
             {
-                typeField = header[i];
+                typeField = i;
             }
-            else if (dispositionField is null && Is(name, "Content-Disposition"))
+            else if (dispositionField < 0 && Is(name, "Content-Disposition"))
             {
-                dispositionField = header[i];
+                dispositionField = i;
             }
-            else if (encodingField is null && Is(name, "Content-Transfer-Encoding"))
+            else if (encodingField < 0 && Is(name, "Content-Transfer-Encoding"))
             {
-                encodingField = header[i];
+                encodingField = i;
             }
         }
-        contentType = typeField is null ? NoDisposition : ContentHeader.Parse(typeField.Value);
+        contentType = typeField < 0 ? NoDisposition : ContentHeader.Parse(HeaderField.Unfold(header.RawValueAt(typeField)));
         string type = contentType.Value;
         int slash = type.IndexOf('/', StringComparison.Ordinal);
         // RFC 2045 5.2: a missing or syntactically invalid Content-Type means the default
@@ -303,19 +303,14 @@ public sealed class MimeEntity
         }
         MediaType = Common(type.AsSpan(0, slash));
         MediaSubtype = Common(type.AsSpan(slash + 1));
-        disposition = dispositionField is null ? NoDisposition : ContentHeader.Parse(dispositionField.Value);
-        TransferEncoding = encodingField is null ? "7bit" : Mechanism(encodingField);
+        disposition = dispositionField < 0 ? NoDisposition : ContentHeader.Parse(HeaderField.Unfold(header.RawValueAt(dispositionField)));
+        TransferEncoding = encodingField < 0 ? "7bit" : Mechanism(header.RawValueAt(encodingField));
     }
 
-    // The header parser shares one string per common name: a reference comparison is the usual hit.
-    private static bool Is(string name, string wanted) =>
-        ReferenceEquals(name, wanted) || name.Equals(wanted, StringComparison.OrdinalIgnoreCase);
-
     /// <summary>RFC 2045 6.1: the mechanism token, lower-cased, without a comment; "7bit" when empty.</summary>
-    private static string Mechanism(HeaderField field)
+    private static string Mechanism(ReadOnlySpan<byte> raw)
     {
         // The usual values are matched on the raw bytes, without unfolding the field into a string.
-        ReadOnlySpan<byte> raw = field.RawValue.Span;
         int rawComment = raw.IndexOf((byte)'(');
         ReadOnlySpan<byte> token = (rawComment < 0 ? raw : raw[..rawComment]).Trim(" \t\r\n"u8);
         foreach (string common in (ReadOnlySpan<string>)["7bit", "8bit", "base64", "quoted-printable", "binary"])
@@ -325,11 +320,15 @@ public sealed class MimeEntity
                 return common;
             }
         }
-        string encoding = field.Value;
+        string encoding = HeaderField.Unfold(raw);
         int comment = encoding.IndexOf('(', StringComparison.Ordinal);
         encoding = (comment < 0 ? encoding : encoding[..comment]).Trim().ToLowerInvariant();
         return encoding.Length == 0 ? "7bit" : encoding;
     }
+
+    // The header parser shares one string per common name: a reference comparison is the usual hit.
+    private static bool Is(string name, string wanted) =>
+        ReferenceEquals(name, wanted) || name.Equals(wanted, StringComparison.OrdinalIgnoreCase);
 
     // The names nearly every message uses, without a new string each time.
     private static string Common(ReadOnlySpan<char> name) => name switch
