@@ -132,7 +132,8 @@ internal static class HeaderParser
         }
         Flush();
         HeaderFieldSlot[] result = fields.AsSpan(0, fieldCount).ToArray();
-        ArrayPool<HeaderFieldSlot>.Shared.Return(fields, clearArray: true);
+        fields.AsSpan(0, fieldCount).Clear(); // only the used slots hold references
+        ArrayPool<HeaderFieldSlot>.Shared.Return(fields);
         return new HeaderBlock(block, result, length, problems);
 
 
@@ -148,7 +149,8 @@ internal static class HeaderParser
                 {
                     HeaderFieldSlot[] larger = ArrayPool<HeaderFieldSlot>.Shared.Rent(fields.Length * 2);
                     fields.AsSpan().CopyTo(larger);
-                    ArrayPool<HeaderFieldSlot>.Shared.Return(fields, clearArray: true);
+                    fields.AsSpan().Clear();
+                    ArrayPool<HeaderFieldSlot>.Shared.Return(fields);
                     fields = larger;
                 }
                 fields[fieldCount++] = new HeaderFieldSlot(name, nameStart, nameEnd - nameStart, valueStart, valueEnd - valueStart);
