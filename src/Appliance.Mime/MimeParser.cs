@@ -94,6 +94,14 @@ public sealed class MimeParser
         }
         while (!chunk.IsEmpty)
         {
+            if (lineLength == 0 && !Top.ReadingHeader)
+            {
+                chunk = chunk[SkipBodyLines(chunk)..];
+                if (chunk.IsEmpty)
+                {
+                    break;
+                }
+            }
             int lf = chunk.IndexOf((byte)'\n');
             ReadOnlySpan<byte> segment = lf < 0 ? chunk : chunk[..(lf + 1)];
             bool crBeforeLf = lf >= 0 && (segment.Length >= 2 ? segment[^2] == '\r' : lineLength > 0 && lastByte == '\r');
@@ -104,6 +112,45 @@ public sealed class MimeParser
                 EndLine(terminated: true, crBeforeLf);
             }
         }
+    }
+
+    /// <summary>
+    /// Whole body lines that cannot be delimiters (they do not start with "-") need only counting for
+    /// sizes, line counts and the long-line flag: this does exactly what <see cref="Append"/> and
+    /// <see cref="EndLine"/> would do for them, without the per-line bookkeeping of a line that might
+    /// matter. Stops at a line starting with "-", or one the chunk does not finish. Returns the bytes taken.
+    /// </summary>
+    private int SkipBodyLines(ReadOnlySpan<byte> chunk)
+    {
+        MimeEntity entity = Top.Entity;
+        int taken = 0;
+        while (true)
+        {
+            ReadOnlySpan<byte> rest = chunk[taken..];
+            int lf = rest.IndexOf((byte)'\n');
+            if (lf < 0 || rest[0] == '-')
+            {
+                break;
+            }
+            bool cr = lf > 0 && rest[lf - 1] == '\r';
+            int contentLength = cr ? lf - 1 : lf;
+            if (contentLength > limits.MaxLineLength)
+            {
+                entity.Problems |= MimeProblems.LongLine;
+            }
+            lineFeeds++;
+            bareLineFeeds += cr ? 0 : 1;
+            previousTerminatorStart = position + contentLength;
+            previousTerminatorBare = !cr;
+            position += lf + 1;
+            taken += lf + 1;
+        }
+        if (taken > 0)
+        {
+            lineStart = position;
+            lastByte = (byte)'\n';
+        }
+        return taken;
     }
 
     /// <summary>Ends the input: closes every open entity at the end and numbers the parts.</summary>
