@@ -176,13 +176,29 @@ internal static class HeaderParser
         "DKIM-Signature", "Authentication-Results", "Received-SPF", "X-Mailer", "User-Agent", "List-Unsubscribe",
     ];
 
+    // The common names grouped by length: a field name is compared with the two or three of its length only.
+    private static readonly string[][] CommonNamesByLength = GroupByLength(CommonNames);
+
+    private static string[][] GroupByLength(string[] names)
+    {
+        var groups = new string[names.Max(n => n.Length) + 1][];
+        for (int length = 0; length < groups.Length; length++)
+        {
+            groups[length] = [.. names.Where(n => n.Length == length)];
+        }
+        return groups;
+    }
+
     private static string FieldName(ReadOnlySpan<byte> bytes)
     {
-        foreach (string common in CommonNames)
+        if (bytes.Length < CommonNamesByLength.Length)
         {
-            if (common.Length == bytes.Length && Ascii.Equals(bytes, common))
+            foreach (string common in CommonNamesByLength[bytes.Length])
             {
-                return common;
+                if (Ascii.Equals(bytes, common))
+                {
+                    return common;
+                }
             }
         }
         return Encoding.ASCII.GetString(bytes);
