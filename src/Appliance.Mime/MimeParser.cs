@@ -153,7 +153,7 @@ public sealed class MimeParser
         return taken;
     }
 
-    /// <summary>Ends the input: closes every open entity at the end and numbers the parts.</summary>
+    /// <summary>Ends the input: closes every open entity at the end (part numbers are computed when first asked for).</summary>
     internal MimeEntity Complete()
     {
         if (!completed)
