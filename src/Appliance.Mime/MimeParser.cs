@@ -94,9 +94,9 @@ public sealed class MimeParser
         }
         while (!chunk.IsEmpty)
         {
-            if (lineLength == 0 && !Top.ReadingHeader)
+            if (lineLength == 0)
             {
-                chunk = chunk[SkipBodyLines(chunk)..];
+                chunk = chunk[TakePlainLines(chunk)..];
                 if (chunk.IsEmpty)
                 {
                     break;
@@ -115,14 +115,17 @@ public sealed class MimeParser
     }
 
     /// <summary>
-    /// Whole body lines that cannot be delimiters (they do not start with "-") need only counting for
-    /// sizes, line counts and the long-line flag: this does exactly what <see cref="Append"/> and
-    /// <see cref="EndLine"/> would do for them, without the per-line bookkeeping of a line that might
-    /// matter. Stops at a line starting with "-", or one the chunk does not finish. Returns the bytes taken.
+    /// Whole lines that cannot be delimiters (they do not start with "-") and, in a header, are not
+    /// its blank line need only counting for sizes, line counts and the long-line flag, and a header's
+    /// lines collecting: this does exactly what <see cref="Append"/> and <see cref="EndLine"/> would
+    /// do for them, without the per-line bookkeeping of a line that might matter. Stops at a line
+    /// starting with "-", a header's blank line, or a line the chunk does not finish. Returns the bytes taken.
     /// </summary>
-    private int SkipBodyLines(ReadOnlySpan<byte> chunk)
+    private int TakePlainLines(ReadOnlySpan<byte> chunk)
     {
-        MimeEntity entity = Top.Entity;
+        ref Frame top = ref Top;
+        MimeEntity entity = top.Entity;
+        bool header = top.ReadingHeader;
         int taken = 0;
         while (true)
         {
@@ -134,6 +137,10 @@ public sealed class MimeParser
             }
             bool cr = lf > 0 && rest[lf - 1] == '\r';
             int contentLength = cr ? lf - 1 : lf;
+            if (header && contentLength == 0)
+            {
+                break; // RFC 5322 2.1: the blank line ends the header; the full path handles it
+            }
             if (contentLength > limits.MaxLineLength)
             {
                 entity.Problems |= MimeProblems.LongLine;
@@ -147,6 +154,10 @@ public sealed class MimeParser
         }
         if (taken > 0)
         {
+            if (header)
+            {
+                CollectHeader(chunk[..taken]);
+            }
             lineStart = position;
             lastByte = (byte)'\n';
         }
@@ -183,6 +194,20 @@ public sealed class MimeParser
     internal long? RootBodyStart => stack.Count > 0 && At(0).ReadingHeader ? null : root.BodyStart;
 
     private ReadOnlySpan<byte> HeaderBytes => headerBuffer.AsSpan(0, headerCount);
+
+    /// <summary>
+    /// Keeps at most MaxHeaderBytes of a header: HeaderParser then reports TooLarge, and a 50 MB folded
+    /// header costs a scan, not memory. Only the innermost entity can be reading its header.
+    /// </summary>
+    private void CollectHeader(ReadOnlySpan<byte> bytes)
+    {
+        int headerRoom = limits.Header.MaxHeaderBytes - headerCount;
+        if (headerRoom > 0)
+        {
+            AppendHeader(bytes[..Math.Min(headerRoom, bytes.Length)]);
+        }
+        headerTruncated |= headerRoom < bytes.Length;
+    }
 
     private void AppendHeader(ReadOnlySpan<byte> bytes)
     {
@@ -223,14 +248,7 @@ public sealed class MimeParser
         }
         if (Top.ReadingHeader)
         {
-            // Keep at most MaxHeaderBytes of a header: HeaderParser then reports TooLarge, and a 50 MB
-            // folded header costs a scan, not memory. Only the innermost entity can be reading its header.
-            int headerRoom = limits.Header.MaxHeaderBytes - headerCount;
-            if (headerRoom > 0)
-            {
-                AppendHeader(segment[..Math.Min(headerRoom, segment.Length)]);
-            }
-            headerTruncated |= headerRoom < segment.Length;
+            CollectHeader(segment);
         }
         lineLength += segment.Length;
         position += segment.Length;
