@@ -3,6 +3,7 @@
 using System.Buffers;
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 
 namespace Appliance.Mime;
 
@@ -75,17 +76,25 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>The name of field <paramref name="index"/>, without making its <see cref="HeaderField"/>.</summary>
-    internal string NameAt(int index) => slots[index].Name;
+    internal string NameAt(int index)
+    {
+        ref HeaderFieldSlot slot = ref slots[index];
+        // Racing readers make equal strings; the common names are shared ones anyway.
+        return slot.Name ??= HeaderParser.FieldName(block.AsSpan(slot.NameStart, slot.NameLength));
+    }
+
+    /// <summary>
+    /// True when field <paramref name="index"/> has this name (ABNF literals, case-insensitive: RFC
+    /// 5322 1.2.2, RFC 5234 2.3), compared on the bytes without making a string.
+    /// </summary>
+    internal bool NameIs(int index, string name)
+    {
+        ref HeaderFieldSlot slot = ref slots[index];
+        return slot.NameLength == name.Length && Ascii.EqualsIgnoreCase(block.AsSpan(slot.NameStart, slot.NameLength), name);
+    }
 
     /// <summary>The raw value of field <paramref name="index"/> (see <see cref="HeaderField.RawValue"/>), without making its <see cref="HeaderField"/>.</summary>
     internal ReadOnlySpan<byte> RawValueAt(int index) => block.AsSpan(slots[index].ValueStart, slots[index].ValueLength);
-
-    // The parser shares one string per common name, so the usual hit is a reference comparison.
-    private bool NameIs(int index, string name)
-    {
-        string candidate = slots[index].Name;
-        return ReferenceEquals(candidate, name) || string.Equals(candidate, name, StringComparison.OrdinalIgnoreCase);
-    }
 
     private HeaderField Field(int index)
     {
@@ -93,7 +102,7 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
         HeaderField? field = Volatile.Read(ref slot.Field);
         if (field is null)
         {
-            var made = new HeaderField(slot.Name, block.AsMemory(slot.NameStart, slot.NameLength), block.AsMemory(slot.ValueStart, slot.ValueLength));
+            var made = new HeaderField(NameAt(index), block.AsMemory(slot.NameStart, slot.RawNameLength), block.AsMemory(slot.ValueStart, slot.ValueLength));
             // Racing readers agree on one object.
             field = Interlocked.CompareExchange(ref slot.Field, made, null) ?? made;
         }
@@ -214,13 +223,19 @@ public sealed class HeaderBlock : IReadOnlyList<HeaderField>
     }
 }
 
-/// <summary>Where one field's name and value lie in its header block (RFC 5322 2.2), and its object once made.</summary>
-internal struct HeaderFieldSlot(string name, int nameStart, int nameLength, int valueStart, int valueLength)
+/// <summary>
+/// Where one field's name (RFC 5322 2.2; as written, and without whitespace before the colon, 4.5.8)
+/// and value lie in its header block, with its name string and its object once made.
+/// </summary>
+internal struct HeaderFieldSlot(int nameStart, int nameLength, int valueStart, int valueLength)
 {
-    public readonly string Name = name;
     public readonly int NameStart = nameStart;
     public readonly int NameLength = nameLength;
     public readonly int ValueStart = valueStart;
     public readonly int ValueLength = valueLength;
+    public string? Name;
     public HeaderField? Field;
+
+    /// <summary>The name as written runs up to the colon, which stands just before the value.</summary>
+    public readonly int RawNameLength => ValueStart - 1 - NameStart;
 }

@@ -63,103 +63,143 @@ internal static class HeaderParser
 
         // Fields keep slices of one owned copy, so the caller's buffer can be reused.
         byte[] block = window[..length].ToArray();
-        // Fields collect in a pooled array and are copied once at the end, at their exact count: a
-        // growing list and its ToArray were two arrays per header on the mime benchmark.
-        HeaderFieldSlot[] fields = ArrayPool<HeaderFieldSlot>.Shared.Rent(16);
-        int fieldCount = 0;
-        int pos = 0;
-        string? name = null;
-        int nameStart = 0, nameEnd = 0, valueStart = 0, valueEnd = 0;
-        while (pos < block.Length)
+        // Field positions collect on the stack (a pooled array past 32) and become the block's slots
+        // at their exact count; names become strings only when asked for.
+        var fields = new FieldPositions(stackalloc FieldPosition[32]);
+        try
         {
-            int lf = Array.IndexOf(block, (byte)'\n', pos);
-            int next = lf < 0 ? block.Length : lf + 1;
-            int lineEnd = lf < 0 ? block.Length : lf;
-            if (lineEnd > pos && block[lineEnd - 1] == '\r')
+            int pos = 0;
+            bool inField = false;
+            FieldPosition current = default;
+            while (pos < block.Length)
             {
-                lineEnd--;
-            }
-            else if (lf >= 0)
-            {
-                problems |= HeaderProblems.BareLineFeed;
-            }
-            if (lineEnd - pos > limits.MaxLineLength)
-            {
-                problems |= HeaderProblems.LongLine;
-            }
-            if (lineEnd == pos)
-            {
-                break; // the blank line
-            }
+                int lf = Array.IndexOf(block, (byte)'\n', pos);
+                int next = lf < 0 ? block.Length : lf + 1;
+                int lineEnd = lf < 0 ? block.Length : lf;
+                if (lineEnd > pos && block[lineEnd - 1] == '\r')
+                {
+                    lineEnd--;
+                }
+                else if (lf >= 0)
+                {
+                    problems |= HeaderProblems.BareLineFeed;
+                }
+                if (lineEnd - pos > limits.MaxLineLength)
+                {
+                    problems |= HeaderProblems.LongLine;
+                }
+                if (lineEnd == pos)
+                {
+                    break; // the blank line
+                }
 
-            if (block[pos] is (byte)' ' or (byte)'\t')
-            {
-                // RFC 5322 2.2.3 folding; a whitespace-only line is obs-FWS (4.2), still a continuation.
-                if (name is not null)
+                if (block[pos] is (byte)' ' or (byte)'\t')
                 {
-                    valueEnd = lineEnd;
+                    // RFC 5322 2.2.3 folding; a whitespace-only line is obs-FWS (4.2), still a continuation.
+                    if (inField)
+                    {
+                        current.ValueLength = lineEnd - current.ValueStart;
+                    }
+                    else
+                    {
+                        problems |= HeaderProblems.OrphanContinuation;
+                    }
                 }
                 else
                 {
-                    problems |= HeaderProblems.OrphanContinuation;
+                    if (inField)
+                    {
+                        problems |= fields.Add(current, limits.MaxFieldCount);
+                        inField = false;
+                    }
+                    int colon = block.AsSpan(pos, lineEnd - pos).IndexOf((byte)':');
+                    // RFC 5322 4.5.8 (obs-optional): whitespace may stand between the name and the colon.
+                    ReadOnlySpan<byte> nameBytes = colon < 0 ? default : block.AsSpan(pos, colon).TrimEnd(" \t"u8);
+                    if (colon < 0 || !IsFieldName(nameBytes))
+                    {
+                        // Not a field (an mbox "From " line, stray body text): skip it, keep going.
+                        problems |= HeaderProblems.MalformedLine;
+                    }
+                    else
+                    {
+                        inField = true;
+                        current = new FieldPosition(pos, nameBytes.Length, pos + colon + 1, lineEnd - (pos + colon + 1));
+                    }
                 }
-            }
-            else
-            {
-                Flush();
-                int colon = block.AsSpan(pos, lineEnd - pos).IndexOf((byte)':');
-                // RFC 5322 4.5.8 (obs-optional): whitespace may stand between the name and the colon.
-                ReadOnlySpan<byte> nameBytes = colon < 0 ? default : block.AsSpan(pos, colon).TrimEnd(" \t"u8);
-                if (colon < 0 || !IsFieldName(nameBytes))
+                pos = next;
+                if ((problems & HeaderProblems.TooManyFields) != 0)
                 {
-                    // Not a field (an mbox "From " line, stray body text): skip it, keep going.
-                    problems |= HeaderProblems.MalformedLine;
-                }
-                else
-                {
-                    name = FieldName(nameBytes);
-                    nameStart = pos;
-                    nameEnd = pos + colon;
-                    valueStart = pos + colon + 1;
-                    valueEnd = lineEnd;
+                    break;
                 }
             }
-            pos = next;
-            if ((problems & HeaderProblems.TooManyFields) != 0)
+            if (inField)
             {
-                break;
+                problems |= fields.Add(current, limits.MaxFieldCount);
             }
+            return new HeaderBlock(block, fields.ToSlots(), length, problems);
         }
-        Flush();
-        HeaderFieldSlot[] result = fields.AsSpan(0, fieldCount).ToArray();
-        fields.AsSpan(0, fieldCount).Clear(); // only the used slots hold references
-        ArrayPool<HeaderFieldSlot>.Shared.Return(fields);
-        return new HeaderBlock(block, result, length, problems);
-
-
-        void Flush()
+        finally
         {
-            if (name is null)
+            fields.Dispose();
+        }
+    }
+
+    /// <summary>Where a field lies in its block: its name without whitespace before the colon, and its value.</summary>
+    private struct FieldPosition(int start, int nameLength, int valueStart, int valueLength)
+    {
+        public readonly int Start = start;
+        public readonly int NameLength = nameLength;
+        public readonly int ValueStart = valueStart;
+        public int ValueLength = valueLength;
+    }
+
+    private ref struct FieldPositions(Span<FieldPosition> initial)
+    {
+        private Span<FieldPosition> items = initial;
+        private FieldPosition[]? rented;
+        private int count;
+
+        /// <summary>Adds a field, or says <see cref="HeaderProblems.TooManyFields"/> once the limit is reached.</summary>
+        public HeaderProblems Add(FieldPosition field, int maxFields)
+        {
+            if (count >= maxFields)
             {
-                return;
+                return HeaderProblems.TooManyFields;
             }
-            if (fieldCount < limits.MaxFieldCount)
+            if (count == items.Length)
             {
-                if (fieldCount == fields.Length)
-                {
-                    HeaderFieldSlot[] larger = ArrayPool<HeaderFieldSlot>.Shared.Rent(fields.Length * 2);
-                    fields.AsSpan().CopyTo(larger);
-                    fields.AsSpan().Clear();
-                    ArrayPool<HeaderFieldSlot>.Shared.Return(fields);
-                    fields = larger;
-                }
-                fields[fieldCount++] = new HeaderFieldSlot(name, nameStart, nameEnd - nameStart, valueStart, valueEnd - valueStart);
+                FieldPosition[] larger = ArrayPool<FieldPosition>.Shared.Rent(items.Length * 2);
+                items.CopyTo(larger);
+                Dispose();
+                rented = larger;
+                items = larger;
             }
-            else
+            items[count++] = field;
+            return HeaderProblems.None;
+        }
+
+        public readonly HeaderFieldSlot[] ToSlots()
+        {
+            if (count == 0)
             {
-                problems |= HeaderProblems.TooManyFields;
+                return [];
             }
-            name = null;
+            var slots = new HeaderFieldSlot[count];
+            for (int i = 0; i < count; i++)
+            {
+                FieldPosition f = items[i];
+                slots[i] = new HeaderFieldSlot(f.Start, f.NameLength, f.ValueStart, f.ValueLength);
+            }
+            return slots;
+        }
+
+        public void Dispose()
+        {
+            if (rented is not null)
+            {
+                ArrayPool<FieldPosition>.Shared.Return(rented);
+                rented = null;
+            }
         }
     }
 
@@ -189,7 +229,8 @@ internal static class HeaderParser
         return groups;
     }
 
-    private static string FieldName(ReadOnlySpan<byte> bytes)
+    /// <summary>The field name as a string, shared for the common names (RFC 5322 3.6.8: printable ASCII).</summary>
+    internal static string FieldName(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < CommonNamesByLength.Length)
         {

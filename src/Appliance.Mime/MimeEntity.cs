@@ -272,20 +272,15 @@ public sealed class MimeEntity
         int typeField = -1, dispositionField = -1, encodingField = -1;
         for (int i = 0; i < header.Count; i++)
         {
-            string name = header.NameAt(i);
-            if (name.Length < 12 || (name[0] | 0x20) != 'c' || !name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-            if (typeField < 0 && Is(name, "Content-Type"))
+            if (typeField < 0 && header.NameIs(i, "Content-Type"))
             {
                 typeField = i;
             }
-            else if (dispositionField < 0 && Is(name, "Content-Disposition"))
+            else if (dispositionField < 0 && header.NameIs(i, "Content-Disposition"))
             {
                 dispositionField = i;
             }
-            else if (encodingField < 0 && Is(name, "Content-Transfer-Encoding"))
+            else if (encodingField < 0 && header.NameIs(i, "Content-Transfer-Encoding"))
             {
                 encodingField = i;
             }
@@ -325,10 +320,6 @@ public sealed class MimeEntity
         encoding = (comment < 0 ? encoding : encoding[..comment]).Trim().ToLowerInvariant();
         return encoding.Length == 0 ? "7bit" : encoding;
     }
-
-    // The header parser shares one string per common name: a reference comparison is the usual hit.
-    private static bool Is(string name, string wanted) =>
-        ReferenceEquals(name, wanted) || name.Equals(wanted, StringComparison.OrdinalIgnoreCase);
 
     // The names nearly every message uses, without a new string each time.
     private static string Common(ReadOnlySpan<char> name) => name switch
