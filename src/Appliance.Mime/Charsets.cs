@@ -35,19 +35,27 @@ internal static class Charsets
         Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : Encoding.Latin1.GetString(bytes);
 
     /// <summary>
-    /// Like <see cref="DecodeRaw"/> for a prefix cut at an arbitrary byte: an incomplete UTF-8 sequence
-    /// at the very end does not make the whole text Latin-1.
+    /// The encoding <see cref="DecodeRaw"/> would choose for a prefix cut at an arbitrary byte, and how
+    /// many of its bytes to decode: an incomplete UTF-8 sequence at the very end does not make the
+    /// whole text Latin-1.
     /// </summary>
-    public static string DecodeRawPrefix(ReadOnlySpan<byte> bytes)
+    public static (Encoding Encoding, int Length) ForUndeclaredPrefix(ReadOnlySpan<byte> bytes)
     {
         for (int tail = 0; tail <= Math.Min(3, bytes.Length); tail++)
         {
             if (Utf8.IsValid(bytes[..^tail]))
             {
-                return Encoding.UTF8.GetString(bytes[..^tail]);
+                return (Encoding.UTF8, bytes.Length - tail);
             }
         }
-        return Encoding.Latin1.GetString(bytes);
+        return (Encoding.Latin1, bytes.Length);
+    }
+
+    /// <summary>Like <see cref="DecodeRaw"/> for a prefix cut at an arbitrary byte (see <see cref="ForUndeclaredPrefix"/>).</summary>
+    public static string DecodeRawPrefix(ReadOnlySpan<byte> bytes)
+    {
+        (Encoding encoding, int length) = ForUndeclaredPrefix(bytes);
+        return encoding.GetString(bytes[..length]);
     }
 
     /// <summary>The encoding for a charset label, or null for unknown, missing and us-ascii labels.</summary>

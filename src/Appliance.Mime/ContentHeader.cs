@@ -10,16 +10,36 @@ namespace Appliance.Mime;
 /// </summary>
 internal sealed class ContentHeader
 {
-    private ContentHeader(string value, Dictionary<string, string> parameters)
+    // Parameters as a small array in the order written: a part has two or three, and a Dictionary
+    // per Content-Type was the largest single allocation per part on the mime benchmark. The
+    // dictionary view is built only when someone asks for it (BODYSTRUCTURE).
+    private readonly KeyValuePair<string, string>[] parameters;
+    private Dictionary<string, string>? dictionary;
+
+    private ContentHeader(string value, KeyValuePair<string, string>[] parameters)
     {
         Value = value;
-        Parameters = parameters;
+        this.parameters = parameters;
     }
 
     /// <summary>"text/plain", "attachment" ...: lower-cased, or empty when missing.</summary>
     public string Value { get; }
 
-    public IReadOnlyDictionary<string, string> Parameters { get; }
+    /// <summary>Parameters in the order written, names lower-cased; a repeated name keeps its first value.</summary>
+    public IReadOnlyDictionary<string, string> Parameters => dictionary ??= new Dictionary<string, string>(parameters, StringComparer.Ordinal);
+
+    /// <summary>The value of a parameter exactly as named, without RFC 2231 or RFC 2047 decoding.</summary>
+    private string? Raw(ReadOnlySpan<char> name, ReadOnlySpan<char> suffix = default)
+    {
+        foreach ((string key, string value) in parameters)
+        {
+            if (key.Length == name.Length + suffix.Length && key.AsSpan().StartsWith(name) && key.AsSpan(name.Length).SequenceEqual(suffix))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
 
     /// <summary>
     /// A parameter's decoded value: RFC 2231 4 (name*=charset'language'%XX), 3 (sections name*0,
@@ -28,32 +48,32 @@ internal sealed class ContentHeader
     /// </summary>
     public string? GetParameter(string name)
     {
-        if (Parameters.TryGetValue(name + "*", out string? extended))
+        if (Raw(name, "*") is { } extended)
         {
             return DecodeSections([(extended, true)]);
         }
-        var sections = new SortedDictionary<int, (string Value, bool Encoded)>();
-        string prefix = name + "*";
-        foreach ((string key, string value) in Parameters)
+        SortedDictionary<int, (string Value, bool Encoded)>? sections = null;
+        foreach ((string key, string value) in parameters)
         {
-            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+            if (key.Length <= name.Length + 1 || key[name.Length] != '*' || !key.StartsWith(name, StringComparison.Ordinal))
             {
                 continue;
             }
-            string rest = key[prefix.Length..];
+            string rest = key[(name.Length + 1)..];
             bool encoded = rest.EndsWith('*');
             string number = encoded ? rest[..^1] : rest;
             // RFC 2231 3: section numbers are decimal without leading zeros; a bound keeps junk small.
             if (number.Length is > 0 and <= 3 && number.All(char.IsAsciiDigit) && (number == "0" || number[0] != '0'))
             {
+                sections ??= [];
                 sections.TryAdd(int.Parse(number, System.Globalization.CultureInfo.InvariantCulture), (value, encoded));
             }
         }
-        if (sections.ContainsKey(0))
+        if (sections is not null && sections.ContainsKey(0))
         {
             return DecodeSections(sections.Values.ToList());
         }
-        return Parameters.TryGetValue(name, out string? plain) ? EncodedWords.Decode(plain) : null;
+        return Raw(name) is { } plain ? EncodedWords.Decode(plain) : null;
     }
 
     /// <summary>
@@ -110,22 +130,30 @@ internal sealed class ContentHeader
     }
 
     /// <summary>True when a parameter of this name exists, plain or in RFC 2231 form ("filename*", "filename*0*").</summary>
-    public bool HasParameter(string name) =>
-        Parameters.Keys.Any(k => k == name || (k.StartsWith(name, StringComparison.Ordinal) && k.Length > name.Length && k[name.Length] == '*'));
+    public bool HasParameter(string name)
+    {
+        foreach ((string key, _) in parameters)
+        {
+            if (key.StartsWith(name, StringComparison.Ordinal) && (key.Length == name.Length || key[name.Length] == '*'))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static readonly ContentHeader Missing = new("", []);
 
     /// <summary>Parses leniently: unquoted values may hold spaces, a missing "=" skips the parameter.</summary>
     public static ContentHeader Parse(string? text)
     {
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         if (string.IsNullOrEmpty(text))
         {
-            return new ContentHeader("", parameters);
+            return Missing;
         }
         int semicolon = text.IndexOf(';');
-        string value = (semicolon < 0 ? text : text[..semicolon]).Trim().ToLowerInvariant();
-        // RFC 2045 5.1 allows comments around the type; drop a trailing one ("text/plain (text)").
-        int comment = value.IndexOf('(');
-        value = (comment < 0 ? value : value[..comment]).Replace(" ", "", StringComparison.Ordinal);
+        string value = Token(semicolon < 0 ? text : text.AsSpan(0, semicolon));
+        var found = new Collected();
         int i = semicolon < 0 ? text.Length : semicolon + 1;
         while (i < text.Length)
         {
@@ -138,7 +166,7 @@ internal sealed class ContentHeader
             {
                 i++;
             }
-            string name = ParameterName(text.AsSpan(nameStart, i - nameStart).Trim());
+            ReadOnlySpan<char> nameSpan = text.AsSpan(nameStart, i - nameStart).Trim();
             if (i >= text.Length || text[i] == ';')
             {
                 continue;
@@ -186,12 +214,101 @@ internal sealed class ContentHeader
                 }
                 parameterValue = text.AsSpan(valueStart, i - valueStart).Trim().ToString();
             }
-            if (name.Length > 0)
+            if (!nameSpan.IsEmpty)
             {
-                parameters.TryAdd(name, parameterValue);
+                found.Add(ParameterName(nameSpan), parameterValue);
             }
         }
-        return new ContentHeader(value, parameters);
+        return new ContentHeader(value, found.ToArray());
+    }
+
+    /// <summary>
+    /// The leading token, lower-cased, without spaces or a trailing comment (RFC 2045 5.1 allows
+    /// comments around the type: "text/plain (text)"); the common ones without a new string.
+    /// </summary>
+    private static string Token(ReadOnlySpan<char> text)
+    {
+        text = text.Trim();
+        int comment = text.IndexOf('(');
+        if (comment >= 0)
+        {
+            text = text[..comment];
+        }
+        foreach (string common in CommonValues)
+        {
+            if (text.Equals(common, StringComparison.OrdinalIgnoreCase))
+            {
+                return common;
+            }
+        }
+        return text.ToString().ToLowerInvariant().Replace(" ", "", StringComparison.Ordinal);
+    }
+
+    private static readonly string[] CommonValues =
+    [
+        "text/plain", "text/html", "multipart/mixed", "multipart/alternative", "multipart/related", "multipart/signed",
+        "message/rfc822", "application/octet-stream", "application/pdf", "image/png", "image/jpeg", "attachment", "inline",
+    ];
+
+    /// <summary>
+    /// Parameters in order, the first of a repeated name winning. The first eight (nearly every
+    /// header) collect inline, checked for repeats by a scan; past that a list and a set keep
+    /// hostile input with thousands of parameters linear.
+    /// </summary>
+    private struct Collected
+    {
+        private const int InlineCount = 8;
+        private Inline first;
+        private int count;
+        private List<KeyValuePair<string, string>>? more;
+        private HashSet<string>? names;
+
+        public void Add(string name, string value)
+        {
+            if (count < InlineCount)
+            {
+                for (int k = 0; k < count; k++)
+                {
+                    if (first[k].Key == name)
+                    {
+                        return;
+                    }
+                }
+                first[count++] = new(name, value);
+                return;
+            }
+            if (names is null)
+            {
+                names = new HashSet<string>(StringComparer.Ordinal);
+                more = [];
+                for (int k = 0; k < InlineCount; k++)
+                {
+                    names.Add(first[k].Key);
+                }
+            }
+            if (names.Add(name))
+            {
+                more!.Add(new(name, value));
+            }
+        }
+
+        public readonly KeyValuePair<string, string>[] ToArray()
+        {
+            if (count == 0)
+            {
+                return [];
+            }
+            var result = new KeyValuePair<string, string>[count + (more?.Count ?? 0)];
+            ((ReadOnlySpan<KeyValuePair<string, string>>)first)[..count].CopyTo(result);
+            more?.CopyTo(result, count);
+            return result;
+        }
+
+        [System.Runtime.CompilerServices.InlineArray(InlineCount)]
+        private struct Inline
+        {
+            private KeyValuePair<string, string> element;
+        }
     }
 
     // Shared names for the parameters almost every part has, instead of a new string per parse.

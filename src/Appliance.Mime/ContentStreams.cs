@@ -1,5 +1,8 @@
 // RFC 2045 6.7 (quoted-printable), 6.8 (base64): the same rules as TransferEncodings, applied to a
 // stream chunk by chunk so that a large attachment is never held in memory.
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
 namespace Appliance.Mime;
 
 /// <summary>A read-only window [start, start + length) of a seekable stream, which it does not own.</summary>
@@ -12,10 +15,6 @@ internal sealed class SliceStream : Stream
 
     public SliceStream(Stream inner, long start, long length)
     {
-        if (!inner.CanSeek)
-        {
-            throw new ArgumentException("The raw message stream must be seekable.", nameof(inner));
-        }
         this.inner = inner;
         this.start = start;
         this.length = length;
@@ -41,6 +40,130 @@ internal sealed class SliceStream : Stream
         int read = inner.Read(buffer[..want]);
         offset += read;
         return read;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// A window [start, start + length) of a stream that cannot seek, reached by reading forward: the
+/// bytes before it are read and dropped. Where the stream is comes from its Position when it reports
+/// one; otherwise from what this library has read from it so far, taking it to start at the message's
+/// first byte. So parts can be read from one forward-only stream in the order of their content; a
+/// part whose content the stream has already passed cannot be read, and says so.
+/// </summary>
+internal sealed class ForwardSliceStream : Stream
+{
+    // Bytes read through these windows from each stream that cannot report its own position.
+    private static readonly ConditionalWeakTable<Stream, StrongBox<long>> Consumed = new();
+
+    private readonly Stream inner;
+    private readonly long start;
+    private readonly long length;
+    private readonly string partNumber;
+    private readonly StrongBox<long>? consumed;
+    private long offset;
+
+    public ForwardSliceStream(Stream inner, long start, long length, string partNumber)
+    {
+        this.inner = inner;
+        this.start = start;
+        this.length = length;
+        this.partNumber = partNumber;
+        consumed = ReportsPosition(inner) ? null : Consumed.GetOrCreateValue(inner);
+        CheckNotPast(start);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => length;
+    public override long Position { get => offset; set => throw new NotSupportedException(); }
+
+    private long Current => consumed?.Value ?? inner.Position;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int want = (int)Math.Min(buffer.Length, length - offset);
+        if (want <= 0)
+        {
+            return 0;
+        }
+        long target = start + offset;
+        CheckNotPast(target);
+        if (!SkipTo(target))
+        {
+            return 0; // the stream ended first: the message is shorter than the tree says
+        }
+        int read = inner.Read(buffer[..want]);
+        Advance(read);
+        offset += read;
+        return read;
+    }
+
+    private bool SkipTo(long target)
+    {
+        long gap = target - Current;
+        if (gap <= 0)
+        {
+            return true;
+        }
+        byte[] scratch = ArrayPool<byte>.Shared.Rent((int)Math.Min(gap, 64 * 1024));
+        try
+        {
+            while (gap > 0)
+            {
+                int read = inner.Read(scratch, 0, (int)Math.Min(gap, scratch.Length));
+                if (read == 0)
+                {
+                    return false;
+                }
+                Advance(read);
+                gap -= read;
+            }
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private void Advance(int read)
+    {
+        if (consumed is not null)
+        {
+            consumed.Value += read;
+        }
+    }
+
+    private void CheckNotPast(long target)
+    {
+        long at = Current;
+        if (at > target)
+        {
+            throw new InvalidOperationException(
+                $"Part {partNumber} needs the raw message from offset {target}, but the stream, which cannot seek, is already at {at}. " +
+                "Read parts from a forward-only stream in the order of their content (BodyStart), or pass a seekable stream.");
+        }
+    }
+
+    private static bool ReportsPosition(Stream stream)
+    {
+        try
+        {
+            _ = stream.Position;
+            return true;
+        }
+        catch (NotSupportedException)
+        {
+            return false; // a socket, a pipe, a decompressor: count what we read instead
+        }
     }
 
     public override void Flush() { }
@@ -182,9 +305,8 @@ internal sealed class QuotedPrintableDecoder : IContentDecoder
             usable = equals;
         }
         pending = data[usable..];
-        byte[] decoded = TransferEncodings.DecodeQuotedPrintable(data.AsSpan(0, usable));
-        decoded.CopyTo(output);
-        return decoded.Length;
+        // Decoded output is never longer than its input; the interface promises room for the input.
+        return TransferEncodings.DecodeQuotedPrintable(data.AsSpan(0, usable), output);
     }
 
     /// <summary>True when the bytes after an "=" are too few to tell a byte, a soft break or a literal apart.</summary>

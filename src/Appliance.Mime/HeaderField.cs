@@ -41,7 +41,7 @@ public sealed class HeaderField
 
     public override string ToString() => Name + ": " + Value;
 
-    private static string Unfold(ReadOnlySpan<byte> raw)
+    internal static string Unfold(ReadOnlySpan<byte> raw)
     {
         if (raw.IndexOfAny((byte)'\r', (byte)'\n') < 0)
         {

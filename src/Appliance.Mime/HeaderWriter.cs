@@ -63,8 +63,9 @@ internal static class HeaderWriter
 
     /// <summary>
     /// An unstructured field (RFC 5322 3.2.5 unstructured: Subject, Comments, custom fields). ASCII text
-    /// is folded at its spaces; non-ASCII text, text that would read as an encoded-word, or a word too
-    /// long for one line becomes RFC 2047 words (RFC 6532 3.2 raw UTF-8 instead when allowed).
+    /// is folded at its spaces; non-ASCII text, text that would read as an encoded-word, text with
+    /// whitespace at either end, or a word too long for one line becomes RFC 2047 words (RFC 6532 3.2
+    /// raw UTF-8 instead when allowed, except for the whitespace at the ends).
     /// </summary>
     public static void WriteUnstructured(StringBuilder output, string name, string value, bool utf8)
     {
@@ -77,7 +78,10 @@ internal static class HeaderWriter
             longest = Math.Max(longest, Encoding.UTF8.GetByteCount(word)); // 2.1.1 counts octets
         }
         bool fitsHardLimit = longest + start < HardLimit;
-        if ((ascii || utf8) && !looksEncoded && fitsHardLimit && !HasControl(value))
+        // Readers, ours included (HeaderField.Value), trim whitespace around a field value; inside an
+        // encoded-word it is text (RFC 2047 4.2 "_"), so it reads back as written.
+        bool edgeSpace = value.Length > 0 && (value[0] is ' ' or '\t' || value[^1] is ' ' or '\t');
+        if ((ascii || utf8) && !looksEncoded && fitsHardLimit && !edgeSpace && !HasControl(value))
         {
             WriteFolded(output, name, value.Split(' '));
             return;

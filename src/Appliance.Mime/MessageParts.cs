@@ -47,6 +47,26 @@ public static class MessageParts
         return result;
     }
 
+    /// <summary>True when <see cref="FindAttachments"/> would list something; stops at the first.</summary>
+    internal static bool HasAttachment(MimeEntity message) => HasAttachment(message, FindDisplayBody(message));
+
+    /// <summary>Recursion follows multiparts only, whose depth <see cref="MimeLimits.MaxDepth"/> bounds.</summary>
+    private static bool HasAttachment(MimeEntity entity, MimeEntity? body)
+    {
+        if (!entity.IsMultipart)
+        {
+            return entity != body && IsAttachment(entity);
+        }
+        foreach (MimeEntity part in entity.Children)
+        {
+            if (HasAttachment(part, body))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>
     /// The part whose Content-ID matches, for an HTML body's "cid:" reference (RFC 2392: the URL is
     /// the Content-ID without angle brackets, %-escaped). Encapsulated messages are not searched.

@@ -1,6 +1,8 @@
 // RFC 2045 (MIME header fields: 5 Content-Type, 6 Content-Transfer-Encoding, 7 Content-ID,
 // 8 Content-Description), RFC 2183 (Content-Disposition), RFC 3282 (Content-Language),
 // RFC 2557 4.2 (Content-Location), RFC 1864 (Content-MD5), RFC 9051 6.4.5 (part numbers).
+using System.Text;
+
 namespace Appliance.Mime;
 
 /// <summary>
@@ -15,6 +17,8 @@ public sealed class MimeEntity
     private static readonly ContentHeader DefaultMessage = ContentHeader.Parse("message/rfc822");
     private static readonly ContentHeader NoDisposition = ContentHeader.Parse(null);
     private List<MimeEntity>? children; // most entities are leaves: no list for them
+    private int index; // position among the parent's children
+    private string? partNumber;
     private ContentHeader contentType = DefaultText;
     private ContentHeader disposition = NoDisposition;
 
@@ -46,7 +50,9 @@ public sealed class MimeEntity
     /// "1" of it, so a message/rfc822 part "3" holds a message whose own number is "3" when it is a
     /// multipart and "3.1" when it is not.
     /// </summary>
-    public string PartNumber { get; internal set; } = "";
+    // Numbered on first use, not by the parser: most trees are never asked (the summary, the
+    // store), and a string per part was a fixed cost of every parse.
+    public string PartNumber => partNumber ?? NumberFromParents();
 
     public HeaderBlock Header { get; private set; } = EmptyHeader;
 
@@ -138,8 +144,41 @@ public sealed class MimeEntity
     internal void AddChild(MimeEntity child)
     {
         children ??= [];
+        child.index = children.Count;
         children.Add(child);
     }
+
+    /// <summary>
+    /// RFC 9051 6.4.5: parts of a multipart are numbered from 1; a non-multipart message's body is
+    /// part 1 of it; a message/rfc822 part numbered N holds a message whose parts are N.1, N.2 ...
+    /// (or whose body is N.1). Walks up to the nearest numbered ancestor and numbers the path down,
+    /// without recursion, so deep trees cannot exhaust the call stack. Racing callers compute the same strings.
+    /// </summary>
+    private string NumberFromParents()
+    {
+        var path = new List<MimeEntity>();
+        MimeEntity top = this;
+        while (top.partNumber is null && top.Parent is not null)
+        {
+            path.Add(top);
+            top = top.Parent;
+        }
+        string number = top.partNumber ?? Own(top, "");
+        top.partNumber = number;
+        for (int i = path.Count - 1; i >= 0; i--)
+        {
+            MimeEntity entity = path[i];
+            MimeEntity parent = entity.Parent!;
+            string inherited = parent.IsMultipart ? Join(number, (entity.index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)) : number;
+            number = Own(entity, inherited);
+            entity.partNumber = number;
+        }
+        return number;
+
+        static string Own(MimeEntity entity, string inherited) => entity.IsMessage && !entity.IsMultipart ? Join(inherited, "1") : inherited;
+    }
+
+    private static string Join(string prefix, string number) => prefix.Length == 0 ? number : prefix + "." + number;
 
     /// <summary>
     /// The entity an IMAP section part number addresses (RFC 9051 6.4.5), searched from this
@@ -188,13 +227,24 @@ public sealed class MimeEntity
     /// <summary>
     /// Decoded content: base64 (tolerating whitespace and garbage, RFC 2045 6.8), quoted-printable
     /// (RFC 2045 6.7), else the bytes as they are (7bit, 8bit, binary and unknown encodings, RFC 2045
-    /// 6.2/6.4). <paramref name="rawMessage"/> is the message this entity was parsed from; it must be
-    /// seekable, is read lazily and is not disposed with the returned stream.
+    /// 6.2/6.4). <paramref name="rawMessage"/> is the message this entity was parsed from, read
+    /// lazily and not disposed with the returned stream. A seekable stream serves parts in any order.
+    /// A stream that cannot seek (a pipe, a socket) is read forward: open and read parts in the order
+    /// of their content; the bytes before a part are skipped. Its position is its Position when it
+    /// reports one, else the bytes read through these content streams, starting from the first byte of
+    /// the message, so nothing else may read from it in between. Reading a part whose content such a
+    /// stream has already passed throws <see cref="InvalidOperationException"/>.
     /// </summary>
     public Stream OpenContentStream(Stream rawMessage)
     {
         ArgumentNullException.ThrowIfNull(rawMessage);
-        Stream raw = new SliceStream(rawMessage, BodyStart, BodySize);
+        if (!rawMessage.CanRead)
+        {
+            throw new ArgumentException("The raw message stream must be readable.", nameof(rawMessage));
+        }
+        Stream raw = rawMessage.CanSeek
+            ? new SliceStream(rawMessage, BodyStart, BodySize)
+            : new ForwardSliceStream(rawMessage, BodyStart, BodySize, PartNumber);
         return TransferEncoding switch
         {
             "base64" => new DecodingStream(raw, new Base64Decoder()),
@@ -217,8 +267,25 @@ public sealed class MimeEntity
     internal void ApplyHeader(HeaderBlock header)
     {
         Header = header;
-        HeaderField? typeField = header.Get("Content-Type");
-        contentType = typeField is null ? NoDisposition : ContentHeader.Parse(typeField.Value);
+        // One pass over the names for the three fields the structure needs, read from the raw bytes
+        // without making HeaderField objects: a part's header is rarely read for anything else.
+        int typeField = -1, dispositionField = -1, encodingField = -1;
+        for (int i = 0; i < header.Count; i++)
+        {
+            if (typeField < 0 && header.NameIs(i, "Content-Type"))
+            {
+                typeField = i;
+            }
+            else if (dispositionField < 0 && header.NameIs(i, "Content-Disposition"))
+            {
+                dispositionField = i;
+            }
+            else if (encodingField < 0 && header.NameIs(i, "Content-Transfer-Encoding"))
+            {
+                encodingField = i;
+            }
+        }
+        contentType = typeField < 0 ? NoDisposition : ContentHeader.Parse(HeaderField.Unfold(header.RawValueAt(typeField)));
         string type = contentType.Value;
         int slash = type.IndexOf('/', StringComparison.Ordinal);
         // RFC 2045 5.2: a missing or syntactically invalid Content-Type means the default
@@ -231,12 +298,27 @@ public sealed class MimeEntity
         }
         MediaType = Common(type.AsSpan(0, slash));
         MediaSubtype = Common(type.AsSpan(slash + 1));
-        HeaderField? dispositionField = header.Get("Content-Disposition");
-        disposition = dispositionField is null ? NoDisposition : ContentHeader.Parse(dispositionField.Value);
-        string encoding = header.Get("Content-Transfer-Encoding")?.Value ?? "";
+        disposition = dispositionField < 0 ? NoDisposition : ContentHeader.Parse(HeaderField.Unfold(header.RawValueAt(dispositionField)));
+        TransferEncoding = encodingField < 0 ? "7bit" : Mechanism(header.RawValueAt(encodingField));
+    }
+
+    /// <summary>RFC 2045 6.1: the mechanism token, lower-cased, without a comment; "7bit" when empty.</summary>
+    private static string Mechanism(ReadOnlySpan<byte> raw)
+    {
+        // The usual values are matched on the raw bytes, without unfolding the field into a string.
+        int rawComment = raw.IndexOf((byte)'(');
+        ReadOnlySpan<byte> token = (rawComment < 0 ? raw : raw[..rawComment]).Trim(" \t\r\n"u8);
+        foreach (string common in (ReadOnlySpan<string>)["7bit", "8bit", "base64", "quoted-printable", "binary"])
+        {
+            if (Ascii.EqualsIgnoreCase(token, common))
+            {
+                return common;
+            }
+        }
+        string encoding = HeaderField.Unfold(raw);
         int comment = encoding.IndexOf('(', StringComparison.Ordinal);
         encoding = (comment < 0 ? encoding : encoding[..comment]).Trim().ToLowerInvariant();
-        TransferEncoding = encoding.Length == 0 ? "7bit" : encoding;
+        return encoding.Length == 0 ? "7bit" : encoding;
     }
 
     // The names nearly every message uses, without a new string each time.

@@ -1,6 +1,7 @@
 // RFC 2045 (MIME), RFC 2046 5.1 (multipart: 5.1.1 delimiters, 5.1.5 digest), 5.2.1 (message/rfc822),
 // RFC 6532 3.7 (message/global), RFC 9051 6.4.5 (part numbers).
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Appliance.Mime;
@@ -23,6 +24,7 @@ public sealed class MimeParser
     // bytes allocated per simple message on the mime benchmark.
     private byte[]? headerBuffer;
     private int headerCount;
+    private bool headerTruncated; // bytes of the current header were dropped at MaxHeaderBytes
     private byte[] linePrefix = new byte[2]; // grows on the first "--" line; most messages have none
     private int prefixLength;
     private long position;
@@ -92,6 +94,14 @@ public sealed class MimeParser
         }
         while (!chunk.IsEmpty)
         {
+            if (lineLength == 0)
+            {
+                chunk = chunk[TakePlainLines(chunk)..];
+                if (chunk.IsEmpty)
+                {
+                    break;
+                }
+            }
             int lf = chunk.IndexOf((byte)'\n');
             ReadOnlySpan<byte> segment = lf < 0 ? chunk : chunk[..(lf + 1)];
             bool crBeforeLf = lf >= 0 && (segment.Length >= 2 ? segment[^2] == '\r' : lineLength > 0 && lastByte == '\r');
@@ -104,7 +114,57 @@ public sealed class MimeParser
         }
     }
 
-    /// <summary>Ends the input: closes every open entity at the end and numbers the parts.</summary>
+    /// <summary>
+    /// Whole lines that cannot be delimiters (they do not start with "-") and, in a header, are not
+    /// its blank line need only counting for sizes, line counts and the long-line flag, and a header's
+    /// lines collecting: this does exactly what <see cref="Append"/> and <see cref="EndLine"/> would
+    /// do for them, without the per-line bookkeeping of a line that might matter. Stops at a line
+    /// starting with "-", a header's blank line, or a line the chunk does not finish. Returns the bytes taken.
+    /// </summary>
+    private int TakePlainLines(ReadOnlySpan<byte> chunk)
+    {
+        ref Frame top = ref Top;
+        MimeEntity entity = top.Entity;
+        bool header = top.ReadingHeader;
+        int taken = 0;
+        while (true)
+        {
+            ReadOnlySpan<byte> rest = chunk[taken..];
+            int lf = rest.IndexOf((byte)'\n');
+            if (lf < 0 || rest[0] == '-')
+            {
+                break;
+            }
+            bool cr = lf > 0 && rest[lf - 1] == '\r';
+            int contentLength = cr ? lf - 1 : lf;
+            if (header && contentLength == 0)
+            {
+                break; // RFC 5322 2.1: the blank line ends the header; the full path handles it
+            }
+            if (contentLength > limits.MaxLineLength)
+            {
+                entity.Problems |= MimeProblems.LongLine;
+            }
+            lineFeeds++;
+            bareLineFeeds += cr ? 0 : 1;
+            previousTerminatorStart = position + contentLength;
+            previousTerminatorBare = !cr;
+            position += lf + 1;
+            taken += lf + 1;
+        }
+        if (taken > 0)
+        {
+            if (header)
+            {
+                CollectHeader(chunk[..taken]);
+            }
+            lineStart = position;
+            lastByte = (byte)'\n';
+        }
+        return taken;
+    }
+
+    /// <summary>Ends the input: closes every open entity at the end (part numbers are computed when first asked for).</summary>
     internal MimeEntity Complete()
     {
         if (!completed)
@@ -116,21 +176,38 @@ public sealed class MimeParser
             completed = true;
             while (stack.Count > 0)
             {
-                Close(stack[^1], position, lineFeeds, bareLineFeeds);
+                Close(ref Top, position, lineFeeds, bareLineFeeds);
                 stack.RemoveAt(stack.Count - 1);
             }
-            Number(root);
             if (headerBuffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(headerBuffer);
                 headerBuffer = null;
                 headerCount = 0;
+                headerTruncated = false;
             }
         }
         return root;
     }
 
+    /// <summary>Where the message's body starts, once its header has ended; null before that.</summary>
+    internal long? RootBodyStart => stack.Count > 0 && At(0).ReadingHeader ? null : root.BodyStart;
+
     private ReadOnlySpan<byte> HeaderBytes => headerBuffer.AsSpan(0, headerCount);
+
+    /// <summary>
+    /// Keeps at most MaxHeaderBytes of a header: HeaderParser then reports TooLarge, and a 50 MB folded
+    /// header costs a scan, not memory. Only the innermost entity can be reading its header.
+    /// </summary>
+    private void CollectHeader(ReadOnlySpan<byte> bytes)
+    {
+        int headerRoom = limits.Header.MaxHeaderBytes - headerCount;
+        if (headerRoom > 0)
+        {
+            AppendHeader(bytes[..Math.Min(headerRoom, bytes.Length)]);
+        }
+        headerTruncated |= headerRoom < bytes.Length;
+    }
 
     private void AppendHeader(ReadOnlySpan<byte> bytes)
     {
@@ -169,15 +246,9 @@ public sealed class MimeParser
             take[..n].CopyTo(linePrefix.AsSpan(prefixLength));
             prefixLength += n;
         }
-        if (stack[^1].ReadingHeader)
+        if (Top.ReadingHeader)
         {
-            // Keep at most MaxHeaderBytes of a header: HeaderParser then reports TooLarge, and a 50 MB
-            // folded header costs a scan, not memory. Only the innermost entity can be reading its header.
-            int headerRoom = limits.Header.MaxHeaderBytes - headerCount;
-            if (headerRoom > 0)
-            {
-                AppendHeader(segment[..Math.Min(headerRoom, segment.Length)]);
-            }
+            CollectHeader(segment);
         }
         lineLength += segment.Length;
         position += segment.Length;
@@ -206,7 +277,7 @@ public sealed class MimeParser
 
     private void ProcessLine(long lineEnd, long contentLength, long lineFeedsBefore, long bareBefore)
     {
-        Frame top = stack[^1];
+        ref Frame top = ref Top;
         if (contentLength > limits.MaxLineLength)
         {
             top.Entity.Problems |= MimeProblems.LongLine;
@@ -218,7 +289,7 @@ public sealed class MimeParser
             // delimiter also ends children whose own close delimiter never came.
             for (int k = stack.Count - 1; k >= 0; k--)
             {
-                Frame frame = stack[k];
+                ref Frame frame = ref At(k);
                 if (frame.Delimiter is not null && !frame.Closed && IsDelimiter(content, frame.Delimiter, out bool close))
                 {
                     OnDelimiter(k, close, lineEnd, lineFeedsBefore, bareBefore);
@@ -228,7 +299,7 @@ public sealed class MimeParser
         }
         if (top.ReadingHeader && contentLength == 0)
         {
-            FinishHeader(top, lineEnd); // RFC 5322 2.1: the first empty line ends the header
+            FinishHeader(ref top, lineEnd); // RFC 5322 2.1: the first empty line ends the header
         }
     }
 
@@ -262,10 +333,10 @@ public sealed class MimeParser
         long bareBeforeCut = previousTerminatorStart >= 0 && previousTerminatorBare ? bareBefore - 1 : bareBefore;
         while (stack.Count - 1 > index)
         {
-            Close(stack[^1], cut, lineFeedsBeforeCut, bareBeforeCut);
+            Close(ref Top, cut, lineFeedsBeforeCut, bareBeforeCut);
             stack.RemoveAt(stack.Count - 1);
         }
-        Frame multipart = stack[index];
+        ref Frame multipart = ref At(index);
         if (close)
         {
             multipart.Closed = true; // what follows is the epilogue (RFC 2046 5.1.1)
@@ -284,14 +355,16 @@ public sealed class MimeParser
         multipart.Entity.AddChild(part);
         entityCount++;
         headerCount = 0;
+        headerTruncated = false;
         stack.Add(new Frame(part));
     }
 
-    private void FinishHeader(Frame frame, long bodyStart) =>
-        Begin(frame, HeaderParser.Parse(HeaderBytes, limits.Header), bodyStart);
+    // Unless bytes were dropped at MaxHeaderBytes, the collected header ends with the blank line just seen.
+    private void FinishHeader(ref Frame frame, long bodyStart) =>
+        Begin(ref frame, HeaderParser.Parse(HeaderBytes, limits.Header, endsAtBlankLine: !headerTruncated), bodyStart);
 
     /// <summary>The header is complete: decide what the body is (RFC 2045 5, RFC 2046 5.1, 5.2.1).</summary>
-    private void Begin(Frame frame, HeaderBlock header, long bodyStart)
+    private void Begin(ref Frame frame, HeaderBlock header, long bodyStart)
     {
         MimeEntity entity = frame.Entity;
         entity.ApplyHeader(header);
@@ -314,7 +387,10 @@ public sealed class MimeParser
             else
             {
                 entity.Boundary = boundary;
-                frame.Delimiter = Encoding.UTF8.GetBytes("--" + boundary);
+                byte[] delimiter = new byte[2 + Encoding.UTF8.GetByteCount(boundary)];
+                delimiter[0] = delimiter[1] = (byte)'-';
+                Encoding.UTF8.GetBytes(boundary, delimiter.AsSpan(2));
+                frame.Delimiter = delimiter;
             }
         }
         else if (entity.MediaType == "message" && entity.MediaSubtype is "rfc822" or "global")
@@ -338,12 +414,13 @@ public sealed class MimeParser
                 entity.AddChild(message);
                 entityCount++;
                 headerCount = 0;
+                headerTruncated = false;
                 stack.Add(new Frame(message));
             }
         }
     }
 
-    private void Close(Frame frame, long end, long lineFeedsBeforeEnd, long bareBeforeEnd)
+    private void Close(ref Frame frame, long end, long lineFeedsBeforeEnd, long bareBeforeEnd)
     {
         MimeEntity entity = frame.Entity;
         if (frame.ReadingHeader)
@@ -378,53 +455,29 @@ public sealed class MimeParser
         }
     }
 
-    /// <summary>
-    /// RFC 9051 6.4.5: parts of a multipart are numbered from 1; a non-multipart message's body is
-    /// part 1 of it; a message/rfc822 part numbered N holds a message whose parts are N.1, N.2 ...
-    /// (or whose body is N.1). Iterative, so deep trees cannot exhaust the call stack.
-    /// </summary>
-    private static void Number(MimeEntity message)
-    {
-        if (message.Children.Count == 0)
-        {
-            message.PartNumber = message.IsMessage && !message.IsMultipart ? "1" : ""; // a single-part message: no walk needed
-            return;
-        }
-        var pending = new Stack<(MimeEntity Entity, string Number)>();
-        pending.Push((message, ""));
-        while (pending.Count > 0)
-        {
-            (MimeEntity entity, string number) = pending.Pop();
-            entity.PartNumber = entity.IsMessage && !entity.IsMultipart ? Join(number, "1") : number;
-            IReadOnlyList<MimeEntity> children = entity.Children;
-            for (int i = children.Count - 1; i >= 0; i--)
-            {
-                pending.Push(entity.IsMultipart
-                    ? (children[i], Join(entity.PartNumber, (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))
-                    : (children[i], entity.PartNumber));
-            }
-        }
-    }
+    // Frames live by value in the stack's array, not as an object per entity; a ref into the array
+    // is only held until the next push.
+    private ref Frame At(int index) => ref CollectionsMarshal.AsSpan(stack)[index];
 
-    private static string Join(string prefix, string number) => prefix.Length == 0 ? number : prefix + "." + number;
+    private ref Frame Top => ref At(stack.Count - 1);
 
-    private sealed class Frame(MimeEntity entity)
+    private struct Frame(MimeEntity entity)
     {
-        public MimeEntity Entity { get; } = entity;
+        public readonly MimeEntity Entity = entity;
 
         /// <summary>True until the header's blank line; its bytes collect in the parser's one header buffer.</summary>
-        public bool ReadingHeader { get; set; } = true;
+        public bool ReadingHeader = true;
 
         /// <summary>"--" boundary, when the entity is read as a multipart.</summary>
-        public byte[]? Delimiter { get; set; }
+        public byte[]? Delimiter;
 
         /// <summary>No more parts: after the close delimiter, or once the parts limit was reached.</summary>
-        public bool Closed { get; set; }
+        public bool Closed;
 
-        public bool SawClose { get; set; }
+        public bool SawClose;
 
-        public long LineFeedsAtBodyStart { get; set; }
+        public long LineFeedsAtBodyStart;
 
-        public long BareLineFeedsAtBodyStart { get; set; }
+        public long BareLineFeedsAtBodyStart;
     }
 }

@@ -10,11 +10,15 @@ internal static class TransferEncodings
     /// </summary>
     public static byte[] DecodeBase64(ReadOnlySpan<byte> data)
     {
-        // One set of rules for whole values and streamed content: the incremental decoder.
         var output = new byte[data.Length / 4 * 3 + 3];
-        int n = new Base64Decoder().Decode(data, output, final: true);
-        return output[..n];
+        return output[..DecodeBase64(data, output)];
     }
+
+    /// <inheritdoc cref="DecodeBase64(ReadOnlySpan{byte})"/>
+    /// <remarks><paramref name="output"/> needs data.Length / 4 * 3 + 3 bytes; returns the bytes written.</remarks>
+    public static int DecodeBase64(ReadOnlySpan<byte> data, Span<byte> output) =>
+        // One set of rules for whole values and streamed content: the incremental decoder.
+        new Base64Decoder().Decode(data, output, final: true);
 
     /// <summary>
     /// Quoted-printable (RFC 2045 6.7): "=XX" is a byte, "=" at a line end is a soft line break. A
@@ -23,6 +27,13 @@ internal static class TransferEncodings
     public static byte[] DecodeQuotedPrintable(ReadOnlySpan<byte> data)
     {
         var output = new byte[data.Length];
+        return output[..DecodeQuotedPrintable(data, output)];
+    }
+
+    /// <inheritdoc cref="DecodeQuotedPrintable(ReadOnlySpan{byte})"/>
+    /// <remarks><paramref name="output"/> needs data.Length bytes; returns the bytes written.</remarks>
+    public static int DecodeQuotedPrintable(ReadOnlySpan<byte> data, Span<byte> output)
+    {
         int n = 0;
         for (int i = 0; i < data.Length; i++)
         {
@@ -61,7 +72,7 @@ internal static class TransferEncodings
                 output[n++] = c;
             }
         }
-        return output[..n];
+        return n;
     }
 
     private static bool IsHex(byte b) => char.IsAsciiHexDigit((char)b);

@@ -56,4 +56,32 @@ public sealed class ContentHeaderTests
         Assert.False(ContentHeader.Parse("attachment; filenames=a").HasParameter("filename"));
         Assert.False(ContentHeader.Parse("inline").HasParameter("filename"));
     }
+
+    [Fact]
+    public void Repeated_parameters_keep_the_first_value_and_the_written_order_past_the_inline_eight()
+    {
+        // Twelve distinct names, each written twice: the second value never wins, in the first eight
+        // (checked by a scan) or after them (checked by a set).
+        string text = "text/plain; " + string.Join("; ", Enumerable.Range(0, 12).Select(i => $"p{i}=first{i}")) + "; " +
+            string.Join("; ", Enumerable.Range(0, 12).Select(i => $"P{i}=second{i}"));
+
+        ContentHeader header = ContentHeader.Parse(text);
+
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => $"p{i}"), header.Parameters.Keys);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => $"first{i}"), header.Parameters.Values);
+        Assert.Equal("first3", header.GetParameter("p3"));
+        Assert.Equal("first11", header.GetParameter("p11"));
+    }
+
+    [Fact]
+    public void Thousands_of_parameters_parse_in_linear_time()
+    {
+        // A 100 KB hostile value: a scan per parameter for repeats would be quadratic.
+        string text = "text/plain" + string.Concat(Enumerable.Range(0, 20_000).Select(i => $";a{i}=1"));
+
+        ContentHeader header = ContentHeader.Parse(text);
+
+        Assert.Equal(20_000, header.Parameters.Count);
+        Assert.Equal("1", header.GetParameter("a19999"));
+    }
 }

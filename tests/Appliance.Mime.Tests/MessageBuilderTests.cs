@@ -360,4 +360,22 @@ public sealed class MessageBuilderTests
 
         public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
     }
+
+    [Theory]
+    [InlineData(" leading", false)]
+    [InlineData("trailing  ", false)]
+    [InlineData("\tboth ", false)]
+    [InlineData("   ", false)]
+    [InlineData(" Grüße ", true)]
+    public void Subject_whitespace_at_the_ends_reads_back_as_written(string subject, bool utf8)
+    {
+        var builder = new MessageBuilder { From = new MailboxAddress(null, "a", "example.org"), Subject = subject, Utf8Headers = utf8 };
+        builder.To.Add(new MailboxAddress(null, "b", "example.org"));
+        builder.TextBody = "x";
+
+        string message = Encoding.UTF8.GetString(builder.ToArray());
+
+        Assert.Contains("Subject: =?utf-8?", message);
+        Assert.Equal(subject, MimeParser.Parse(Encoding.UTF8.GetBytes(message)).Header.Get("Subject")!.DecodeText());
+    }
 }

@@ -140,4 +140,21 @@ public sealed class MimeParserTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("base64", "base64")]
+    [InlineData(" BASE64 ", "base64")]
+    [InlineData("Quoted-Printable (RFC 2045 6.7)", "quoted-printable")]
+    [InlineData("\r\n 8bit", "8bit")]
+    [InlineData("X-UUEncode (old)", "x-uuencode")]
+    [InlineData("x-\r\n token", "x- token")]
+    [InlineData(" (only a comment)", "7bit")]
+    [InlineData("", "7bit")]
+    public void Transfer_encoding_is_the_lower_cased_mechanism_without_comments(string value, string expected)
+    {
+        // RFC 2045 6.1: mechanism := token; CFWS around it is not part of it; absent or empty means 7bit.
+        MimeEntity entity = MimeParser.Parse(Encoding.ASCII.GetBytes("Content-Transfer-Encoding:" + value + "\r\n\r\nbody"));
+
+        Assert.Equal(expected, entity.TransferEncoding);
+    }
 }

@@ -104,6 +104,7 @@ public sealed class RoundTripTests
 
     private static Gen<Input> Inputs() =>
         from subject in Phrase(30)
+        from pad in Gen.Elements("", "", " ", "  ", "\t")
         from sender in Mailbox()
         from to in Mailbox().ListOf().Select(l => l.Take(5).ToList())
         from textLines in Phrase(8).ArrayOf()
@@ -112,7 +113,7 @@ public sealed class RoundTripTests
         from images in ArbMap.Default.GeneratorFor<byte[]>().ListOf()
         from utf8 in Gen.Elements(false, false, true)
         from eightBit in Gen.Elements(false, true)
-        select new Input(subject, sender, to, string.Join("\n", textLines), html ? "<p>" + string.Join("<br>\r\n", textLines) + "</p>" : null,
+        select new Input(pad + subject + pad, sender, to, string.Join("\n", textLines), html ? "<p>" + string.Join("<br>\r\n", textLines) + "</p>" : null,
             [.. attachments.Take(4).Select(a => (a.Name.Length > 200 ? a.Name[..200].TrimEnd() : a.Name, a.Content))], [.. images.Take(3)])
         {
             Utf8Headers = utf8,

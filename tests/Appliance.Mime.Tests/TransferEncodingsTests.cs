@@ -32,23 +32,4 @@ public sealed class TransferEncodingsTests
     {
         Assert.Equal(expected, Encoding.UTF8.GetString(TransferEncodings.DecodeQuotedPrintable(Encoding.ASCII.GetBytes(encoded))));
     }
-
-    [Fact]
-    public void Multipart_split_follows_rfc_2046_delimiters()
-    {
-        byte[] body = Encoding.ASCII.GetBytes(
-            "preamble\r\n--b\r\nA: 1\r\n\r\none\r\n--b  \t\r\n\r\ntwo\r\n\r\n--bb\r\nstill two\r\n--b--\r\nepilogue\r\n--b\r\nnot a part\r\n");
-
-        string[] parts = BodyScanner.SplitParts(body, "b").Select(p => Encoding.ASCII.GetString(p.Span)).ToArray();
-
-        Assert.Equal(["A: 1\r\n\r\none", "\r\ntwo\r\n\r\n--bb\r\nstill two"], parts);
-    }
-
-    [Fact]
-    public void Multipart_split_returns_an_unclosed_last_part_and_nothing_without_delimiters()
-    {
-        Assert.Equal(["\nx\n--c"], BodyScanner.SplitParts(Encoding.ASCII.GetBytes("--b\n\nx\n--c"), "b").Select(p => Encoding.ASCII.GetString(p.Span)));
-        Assert.Empty(BodyScanner.SplitParts(Encoding.ASCII.GetBytes("no delimiters here\r\n"), "b"));
-        Assert.Equal([""], BodyScanner.SplitParts(Encoding.ASCII.GetBytes("--b\r\n--b--"), "b").Select(p => Encoding.ASCII.GetString(p.Span)));
-    }
 }
