@@ -121,4 +121,24 @@ public sealed class SmtpAttackTests
         Assert.Equal("421 4.4.2 mail.test Idle timeout, closing connection", await client.ReadReplyAsync());
         Assert.True(await client.IsClosedByServerAsync());
     }
+
+    /// <summary>A slow-loris client trickling a message is cut off once its average rate falls below the minimum.</summary>
+    [Fact]
+    public async Task A_message_that_trickles_in_is_cut_off()
+    {
+        var time = new SkippableTime();
+        await using var server = await SmtpTestServer.StartAsync(configure: o => o.MinimumDataRate = 500, time: time);
+        using var client = await server.ConnectAsync();
+        await client.ExpectCodeAsync("EHLO client.test", "250");
+        await client.ExpectCodeAsync("MAIL FROM:<a@elsewhere.example>", "250");
+        await client.ExpectCodeAsync("RCPT TO:<alice@example.org>", "250");
+        await client.ExpectCodeAsync("DATA", "354");
+        await client.SendAsync("Subject: slow\r\n\r\n");
+        // Two minutes pass (past the one-minute grace) with 21 octets received: far below 500 octets/s.
+        time.Skip(TimeSpan.FromMinutes(2));
+        await client.SendAsync("x\r\n");
+        Assert.Equal("421 4.4.2 mail.test Data arriving too slowly, closing connection", await client.ReadReplyAsync());
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.Empty(await server.MessagesAsync("alice@example.org"));
+    }
 }

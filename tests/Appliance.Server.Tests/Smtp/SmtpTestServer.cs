@@ -45,7 +45,7 @@ internal sealed class SmtpTestServer : IAsyncDisposable
 
     public static async Task<SmtpTestServer> StartAsync(
         ListenerKind kind = ListenerKind.Smtp, Action<SmtpServerOptions>? configure = null, FakeDnsResolver? dns = null,
-        Action<ListenerLimitsOptions>? configureListener = null)
+        Action<ListenerLimitsOptions>? configureListener = null, TimeProvider? time = null)
     {
         dns ??= new FakeDnsResolver();
         var queue = new RecordingQueue();
@@ -61,6 +61,8 @@ internal sealed class SmtpTestServer : IAsyncDisposable
         }, services =>
         {
             services.AddSingleton<IDnsResolver>(dns);
+            if (time is not null)
+                services.AddSingleton(time);
             services.AddSingleton<IOutboundQueue>(queue);
             services.AddSingleton<IDeliveryLog>(log);
             services.AddSingleton<IOutboundSigner>(signer);
@@ -216,4 +218,19 @@ internal sealed class FakeSigner : IOutboundSigner
             Signed.Add(Encoding.UTF8.GetString(message.Span));
         return Task.FromResult<string?>("DKIM-Signature: v=1; test=fake\r\n");
     }
+}
+
+/// <summary>The system clock plus an offset the test moves forward: elapsed-time checks without waiting (timers stay real).</summary>
+internal sealed class SkippableTime : TimeProvider
+{
+    private long _offsetTicks;
+
+    public void Skip(TimeSpan span) => Interlocked.Add(ref _offsetTicks, span.Ticks);
+
+    public override long GetTimestamp() =>
+        System.GetTimestamp() + (long)(Interlocked.Read(ref _offsetTicks) * (double)System.TimestampFrequency / TimeSpan.TicksPerSecond);
+
+    public override long TimestampFrequency => System.TimestampFrequency;
+
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
 }
