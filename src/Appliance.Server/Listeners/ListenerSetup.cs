@@ -49,7 +49,7 @@ internal static class ListenerSetup
     {
         MailProtocol.Smtp => listen.UseMailEndpoint<Smtp.SmtpHandler>(kind),
         MailProtocol.Imap => listen.UseMailEndpoint<UnavailableImapHandler>(kind),
-        _ => listen.UseMailEndpoint<UnavailablePop3Handler>(kind),
+        _ => listen.UseMailEndpoint<Pop3.Pop3Handler>(kind),
     };
 
     /// <summary>The mail middleware (which does implicit TLS on 465/993/995 itself), then the handler.</summary>

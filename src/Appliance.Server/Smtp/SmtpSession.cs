@@ -21,7 +21,7 @@ internal sealed partial class SmtpSession
 {
     private readonly MailConnection _connection;
     private readonly SmtpEngine _engine;
-    private bool _mustWait = true;
+    private readonly LineInput _input;
     private bool _closing;
     private int _errors;
 
@@ -29,6 +29,7 @@ internal sealed partial class SmtpSession
     {
         _connection = connection;
         _engine = engine;
+        _input = new LineInput(connection, async () => await FlushAsync());
         Buffer = new MessageBuffer(engine.SpillDirectory);
     }
 
@@ -88,7 +89,7 @@ internal sealed partial class SmtpSession
                 if (read is not { } result)
                     return;
                 var buffer = result.Buffer;
-                var status = SmtpLineReader.TryRead(buffer, Options.MaxCommandLineLength, out var line, out var next);
+                var status = CommandLineReader.TryRead(buffer, Options.MaxCommandLineLength, out var line, out var next);
                 if (status == LineStatus.Incomplete)
                 {
                     if (result.IsCompleted || result.IsCanceled)
@@ -311,74 +312,33 @@ internal sealed partial class SmtpSession
     public bool IsClosing => _closing;
 
     /// <summary>After STARTTLS the input is a new pipe: wait for it.</summary>
-    public void MarkInputAfterTls() => _mustWait = true;
+    public void MarkInputAfterTls() => _input.ResetAfterTls();
 
     public void EndSession() => _closing = true;
 
     // ---- Input ------------------------------------------------------------------------------
 
-    /// <summary>
-    /// The next input: what is already buffered past the last complete command, or (after flushing
-    /// pending replies) a fresh read with the idle timeout. Null when the read was interrupted
-    /// (idle timeout or shutdown; the goodbye has been said) or the client closed with nothing left.
-    /// </summary>
+    /// <summary>The next input; null when the session must end (the goodbye, if any, was said).</summary>
     public async ValueTask<ReadResult?> ReadAsync(TimeSpan? idleTimeout = null)
     {
-        if (!_mustWait && _connection.Input.TryRead(out var buffered))
-            return buffered;
-        await FlushAsync();
-        var timed = await _connection.ReadAsync(idleTimeout);
-        if (timed.IsInterrupted)
-        {
+        var result = await _input.ReadAsync(idleTimeout);
+        if (_input.Ended)
             _closing = true;
-            await _connection.SayGoodbyeAsync(timed.Interruption);
-            return null;
-        }
-        if (timed.Result.Buffer.IsEmpty && timed.Result.IsCompleted)
-        {
-            _closing = true;
-            _connection.Input.AdvanceTo(timed.Result.Buffer.End);
-            return null;
-        }
-        return timed.Result;
+        return result;
     }
 
-    /// <summary>Consumed up to <paramref name="consumed"/>; what follows may be read again at once.</summary>
-    public void Advance(SequencePosition consumed)
-    {
-        _connection.Input.AdvanceTo(consumed);
-        _mustWait = false;
-    }
+    /// <inheritdoc cref="LineInput.Advance"/>
+    public void Advance(SequencePosition consumed) => _input.Advance(consumed);
 
-    /// <summary>Everything in <paramref name="buffer"/> was looked at: the next read waits for new bytes.</summary>
-    public void WaitForMore(in ReadOnlySequence<byte> buffer, bool consumeAll = false)
-    {
-        _connection.Input.AdvanceTo(consumeAll ? buffer.End : buffer.Start, buffer.End);
-        _mustWait = true;
-    }
+    /// <inheritdoc cref="LineInput.WaitForMore"/>
+    public void WaitForMore(in ReadOnlySequence<byte> buffer, bool consumeAll = false) => _input.WaitForMore(buffer, consumeAll);
 
-    /// <summary>
-    /// Discards an overlong command line, from <paramref name="buffer"/> (where it starts) up to
-    /// and including its LF, reading more as needed but never keeping more than one read's worth.
-    /// False when the session ended first.
-    /// </summary>
     private async Task<bool> SkipLongLineAsync(ReadOnlySequence<byte> buffer)
     {
-        while (true)
-        {
-            if (SmtpLineReader.TrySkipLine(buffer, out var next))
-            {
-                Advance(next);
-                return true;
-            }
-            WaitForMore(buffer, consumeAll: true);
-            var read = await ReadAsync();
-            if (read is not { } result)
-                return false;
-            buffer = result.Buffer;
-            if (buffer.IsEmpty && result.IsCompleted)
-                return false;
-        }
+        bool skipped = await _input.SkipLongLineAsync(buffer);
+        if (_input.Ended)
+            _closing = true;
+        return skipped;
     }
 
     /// <summary>
@@ -393,7 +353,7 @@ internal sealed partial class SmtpSession
             if (read is not { } result)
                 return null;
             var buffer = result.Buffer;
-            var status = SmtpLineReader.TryRead(buffer, Options.MaxCommandLineLength, out var line, out var next);
+            var status = CommandLineReader.TryRead(buffer, Options.MaxCommandLineLength, out var line, out var next);
             if (status == LineStatus.Complete)
             {
                 string text = Encoding.ASCII.GetString(line);

@@ -6,6 +6,7 @@ using Appliance.Server.Configuration;
 using Appliance.Server.Delivery;
 using Appliance.Server.Dkim;
 using Appliance.Server.Queue;
+using Appliance.Server.Pop3;
 using Appliance.Server.Smtp;
 using Appliance.Server.Listeners;
 using Microsoft.AspNetCore.Builder;
@@ -41,6 +42,7 @@ public static partial class ApplianceHost
         var options = ApplianceConfiguration.Bind(configuration);
         options.Listeners.Limits.Validate();
         options.Smtp.Validate();
+        options.Pop3.Validate();
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -64,6 +66,7 @@ public static partial class ApplianceHost
         builder.Services.AddDeliveryLog();
         builder.Services.AddOutboundQueue();
         builder.Services.AddSmtpServer();
+        builder.Services.AddPop3Server();
         builder.Services.AddSingleton<ApplianceEndpoints>();
         // How long mail sessions get to say goodbye before Kestrel aborts them.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Listeners.Limits.ShutdownTimeout);

@@ -1,7 +1,7 @@
-// RFC 5321 section 2.3.8 (lines end in CRLF) and 4.5.3.1.4 (command line length).
+// RFC 5321 section 2.3.8 and 4.5.3.1.4 (SMTP command lines), RFC 1939 section 3 and RFC 2449 section 4 (POP3 command lines, 255 octets).
 using System.Buffers;
 
-namespace Appliance.Server.Smtp;
+namespace Appliance.Server.Listeners;
 
 internal enum LineStatus
 {
@@ -9,7 +9,7 @@ internal enum LineStatus
     Complete,
     /// <summary>No line end yet, and the line is still within the limit: read more, consume nothing.</summary>
     Incomplete,
-    /// <summary>No line end within the limit: the line must be skipped (see <see cref="SmtpLineReader.TrySkipLine"/>) and refused.</summary>
+    /// <summary>No line end within the limit: the line must be skipped (see <see cref="CommandLineReader.TrySkipLine"/>) and refused.</summary>
     TooLong,
 }
 
@@ -17,9 +17,9 @@ internal enum LineStatus
 /// Finds command lines in the connection's buffer without consuming anything: the session advances
 /// the reader in one place. A command line ends with LF; a CR before it is dropped. Postfix and
 /// most servers accept a bare LF at the end of a command (only message data needs strict CRLF,
-/// where the difference is a smuggling hole; see <see cref="DotStuffedDataReader"/>).
+/// where the difference is a smuggling hole; see Smtp.DotStuffedDataReader).
 /// </summary>
-internal static class SmtpLineReader
+internal static class CommandLineReader
 {
     /// <param name="maxLength">The longest line allowed, its CRLF included.</param>
     /// <param name="line">The line without its CRLF (or LF).</param>
