@@ -96,7 +96,7 @@ public sealed class ApplianceHostTests : IAsyncLifetime
     [Theory]
     [InlineData(ListenerKind.Smtps, "220 mail.appliance.test ESMTP Appliance")]
     [InlineData(ListenerKind.Imaps, "* BYE IMAP service not available yet")]
-    [InlineData(ListenerKind.Pop3s, "-ERR POP3 service not available yet")]
+    [InlineData(ListenerKind.Pop3s, "+OK Appliance POP3 server ready")]
     public async Task Implicit_TLS_endpoint_presents_the_stored_certificate_and_greets_through_TLS(ListenerKind kind, string greeting)
     {
         var (tcp, ssl) = await ConnectTlsAsync(kind);
@@ -106,10 +106,10 @@ public sealed class ApplianceHostTests : IAsyncLifetime
             Assert.True(ssl.IsAuthenticated);
             Assert.True(ssl.SslProtocol is SslProtocols.Tls12 or SslProtocols.Tls13);
             Assert.Equal(greeting, await ReadLineAsync(ssl));
-            if (kind == ListenerKind.Smtps)
+            if (kind is ListenerKind.Smtps or ListenerKind.Pop3s)
             {
                 await ssl.WriteAsync("QUIT\r\n"u8.ToArray());
-                Assert.Equal("221 2.0.0 mail.appliance.test Bye", await ReadLineAsync(ssl));
+                Assert.Equal(kind == ListenerKind.Smtps ? "221 2.0.0 mail.appliance.test Bye" : "+OK Bye", await ReadLineAsync(ssl));
             }
             Assert.Null(await ReadLineAsync(ssl));
         }
@@ -119,7 +119,7 @@ public sealed class ApplianceHostTests : IAsyncLifetime
     [InlineData(ListenerKind.Smtp, "220 mail.appliance.test ESMTP Appliance")]
     [InlineData(ListenerKind.Submission, "220 mail.appliance.test ESMTP Appliance")]
     [InlineData(ListenerKind.Imap, "* BYE IMAP service not available yet")]
-    [InlineData(ListenerKind.Pop3, "-ERR POP3 service not available yet")]
+    [InlineData(ListenerKind.Pop3, "+OK Appliance POP3 server ready")]
     public async Task Plaintext_mail_endpoint_greets_in_cleartext(ListenerKind kind, string greeting)
     {
         using var tcp = new TcpClient();
