@@ -14,7 +14,8 @@ internal static class SmtpBench
 {
     private const string Usage = """
         usage: Appliance.Bench smtp --host H --port P [--connections N] [--messages M] [--size BYTES]
-                                    [--from ADDR] --to ADDR [ADDR...] [--starttls] [--auth USER:PASSWORD]
+                                    [--from ADDR] --to ADDR [ADDR...] [--rotate-to] [--starttls] [--auth USER:PASSWORD]
+                 (--rotate-to: each message to one --to address in turn, not to all)
                Appliance.Bench smtp --compare [--small-messages N] [--large-messages N] [--rounds R] [--system-dns]
         """;
 
@@ -23,6 +24,9 @@ internal static class SmtpBench
 
     /// <summary>The sender in --compare. Its domain has no DNS records, so our SPF check ends at a quick NXDOMAIN, as for most spam-free test senders.</summary>
     private const string CompareSender = "sender@client.bench.test";
+
+    /// <summary>Mailboxes of the spread case (one per connection of the 20-connection cases).</summary>
+    private const int SpreadMailboxes = 20;
 
     /// <summary>Time allowed for Postfix's queue manager to put every accepted message in the Maildir.</summary>
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromMinutes(5);
@@ -66,7 +70,8 @@ internal static class SmtpBench
             to,
             parsed.Has("--starttls"),
             user,
-            password);
+            password,
+            RotateRecipients: parsed.Has("--rotate-to"));
         Console.WriteLine($"smtp load: {options.Host}:{options.Port}, {options.Connections} connection(s), {options.Messages} message(s) of {options.Size} octets, {to.Count} recipient(s){(options.StartTls ? ", STARTTLS" : "")}{(user is null ? "" : ", AUTH PLAIN")}");
         var result = await SmtpLoadGenerator.RunAsync(options);
         Print(result);
@@ -81,9 +86,10 @@ internal static class SmtpBench
             Console.WriteLine("  error: " + sample);
     }
 
-    private sealed record Case(int Connections, int Size, int Messages)
+    /// <summary>One load; with several mailboxes each message goes to one of them in turn.</summary>
+    private sealed record Case(int Connections, int Size, int Messages, int Mailboxes = 1)
     {
-        public string Label => $"{Connections} conn x {Size / 1024} KB";
+        public string Label => $"{Connections} conn x {Size / 1024} KB" + (Mailboxes > 1 ? $", {Mailboxes} mailboxes" : "");
     }
 
     private sealed record CaseResult(Case Case, SmtpLoadResult Ours, SmtpLoadResult Postfix, TimeSpan PostfixMaildirComplete, int OursStored);
@@ -99,6 +105,10 @@ internal static class SmtpBench
             new(20, 4 * 1024, small),
             new(1, 100 * 1024, large),
             new(20, 100 * 1024, large),
+            // Not in the issue's matrix: the same 20 connections spread over 20 mailboxes. Our
+            // appends to one account are serialised (UID order, one index transaction at a time);
+            // Postfix's single Maildir has no such lock, so this row shows what that costs.
+            new(20, 4 * 1024, small, SpreadMailboxes),
         ];
         Console.WriteLine($"smtp --compare: {Environment.ProcessorCount} cores, {rounds} round(s); each case {small} x 4 KB or {large} x 100 KB messages;");
         Console.WriteLine("our server in this process (the load generator shares its CPU), Postfix in its own processes; both on 127.0.0.1, both fsync before 250.");
@@ -111,7 +121,7 @@ internal static class SmtpBench
         // as a local caching resolver would from its cache); --system-dns keeps the real one.
         bool systemDns = parsed.Has("--system-dns");
         Console.WriteLine(systemDns ? "DNS for our SPF/DMARC checks: the system resolver (--system-dns)" : "DNS for our SPF/DMARC checks: answered in process, every name NXDOMAIN (--system-dns to use the system resolver)");
-        await using var ours = await SmtpBenchHost.StartAsync(CompareDomain, "rcpt@" + CompareDomain, systemDns ? null : new FakeDnsResolver());
+        await using var ours = await SmtpBenchHost.StartAsync(CompareDomain, Recipients(SpreadMailboxes), systemDns ? null : new FakeDnsResolver());
         await using var postfix = await PostfixBenchServer.StartAsync(CompareDomain);
         Console.WriteLine($"ours on 127.0.0.1:{ours.Port}, postfix on 127.0.0.1:{postfix.Port}");
 
@@ -153,7 +163,12 @@ internal static class SmtpBench
     }
 
     private static Task<SmtpLoadResult> RunCaseAsync(int port, Case c) =>
-        SmtpLoadGenerator.RunAsync(new SmtpLoadOptions("127.0.0.1", port, c.Connections, c.Messages, c.Size, CompareSender, ["rcpt@" + CompareDomain]));
+        SmtpLoadGenerator.RunAsync(new SmtpLoadOptions("127.0.0.1", port, c.Connections, c.Messages, c.Size, CompareSender,
+            Recipients(c.Mailboxes), RotateRecipients: true));
+
+    /// <summary>rcpt1@, rcpt2@ ...: Postfix's static map sends them all to its one Maildir.</summary>
+    private static string[] Recipients(int count) =>
+        Enumerable.Range(1, count).Select(i => $"rcpt{i.ToString(CultureInfo.InvariantCulture)}@{CompareDomain}").ToArray();
 
     /// <summary>One row per case; with several rounds, each figure is the median over the rounds.</summary>
     private static void PrintTable(Case[] cases, List<CaseResult> results)
@@ -181,7 +196,7 @@ internal static class SmtpBench
     /// <summary>"--name value" options; --to takes every value up to the next option; flags have no value.</summary>
     private sealed class Arguments
     {
-        private static readonly HashSet<string> Flags = ["--compare", "--starttls", "--system-dns"];
+        private static readonly HashSet<string> Flags = ["--compare", "--starttls", "--system-dns", "--rotate-to"];
         private static readonly HashSet<string> Known = ["--host", "--port", "--connections", "--messages", "--size", "--from", "--to", "--auth", "--small-messages", "--large-messages", "--rounds"];
         private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 

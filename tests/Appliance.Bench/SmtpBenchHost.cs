@@ -10,27 +10,27 @@ namespace Appliance.Bench;
 
 /// <summary>
 /// Our server for the comparison: the real host (ApplianceHost) in this process, on a temporary
-/// data directory, with only the port-25 listener on 127.0.0.1 (port 0) and one domain with one
-/// mailbox. Durability is the default: a 250 means the copy is fsynced in the Maildir and
+/// data directory, with only the port-25 listener on 127.0.0.1 (port 0) and one domain with the
+/// given mailboxes. Durability is the default: a 250 means the copy is fsynced in the Maildir and
 /// committed in the account's index.
 /// </summary>
 internal sealed class SmtpBenchHost : IAsyncDisposable
 {
     private readonly string _data;
     private readonly RunningAppliance _host;
-    private readonly Guid _storeId;
+    private readonly IReadOnlyList<Guid> _storeIds;
 
-    private SmtpBenchHost(string data, RunningAppliance host, Guid storeId)
+    private SmtpBenchHost(string data, RunningAppliance host, IReadOnlyList<Guid> storeIds)
     {
         _data = data;
         _host = host;
-        _storeId = storeId;
+        _storeIds = storeIds;
     }
 
     public int Port => _host.Endpoints[ListenerKind.Smtp].Port;
 
     /// <param name="dns">Replaces the system resolver (SPF and DMARC lookups), or null to keep it.</param>
-    public static async Task<SmtpBenchHost> StartAsync(string domain, string mailbox, IDnsResolver? dns)
+    public static async Task<SmtpBenchHost> StartAsync(string domain, IReadOnlyList<string> mailboxes, IDnsResolver? dns)
     {
         // Beside Postfix's directory (same file system, so the same fsync cost).
         string data = Path.Combine(Path.GetTempPath(), "appliance-smtp-bench-" + Guid.NewGuid().ToString("N")[..10]);
@@ -60,8 +60,10 @@ internal sealed class SmtpBenchHost : IAsyncDisposable
         {
             var accounts = host.Services.GetRequiredService<AccountService>();
             await accounts.AddDomainAsync(domain, "bench");
-            var info = await accounts.AddMailboxAsync(new NewMailbox(mailbox, "bench password " + Guid.NewGuid().ToString("N")), "bench");
-            return new SmtpBenchHost(data, host, info.StoreId);
+            var storeIds = new List<Guid>();
+            foreach (string mailbox in mailboxes)
+                storeIds.Add((await accounts.AddMailboxAsync(new NewMailbox(mailbox, "bench password " + Guid.NewGuid().ToString("N")), "bench")).StoreId);
+            return new SmtpBenchHost(data, host, storeIds);
         }
         catch
         {
@@ -71,9 +73,12 @@ internal sealed class SmtpBenchHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Messages in the mailbox's INBOX, from the store's index.</summary>
-    public int StoredCount() =>
-        _host.Services.GetRequiredService<MessageStore>().OpenAccount(_storeId).GetMailbox("INBOX").MessageCount;
+    /// <summary>Messages in the mailboxes' INBOXes together, from the store's index.</summary>
+    public int StoredCount()
+    {
+        var store = _host.Services.GetRequiredService<MessageStore>();
+        return _storeIds.Sum(id => store.OpenAccount(id).GetMailbox("INBOX").MessageCount);
+    }
 
     public async ValueTask DisposeAsync()
     {

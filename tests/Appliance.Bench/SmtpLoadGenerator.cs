@@ -9,7 +9,11 @@ using System.Text;
 
 namespace Appliance.Bench;
 
-/// <summary>What one load run does; see <see cref="SmtpBench"/> for the command-line names.</summary>
+/// <summary>
+/// What one load run does; see <see cref="SmtpBench"/> for the command-line names. With
+/// <see cref="RotateRecipients"/> each message goes to one address of <see cref="To"/> in turn
+/// (spreading the load over mailboxes) instead of to all of them.
+/// </summary>
 internal sealed record SmtpLoadOptions(
     string Host,
     int Port,
@@ -21,7 +25,8 @@ internal sealed record SmtpLoadOptions(
     bool StartTls = false,
     string? AuthUser = null,
     string? AuthPassword = null,
-    string HeloName = "bench-client.test");
+    string HeloName = "bench-client.test",
+    bool RotateRecipients = false);
 
 /// <summary>The outcome of a run. Rates are over the wall time from the first connect to the last reply.</summary>
 internal sealed record SmtpLoadResult(
@@ -168,13 +173,14 @@ internal static class SmtpLoadGenerator
 
     private static async Task<Outcome> SendOneAsync(SmtpWire wire, SmtpLoadOptions options, byte[] body, string runId, int index, CancellationToken cancellationToken)
     {
-        byte[] header = SmtpMessageFactory.Header(options.From, options.To, runId, index, DateTimeOffset.UtcNow);
+        IReadOnlyList<string> to = options.RotateRecipients ? [options.To[index % options.To.Count]] : options.To;
+        byte[] header = SmtpMessageFactory.Header(options.From, to, runId, index, DateTimeOffset.UtcNow);
         long size = header.Length + body.Length;
-        var commands = new List<string>(options.To.Count + 2)
+        var commands = new List<string>(to.Count + 2)
         {
             wire.Size ? $"MAIL FROM:<{options.From}> SIZE={size.ToString(CultureInfo.InvariantCulture)}" : $"MAIL FROM:<{options.From}>",
         };
-        commands.AddRange(options.To.Select(to => $"RCPT TO:<{to}>"));
+        commands.AddRange(to.Select(address => $"RCPT TO:<{address}>"));
         commands.Add("DATA");
 
         var replies = new List<SmtpReplyText>(commands.Count);
