@@ -28,7 +28,11 @@ internal sealed record SmtpLoadOptions(
     string HeloName = "bench-client.test",
     bool RotateRecipients = false);
 
-/// <summary>The outcome of a run. Rates are over the wall time from the first connect to the last reply.</summary>
+/// <summary>
+/// The outcome of a run. Rates are over the wall time from the first connect to the last reply.
+/// Errors count refused messages and failed connections (each connection gives up after three
+/// failures in a row).
+/// </summary>
 internal sealed record SmtpLoadResult(
     int Accepted,
     int Errors,
@@ -117,16 +121,14 @@ internal static class SmtpLoadGenerator
                     return latencies;
                 }
             }
-            catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException or AuthenticationException)
+            catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException or AuthenticationException or TimeoutException)
             {
                 failures++;
-                if (pending is not null)
-                {
-                    // The message in flight got no final reply: an error, never retried (the server
-                    // may have stored it, and a retry would skew the count).
-                    run.AddError($"connection failed: {e.Message}");
-                    pending = null;
-                }
+                // A failed connection is an error of its own; the message in flight, if any, got no
+                // final reply and is not retried (the server may have stored it, and a retry would
+                // skew the count).
+                run.AddError(pending is null ? $"connection failed: {e.Message}" : $"connection failed during message {pending}: {e.Message}");
+                pending = null;
             }
             finally
             {

@@ -34,6 +34,13 @@ internal sealed record SmtpReplyText(int Code, IReadOnlyList<string> Lines)
 /// </summary>
 internal sealed class SmtpWire : IAsyncDisposable
 {
+    /// <summary>
+    /// Longest wait for any reply: RFC 5321 4.5.3.2's client timeouts are 5 minutes for most
+    /// commands and 10 for the end of data; a bench that waits that long has measured nothing, so
+    /// a silent server (or a wrong port: HTTP waits for us to speak) fails the connection sooner.
+    /// </summary>
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Longest reply line we accept: RFC 5321 4.5.3.1.5 says 512; real servers' EHLO lines stay well inside 4 KB.</summary>
     private const int MaxLineLength = 4096;
 
@@ -141,7 +148,7 @@ internal sealed class SmtpWire : IAsyncDisposable
                 _end -= _start;
                 _start = 0;
             }
-            int read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            int read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).AsTask().WaitAsync(ReplyTimeout, cancellationToken);
             if (read == 0)
                 throw new IOException("the server closed the connection");
             _end += read;
