@@ -92,7 +92,9 @@ internal static class SmtpBench
         public string Label => $"{Connections} conn x {Size / 1024} KB" + (Mailboxes > 1 ? $", {Mailboxes} mailboxes" : "");
     }
 
-    private sealed record CaseResult(Case Case, SmtpLoadResult Ours, SmtpLoadResult Postfix, TimeSpan PostfixMaildirComplete, int OursStored);
+    /// <param name="OursCpu">Our server's CPU for the case: this process's CPU during our run less its CPU during Postfix's run (the load generator's share, the same load).</param>
+    /// <param name="PostfixCpu">All of Postfix's processes, from the first message until the last is in the Maildir.</param>
+    private sealed record CaseResult(Case Case, SmtpLoadResult Ours, SmtpLoadResult Postfix, TimeSpan PostfixMaildirComplete, int OursStored, TimeSpan OursCpu, TimeSpan PostfixCpu);
 
     private static async Task<int> CompareAsync(Arguments parsed)
     {
@@ -125,39 +127,56 @@ internal static class SmtpBench
         await using var postfix = await PostfixBenchServer.StartAsync(CompareDomain);
         Console.WriteLine($"ours on 127.0.0.1:{ours.Port}, postfix on 127.0.0.1:{postfix.Port}");
 
-        // Warm-up (JIT, SQLite, page cache, Postfix's process pool); not reported.
-        await RunCaseAsync(ours.Port, new Case(4, 4 * 1024, 200));
-        var warm = await RunCaseAsync(postfix.Port, new Case(4, 4 * 1024, 200));
-        if (!await postfix.WaitForDeliveredAsync(warm.Accepted, DeliveryTimeout))
+        // Warm-up, not reported: both sizes, so that tiered JIT has recompiled our hot paths (a
+        // few hundred messages still show the JIT at a quarter of the server's CPU), SQLite and
+        // the page cache are warm, and Postfix's process pool is up.
+        Case[] warmUp = [new(4, 4 * 1024, 1500), new(4, 100 * 1024, 200)];
+        int warmDelivered = 0;
+        foreach (var c in warmUp)
+        {
+            await RunCaseAsync(ours.Port, c);
+            warmDelivered += (await RunCaseAsync(postfix.Port, c)).Accepted;
+        }
+        if (!await postfix.WaitForDeliveredAsync(warmDelivered, DeliveryTimeout))
             throw new InvalidOperationException("Postfix did not deliver the warm-up messages:\n" + postfix.ReadLog());
 
+        using var self = Process.GetCurrentProcess();
         var results = new List<CaseResult>();
         for (int round = 1; round <= rounds; round++)
         {
             foreach (var c in cases)
             {
                 int oursBefore = ours.StoredCount();
+                var processCpu = self.TotalProcessorTime;
                 var oursResult = await RunCaseAsync(ours.Port, c);
+                self.Refresh();
+                var oursAndGenerator = self.TotalProcessorTime - processCpu;
                 int oursStored = ours.StoredCount() - oursBefore;
 
                 int postfixBefore = postfix.DeliveredCount();
+                var postfixCpu = postfix.CpuTime();
+                processCpu = self.TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 var postfixResult = await RunCaseAsync(postfix.Port, c);
+                self.Refresh();
+                var generator = self.TotalProcessorTime - processCpu;
                 bool delivered = await postfix.WaitForDeliveredAsync(postfixBefore + postfixResult.Accepted, DeliveryTimeout);
                 clock.Stop();
+                postfixCpu = postfix.CpuTime() - postfixCpu;
                 if (!delivered)
                     throw new InvalidOperationException($"Postfix delivered only {postfix.DeliveredCount() - postfixBefore} of {postfixResult.Accepted} in {DeliveryTimeout}:\n{postfix.ReadLog()}");
 
-                var result = new CaseResult(c, oursResult, postfixResult, clock.Elapsed, oursStored);
+                var result = new CaseResult(c, oursResult, postfixResult, clock.Elapsed, oursStored, oursAndGenerator - generator, postfixCpu);
                 results.Add(result);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}, {c.Label}: ours {oursResult.MessagesPerSecond:F1} msg/s ({oursResult.Errors} errors, {oursStored} stored), postfix {postfixResult.MessagesPerSecond:F1} msg/s ({postfixResult.Errors} errors), postfix Maildir complete after {clock.Elapsed.TotalSeconds:F2} s"));
+                    $"round {round}, {c.Label}: ours {oursResult.MessagesPerSecond:F1} msg/s ({oursResult.Errors} errors, {oursStored} stored), postfix {postfixResult.MessagesPerSecond:F1} msg/s ({postfixResult.Errors} errors), postfix Maildir complete after {clock.Elapsed.TotalSeconds:F2} s; CPU ms/msg ours ~{PerMessage(result.OursCpu, oursResult):F2}, postfix {PerMessage(result.PostfixCpu, postfixResult):F2}"));
                 foreach (string sample in oursResult.ErrorSamples.Concat(postfixResult.ErrorSamples))
                     Console.WriteLine("  error: " + sample);
             }
         }
 
         PrintTable(cases, results);
+        Console.WriteLine("CPU ms/msg: Postfix's is every process of the instance until the message is in the Maildir; ours (~) is this process's CPU during our run less its CPU during Postfix's run, i.e. without the load generator.");
         bool clean = results.All(r => r.Ours.Errors == 0 && r.Postfix.Errors == 0 && r.OursStored == r.Ours.Accepted);
         return clean ? 0 : 1;
     }
@@ -170,12 +189,14 @@ internal static class SmtpBench
     private static string[] Recipients(int count) =>
         Enumerable.Range(1, count).Select(i => $"rcpt{i.ToString(CultureInfo.InvariantCulture)}@{CompareDomain}").ToArray();
 
+    private static double PerMessage(TimeSpan cpu, SmtpLoadResult result) => cpu.TotalMilliseconds / Math.Max(result.Accepted, 1);
+
     /// <summary>One row per case; with several rounds, each figure is the median over the rounds.</summary>
     private static void PrintTable(Case[] cases, List<CaseResult> results)
     {
         Console.WriteLine();
-        Console.WriteLine("| case | ours msg/s | postfix msg/s | ratio ours/postfix | ours MB/s | postfix MB/s | ours p50 / p99 ms | postfix p50 / p99 ms | postfix Maildir complete s (msg/s end to end) | errors ours/postfix |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| case | ours msg/s | postfix msg/s | ratio ours/postfix | ours MB/s | postfix MB/s | ours p50 / p99 ms | postfix p50 / p99 ms | postfix Maildir complete s (msg/s end to end) | CPU ms/msg ours~ / postfix | errors ours/postfix |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var c in cases)
         {
             var rows = results.Where(r => r.Case == c).ToList();
@@ -183,7 +204,7 @@ internal static class SmtpBench
             double postfix = Median(rows.Select(r => r.Postfix.MessagesPerSecond));
             double complete = Median(rows.Select(r => r.PostfixMaildirComplete.TotalSeconds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {c.Label} ({c.Messages} msgs) | {ours:F1} | {postfix:F1} | {ours / postfix:F2} | {Median(rows.Select(r => r.Ours.MegabytesPerSecond)):F2} | {Median(rows.Select(r => r.Postfix.MegabytesPerSecond)):F2} | {Median(rows.Select(r => r.Ours.P50Milliseconds)):F1} / {Median(rows.Select(r => r.Ours.P99Milliseconds)):F1} | {Median(rows.Select(r => r.Postfix.P50Milliseconds)):F1} / {Median(rows.Select(r => r.Postfix.P99Milliseconds)):F1} | {complete:F2} ({c.Messages / complete:F1}) | {rows.Sum(r => r.Ours.Errors)}/{rows.Sum(r => r.Postfix.Errors)} |"));
+                $"| {c.Label} ({c.Messages} msgs) | {ours:F1} | {postfix:F1} | {ours / postfix:F2} | {Median(rows.Select(r => r.Ours.MegabytesPerSecond)):F2} | {Median(rows.Select(r => r.Postfix.MegabytesPerSecond)):F2} | {Median(rows.Select(r => r.Ours.P50Milliseconds)):F1} / {Median(rows.Select(r => r.Ours.P99Milliseconds)):F1} | {Median(rows.Select(r => r.Postfix.P50Milliseconds)):F1} / {Median(rows.Select(r => r.Postfix.P99Milliseconds)):F1} | {complete:F2} ({c.Messages / complete:F1}) | {Median(rows.Select(r => PerMessage(r.OursCpu, r.Ours))):F2} / {Median(rows.Select(r => PerMessage(r.PostfixCpu, r.Postfix))):F2} | {rows.Sum(r => r.Ours.Errors)}/{rows.Sum(r => r.Postfix.Errors)} |"));
         }
     }
 
