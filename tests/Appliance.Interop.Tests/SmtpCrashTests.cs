@@ -178,7 +178,11 @@ public sealed class SmtpCrashTests(ITestOutputHelper output) : IAsyncLifetime
         return server;
     }
 
-    /// <summary>The Message-ID of every message in INBOX, read from the message files themselves.</summary>
+    /// <summary>
+    /// The Message-ID of every message in INBOX, read from the message files themselves; the
+    /// index's cached summary of each must name the same one (a row left pointing at another
+    /// file after the crash would not).
+    /// </summary>
     private static List<string> ReadMessageIds(MailAccount account)
     {
         var ids = new List<string>();
@@ -191,6 +195,7 @@ public sealed class SmtpCrashTests(ITestOutputHelper output) : IAsyncLifetime
                 if (line.StartsWith("Message-ID:", StringComparison.OrdinalIgnoreCase))
                     id = line["Message-ID:".Length..].Trim().Trim('<', '>');
             }
+            Assert.Equal(id, info.Summary.MessageId?.Trim('<', '>'));
             ids.Add(id ?? $"(no Message-ID in UID {info.Uid})");
         }
         return ids;
