@@ -81,7 +81,7 @@ internal static class SmtpBench
     private static void Print(SmtpLoadResult result)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"accepted {result.Accepted} in {result.Elapsed.TotalSeconds:F2} s: {result.MessagesPerSecond:F1} msg/s, {result.MegabytesPerSecond:F2} MB/s, latency p50 {result.P50Milliseconds:F1} ms, p99 {result.P99Milliseconds:F1} ms, errors {result.Errors}"));
+            $"accepted {result.Accepted} in {result.Elapsed.TotalSeconds:F2} s: {result.MessagesPerSecond:F1} msg/s, {result.MegabytesPerSecond:F2} MB/s, latency p50 {result.P50Milliseconds:F1} ms, p99 {result.P99Milliseconds:F1} ms, errors {result.Errors}, recipients refused {result.RecipientsRefused}"));
         foreach (string sample in result.ErrorSamples)
             Console.WriteLine("  error: " + sample);
     }

@@ -31,7 +31,9 @@ internal sealed record SmtpLoadOptions(
 /// <summary>
 /// The outcome of a run. Rates are over the wall time from the first connect to the last reply.
 /// Errors count refused messages and failed connections (each connection gives up after three
-/// failures in a row).
+/// failures in a row). A message some of whose recipients were refused still counts as accepted
+/// on its final 250 (as the server delivers it to the rest); <see cref="RecipientsRefused"/> counts
+/// those refusals.
 /// </summary>
 internal sealed record SmtpLoadResult(
     int Accepted,
@@ -40,7 +42,8 @@ internal sealed record SmtpLoadResult(
     long AcceptedBytes,
     double P50Milliseconds,
     double P99Milliseconds,
-    IReadOnlyList<string> ErrorSamples)
+    IReadOnlyList<string> ErrorSamples,
+    int RecipientsRefused = 0)
 {
     public double MessagesPerSecond => Accepted / Elapsed.TotalSeconds;
 
@@ -78,7 +81,7 @@ internal static class SmtpLoadGenerator
         var latencies = workers.SelectMany(w => w.Result).Order().ToArray();
         return new SmtpLoadResult(
             latencies.Length, run.Errors, clock.Elapsed, run.AcceptedBytes,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.99), run.ErrorSamples());
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99), run.ErrorSamples(), run.RecipientsRefused);
     }
 
     private static double Percentile(double[] sorted, double p) =>
@@ -100,7 +103,7 @@ internal static class SmtpLoadGenerator
                 {
                     pending = index;
                     long started = Stopwatch.GetTimestamp();
-                    var outcome = await SendOneAsync(wire, options, body, run.RunId, index, cancellationToken);
+                    var outcome = await SendOneAsync(wire, options, body, run, index, cancellationToken);
                     pending = null;
                     if (outcome.Accepted)
                     {
@@ -173,10 +176,10 @@ internal static class SmtpLoadGenerator
 
     private readonly record struct Outcome(bool Accepted, long Bytes, string? Error, bool Closed);
 
-    private static async Task<Outcome> SendOneAsync(SmtpWire wire, SmtpLoadOptions options, byte[] body, string runId, int index, CancellationToken cancellationToken)
+    private static async Task<Outcome> SendOneAsync(SmtpWire wire, SmtpLoadOptions options, byte[] body, RunState run, int index, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> to = options.RotateRecipients ? [options.To[index % options.To.Count]] : options.To;
-        byte[] header = SmtpMessageFactory.Header(options.From, to, runId, index, DateTimeOffset.UtcNow);
+        byte[] header = SmtpMessageFactory.Header(options.From, to, run.RunId, index, DateTimeOffset.UtcNow);
         long size = header.Length + body.Length;
         var commands = new List<string>(to.Count + 2)
         {
@@ -206,6 +209,10 @@ internal static class SmtpLoadGenerator
         var closing = replies.FirstOrDefault(r => r.Code == 421);
         if (closing is not null)
             return new Outcome(false, 0, closing.ToString(), Closed: true);
+        // Replies 1 .. n-2 answer the RCPTs (with pipelining all of them are here).
+        int refusedRecipients = replies.Skip(1).Take(to.Count).Count(r => !r.IsPositive);
+        if (refusedRecipients > 0)
+            run.AddRecipientsRefused(refusedRecipients);
         var data = replies[^1];
         if (replies.Count != commands.Count || data.Code != 354)
         {
@@ -252,6 +259,7 @@ internal static class SmtpLoadGenerator
         private int _next = -1;
         private int _errors;
         private long _bytes;
+        private int _recipientsRefused;
 
         public string RunId { get; } = runId;
 
@@ -268,6 +276,10 @@ internal static class SmtpLoadGenerator
         }
 
         public void AddAccepted(long bytes) => Interlocked.Add(ref _bytes, bytes);
+
+        public int RecipientsRefused => Volatile.Read(ref _recipientsRefused);
+
+        public void AddRecipientsRefused(int count) => Interlocked.Add(ref _recipientsRefused, count);
 
         public void AddError(string text)
         {
