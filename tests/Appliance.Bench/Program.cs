@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project tests/Appliance.Bench -- store [--dir <path>] [--list-size <n>]
 //   dotnet run -c Release --project tests/Appliance.Bench -- mime [BenchmarkDotNet options, e.g. --job short --inProcess]
 //   dotnet run -c Release --project tests/Appliance.Bench -- mailauth [seconds per case]
+//   dotnet run -c Release --project tests/Appliance.Bench -- smtp --host H --port P [--connections N] [--messages M] [--size B] [--to A...] | smtp --compare
 using Appliance.Bench;
 
 return args.FirstOrDefault() switch
@@ -9,6 +10,7 @@ return args.FirstOrDefault() switch
     "store" => await StoreBench.RunAsync(args[1..]),
     "mime" => MimeBench.Run(args[1..]),
     "mailauth" => await MailAuthBench.RunAsync(args[1..]),
+    "smtp" => await SmtpBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -17,5 +19,6 @@ static int Usage()
     Console.Error.WriteLine("usage: Appliance.Bench store [--dir <path>] [--list-size <n>]");
     Console.Error.WriteLine("       Appliance.Bench mime [BenchmarkDotNet options, e.g. --job short --inProcess]");
     Console.Error.WriteLine("       Appliance.Bench mailauth [seconds per case]");
+    Console.Error.WriteLine("       Appliance.Bench smtp --host H --port P [--connections N] [--messages M] [--size B] --to A... [--starttls] [--auth U:P] | smtp --compare");
     return 2;
 }
