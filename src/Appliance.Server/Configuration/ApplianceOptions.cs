@@ -20,6 +20,9 @@ public sealed class ApplianceOptions
 
     public ListenersOptions Listeners { get; set; } = new();
 
+    /// <summary>The DNS resolver: nameservers, timeout and attempts (default: /etc/resolv.conf).</summary>
+    public DnsOptions Dns { get; set; } = new();
+
     /// <summary>The SMTP server: limits and policies of ports 25, 587 and 465.</summary>
     public Appliance.Server.Smtp.SmtpServerOptions Smtp { get; set; } = new();
 

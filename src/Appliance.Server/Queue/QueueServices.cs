@@ -20,7 +20,7 @@ public static class QueueServices
     {
         services.AddLogging();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IDnsResolver>(_ => new DnsStubResolver());
+        services.TryAddSingleton<IDnsResolver>(sp => new DnsStubResolver(sp.GetRequiredService<ApplianceOptions>().Dns.ToResolverOptions()));
         services.TryAddSingleton<QueueSignal>();
         services.TryAddSingleton(sp => new QueueStore(sp.GetRequiredService<ApplianceOptions>().DataPath));
         services.TryAddSingleton<OutboundQueue>();

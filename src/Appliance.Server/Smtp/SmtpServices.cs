@@ -12,7 +12,7 @@ public static class SmtpServices
     /// <summary>The SMTP engine and local delivery. Needs the outbound queue, signer and delivery log registered too.</summary>
     public static IServiceCollection AddSmtpServer(this IServiceCollection services)
     {
-        services.TryAddSingleton<IDnsResolver>(_ => new DnsStubResolver());
+        services.TryAddSingleton<IDnsResolver>(sp => new DnsStubResolver(sp.GetRequiredService<ApplianceOptions>().Dns.ToResolverOptions()));
         services.TryAddSingleton(provider =>
         {
             var options = provider.GetRequiredService<ApplianceOptions>();

@@ -43,6 +43,7 @@ public static partial class ApplianceHost
         options.Listeners.Limits.Validate();
         options.Smtp.Validate();
         options.Pop3.Validate();
+        options.Dns.ToResolverOptions(); // throws with the setting's name when a value is bad
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
