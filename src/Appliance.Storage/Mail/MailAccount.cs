@@ -23,6 +23,7 @@ public sealed partial class MailAccount : IDisposable
 
     private readonly IndexDatabase _db;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly List<PendingAppend> _pendingAppends = [];
     private readonly Lock _subscribersLock = new();
     private MailSubscription[] _subscribers = [];
     private int _disposed;
