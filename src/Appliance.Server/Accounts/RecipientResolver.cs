@@ -55,6 +55,7 @@ public sealed class RecipientResolver(IDbContextFactory<ApplianceDbContext> dbFa
             return RecipientResolution.Of(RecipientStatus.Disabled);
 
         var expansion = new Expansion(db, ct);
+        expansion.KnowDomain(domainRow);
         var status = await expansion.ExpandAsync($"{local}@{domain}", depth: 0, topLevel: true);
         if (expansion.Mailboxes.Count == 0 && expansion.External.Count == 0)
             return RecipientResolution.Of(status == RecipientStatus.Disabled ? RecipientStatus.Disabled : RecipientStatus.Unknown);
@@ -76,6 +77,18 @@ public sealed class RecipientResolver(IDbContextFactory<ApplianceDbContext> dbFa
     private sealed class Expansion(ApplianceDbContext db, CancellationToken ct)
     {
         private readonly HashSet<string> _visited = new(StringComparer.Ordinal);
+
+        /// <summary>Domain rows already read in this resolution (or known not to exist): one query per domain, not per address.</summary>
+        private readonly Dictionary<string, Storage.Entities.Domain?> _domains = new(StringComparer.Ordinal);
+
+        public void KnowDomain(Storage.Entities.Domain domain) => _domains[domain.Name] = domain;
+
+        private async Task<Storage.Entities.Domain?> DomainAsync(string name)
+        {
+            if (!_domains.TryGetValue(name, out var row))
+                _domains[name] = row = await db.Domains.AsNoTracking().SingleOrDefaultAsync(d => d.Name == name, ct);
+            return row;
+        }
         public List<LocalRecipient> Mailboxes { get; } = [];
         public List<string> External { get; } = [];
 
@@ -85,7 +98,7 @@ public sealed class RecipientResolver(IDbContextFactory<ApplianceDbContext> dbFa
                 return RecipientStatus.Unknown;
 
             string domain = DomainOf(address);
-            var domainRow = await db.Domains.AsNoTracking().SingleOrDefaultAsync(d => d.Name == domain, ct);
+            var domainRow = await DomainAsync(domain);
             if (domainRow is null)
             {
                 // Only an alias destination can be external; a top-level foreign address was handled by the caller.
