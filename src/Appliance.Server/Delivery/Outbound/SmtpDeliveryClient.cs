@@ -406,8 +406,10 @@ internal sealed class SmtpDeliveryClient
             if (_extensions.ContainsKey("SIZE"))
                 sb.Append(" SIZE=").Append(message.Size.ToString(System.Globalization.CultureInfo.InvariantCulture));
             // RFC 6152 3: BODY=8BITMIME when the peer offers it. A peer without it still gets the
-            // message unchanged (as Postfix does by default) rather than a bounce; nearly every
-            // server accepts 8-bit text, and converting signed mail would break its DKIM signature.
+            // message unchanged rather than a bounce. Postfix would convert it to 7bit instead
+            // (disable_mime_output_conversion = no), but converting mail we signed breaks its
+            // DKIM signature, and nearly every server accepts 8-bit text. A 7bit downgrade that
+            // re-signs is the complete answer; it is not written yet.
             if (message.EightBitMime && _extensions.ContainsKey("8BITMIME"))
                 sb.Append(" BODY=8BITMIME");
             // RFC 6531 3.4: SMTPUTF8 when the message or any path of this transaction needs it.
