@@ -1,6 +1,7 @@
 // RFC 9051 section 9 (formal syntax): command = tag SP (command-any / command-auth / command-nonauth
 // / command-select) CRLF. The reader produces this generic shape; each command's file checks its
 // own arguments against its grammar rule.
+using System.Buffers;
 using System.Text;
 
 namespace Appliance.Server.Imap;
@@ -52,8 +53,15 @@ internal sealed class ImapArgument
 
     public ImapArgumentKind Kind { get; }
 
+    private ReadOnlySequence<byte> _pending;
+    private bool _isPending;
+
     /// <summary>The atom's text or the string's octets (empty for lists).</summary>
-    public byte[] Bytes { get; }
+    public byte[] Bytes
+    {
+        get => _isPending ? throw new InvalidOperationException("A literal is read only once its command is complete.") : field;
+        private set;
+    }
 
     /// <summary>The value of a <see cref="ImapArgumentKind.Number"/>.</summary>
     public long Number { get; }
@@ -68,6 +76,30 @@ internal sealed class ImapArgument
     public static ImapArgument NumberOf(byte[] text, long value) => new(ImapArgumentKind.Number, text, value, NoItems, ImapStringForm.None);
 
     public static ImapArgument String(byte[] octets, ImapStringForm form) => new(ImapArgumentKind.String, octets, 0, NoItems, form);
+
+    /// <summary>
+    /// A literal still in the connection's buffer: copied out by <see cref="Materialize"/> only when the
+    /// whole command has arrived, so a command re-read as each later literal arrives never copies a
+    /// large literal more than once.
+    /// </summary>
+    public static ImapArgument PendingLiteral(ReadOnlySequence<byte> octets, ImapStringForm form) =>
+        new(ImapArgumentKind.String, [], 0, NoItems, form) { _pending = octets, _isPending = true };
+
+    /// <summary>Copies pending literals out of the buffer (this one and those in lists); false when a literal (not literal8) holds NUL (RFC 9051 CHAR8 = %x01-ff).</summary>
+    internal bool Materialize()
+    {
+        bool valid = true;
+        if (_isPending)
+        {
+            Bytes = _pending.ToArray();
+            _pending = default;
+            _isPending = false;
+            valid = Form == ImapStringForm.Literal8 || !Bytes.AsSpan().Contains((byte)0);
+        }
+        foreach (var item in Items)
+            valid &= item.Materialize();
+        return valid;
+    }
 
     public static ImapArgument Nil(byte[] text) => new(ImapArgumentKind.Nil, text, 0, NoItems, ImapStringForm.None);
 

@@ -28,6 +28,7 @@ internal sealed class ImapCommandReader
     private long _waitForLength;   // > 0: a literal's octets up to here
     private long _lineStart;       // else: a line end in the line starting here,
     private long _scanFrom;        // searched from here (no LF before it)
+    private long _textBefore;      // octets of the command's earlier lines (literal data not counted)
     private int _acknowledgedLiterals; // synchronizing literals already answered with "+"
     private string? _tag;
 
@@ -62,7 +63,7 @@ internal sealed class ImapCommandReader
             var lf = input.Slice(from).PositionOf(Lf);
             long lineEnd = lf is { } p ? input.Slice(0, p).Length + 1 : -1;
             // RFC 9051 section 4 leaves line length to the server: refuse without buffering past the limit.
-            if ((lineEnd < 0 ? input.Length : lineEnd) - _lineStart > limits.MaxLineLength)
+            if (_textBefore + (lineEnd < 0 ? input.Length : lineEnd) - _lineStart > limits.MaxLineLength)
                 return Fail(input, buffer, ImapReadError.LineTooLong, _tag ?? PeekTag(input), "Command line too long", 0, _lineStart, SkipMode.ToLineEnd);
             if (lineEnd < 0)
             {
@@ -77,13 +78,18 @@ internal sealed class ImapCommandReader
         switch (step)
         {
             case Step.Done:
-                var command = new ImapCommand(parser.Tag!, parser.Name!, parser.Arguments);
                 var end = input.GetPosition(parser.Offset);
+                bool valid = true;
+                foreach (var argument in parser.Arguments)
+                    valid &= argument.Materialize();
                 ResetCommand();
-                return ImapReadResult.Complete(command, end);
+                if (!valid) // RFC 9051 CHAR8 = %x01-ff: NUL only in literal8 (RFC 3516 section 4.2)
+                    return ImapReadResult.Failed(ImapReadError.Syntax, parser.Tag, "NUL in literal (use literal8)", 0, end, end);
+                return ImapReadResult.Complete(new ImapCommand(parser.Tag!, parser.Name!, parser.Arguments), end);
             case Step.NeedLine:
                 _waitForLength = 0;
                 _lineStart = parser.LineStart;
+                _textBefore = parser.TextBefore;
                 _scanFrom = input.Length;
                 return ImapReadResult.NeedMore(input.Start, buffer.End);
             case Step.NeedBytes:
@@ -97,6 +103,7 @@ internal sealed class ImapCommandReader
                 {
                     _waitForLength = 0;
                     _lineStart = _scanFrom = parser.WaitFor;
+                    _textBefore = parser.TextBefore;
                 }
                 return ImapReadResult.Continuation(parser.LiteralSize, input.Start, buffer.End);
             default:
@@ -126,6 +133,7 @@ internal sealed class ImapCommandReader
         _waitForLength = 0;
         _lineStart = 0;
         _scanFrom = 0;
+        _textBefore = 0;
         _acknowledgedLiterals = 0;
         _tag = null;
         _skipping = false;
@@ -277,6 +285,7 @@ internal sealed class ImapCommandReader
         public string? Name;
         public List<ImapArgument> Arguments = [];
         public long LineStart;
+        public long TextBefore;
         public long WaitFor;
         public long LiteralSize;
         public ImapReadError Error;
@@ -345,8 +354,11 @@ internal sealed class ImapCommandReader
                 if (b != Lf)
                     return Syntax("CR without LF");
             }
-            if (_reader.Consumed - LineStart > _limits.MaxLineLength)
+            // The limit covers the command's text: all its lines together, literal data not counted,
+            // so a command of many literals cannot hold many maximal lines.
+            if (TextBefore + _reader.Consumed - LineStart > _limits.MaxLineLength)
                 return Fail(ImapReadError.LineTooLong, "Command line too long", LineStart, SkipMode.ToLineEnd);
+            TextBefore += _reader.Consumed - LineStart;
             LineStart = _reader.Consumed;
             return Step.Done;
         }
@@ -481,14 +493,11 @@ internal sealed class ImapCommandReader
                 WaitFor = headerEnd + n;
                 return Step.NeedBytes;
             }
-            var octets = input.Slice(headerEnd, n).ToArray();
+            // Copied (and checked for NUL) once the command is complete: see ImapArgument.Materialize.
+            into.Add(ImapArgument.PendingLiteral(input.Slice(headerEnd, n), literal8 ? ImapStringForm.Literal8 : ImapStringForm.Literal));
             _reader.Advance(n);
             _literalTotal += n;
             LineStart = _reader.Consumed;
-            // RFC 9051 CHAR8 = %x01-ff: NUL only in literal8 (RFC 3516 section 4.2).
-            if (!literal8 && octets.AsSpan().Contains((byte)0))
-                return Syntax("NUL in literal (use literal8)");
-            into.Add(ImapArgument.String(octets, literal8 ? ImapStringForm.Literal8 : ImapStringForm.Literal));
             return Step.Done;
         }
 

@@ -10,8 +10,9 @@ namespace Appliance.Server.Imap;
 public sealed class ImapServerOptions
 {
     /// <summary>
-    /// Longest line of a command, its CRLF included, literal data not counted (each line between
-    /// literals is measured on its own). The 64 KB; RFC 7162 section 4 asks servers to accept
+    /// Longest command text, CRLFs included, literal data not counted: the lines before, between and
+    /// after literals count together, so a command of many literals cannot hold many long lines
+    /// (the reader re-reads a command as each literal arrives). The 64 KB; RFC 7162 section 4 asks servers to accept
     /// at least 8192 octets, since CONDSTORE/QRESYNC clients send long UID sets. Dovecot's
     /// imap_max_line_length is 64 KB as well.
     /// </summary>
@@ -133,7 +134,7 @@ public sealed class ImapServerOptions
 }
 
 /// <summary>The limits the command reader applies in one state (see <see cref="ImapServerOptions.ReadLimits"/>).</summary>
-/// <param name="MaxLineLength">Longest line, CRLF included, literal data not counted.</param>
+/// <param name="MaxLineLength">Longest command text, all its lines with their CRLFs, literal data not counted.</param>
 /// <param name="MaxLiteralSize">Largest literal, and largest sum of one command's literals.</param>
 /// <param name="MaxNonSyncLiteralSize">Largest non-synchronizing literal {n+} (RFC 7888: 4096 under LITERAL-).</param>
 /// <param name="MaxDepth">Deepest nesting of parenthesized lists.</param>

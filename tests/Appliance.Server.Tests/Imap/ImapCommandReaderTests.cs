@@ -60,9 +60,13 @@ public sealed class ImapCommandReaderTests
                 long consumed = buffer.Slice(0, result.Consumed).Length;
                 if (result.Status is ImapReadStatus.NeedMore or ImapReadStatus.NeedContinuation && !wasSkipping && !reader.IsSkipping)
                     Assert.Equal(0, consumed);
-                var rest = buffer.Slice(result.Consumed).ToArray();
-                pending = rest.Length > 0 ? [rest] : [];
-                Assert.True(rest.Length <= maxBuffered, $"{rest.Length} octets buffered");
+                if (consumed > 0) // like a pipe: unconsumed segments stay as they are
+                {
+                    var rest = buffer.Slice(result.Consumed).ToArray();
+                    pending = rest.Length > 0 ? [rest] : [];
+                }
+                long buffered = pending.Sum(p => (long)p.Length);
+                Assert.True(buffered <= maxBuffered, $"{buffered} octets buffered");
                 if (result.Status == ImapReadStatus.NeedMore)
                     break;
                 if (result.Command is { } command)
@@ -354,5 +358,37 @@ public sealed class ImapCommandReaderTests
         var (_, commands, _) = Run(Bytes(line), Enumerable.Range(1, line.Length), AfterLogin);
         Assert.Single(commands);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>The text limit covers all of a command's lines: many literals cannot carry many long lines.</summary>
+    [Fact]
+    public void The_text_limit_counts_the_lines_between_literals_together()
+    {
+        var limits = AfterLogin with { MaxLineLength = 100 };
+        var line = new string('x', 40);
+        var input = $"a1 X {line} {{1+}}\r\n1 {line} {{1+}}\r\n2 {line}\r\nb2 NOOP\r\n";
+        var (events, commands, _) = Run(Bytes(input), [], limits);
+        Assert.StartsWith("Error LineTooLong tag=a1", events[0]);
+        Assert.Equal(["b2"], commands.Select(c => c.Tag));
+        Assert.Single(Run(Bytes(input), [], AfterLogin).Commands, c => c.Tag == "a1");
+    }
+
+    /// <summary>A literal is copied out once, when its command completes, however many literals follow it.</summary>
+    [Fact]
+    public void A_large_literal_followed_by_many_continuations_is_copied_once()
+    {
+        var big = new string('m', 5_000_000);
+        var input = new StringBuilder($"a1 APPEND INBOX {{{big.Length}+}}\r\n{big}");
+        for (int i = 0; i < 300; i++)
+            input.Append(" {1}\r\nz");
+        input.Append("\r\n");
+        var bytes = Bytes(input.ToString());
+        var cuts = Enumerable.Range(0, 300).Select(i => bytes.Length - 2 - i * 8);
+        var started = DateTime.UtcNow;
+        var (events, commands, _) = Run(bytes, cuts, AfterLogin);
+        Assert.Equal(302, commands[0].Arguments.Count); // INBOX, the big literal, 300 small ones
+        Assert.Equal(big.Length, commands[0].Arguments[1].Bytes.Length);
+        Assert.Equal(300, events.Count(e => e.StartsWith("Continuation", StringComparison.Ordinal)));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
     }
 }
