@@ -56,10 +56,20 @@ internal sealed class ImapArgument
     private ReadOnlySequence<byte> _pending;
     private bool _isPending;
 
+    /// <summary>A literal handed to the session as it arrived (<see cref="ImapReadStatus.LiteralData"/>); its octets are not here.</summary>
+    public bool IsStreamed { get; private init; }
+
+    /// <summary>The octet count of a string (also of a streamed literal).</summary>
+    public long Length => IsStreamed ? StreamedLength : Bytes.Length;
+
+    private long StreamedLength { get; init; }
+
     /// <summary>The atom's text or the string's octets (empty for lists).</summary>
     public byte[] Bytes
     {
-        get => _isPending ? throw new InvalidOperationException("A literal is read only once its command is complete.") : field;
+        get => _isPending ? throw new InvalidOperationException("A literal is read only once its command is complete.")
+            : IsStreamed ? throw new InvalidOperationException("A streamed literal's octets went to the session as LiteralData.")
+            : field;
         private set;
     }
 
@@ -84,6 +94,10 @@ internal sealed class ImapArgument
     /// </summary>
     public static ImapArgument PendingLiteral(ReadOnlySequence<byte> octets, ImapStringForm form) =>
         new(ImapArgumentKind.String, [], 0, NoItems, form) { _pending = octets, _isPending = true };
+
+    /// <summary>The place of a literal whose octets were streamed to the session.</summary>
+    public static ImapArgument Streamed(long length, ImapStringForm form) =>
+        new(ImapArgumentKind.String, [], 0, NoItems, form) { IsStreamed = true, StreamedLength = length };
 
     /// <summary>Copies pending literals out of the buffer (this one and those in lists); false when a literal (not literal8) holds NUL (RFC 9051 CHAR8 = %x01-ff).</summary>
     internal bool Materialize()
@@ -138,6 +152,7 @@ internal sealed class ImapArgument
     public override string ToString() => Kind switch
     {
         ImapArgumentKind.List => "(" + string.Join(" ", Items) + ")",
+        ImapArgumentKind.String when IsStreamed => $"{{{StreamedLength}}}<streamed>",
         ImapArgumentKind.String => Form switch
         {
             ImapStringForm.Literal => $"{{{Bytes.Length}}}" + Encoding.Latin1.GetString(Bytes),

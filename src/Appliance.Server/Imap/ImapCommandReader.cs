@@ -15,7 +15,9 @@ namespace Appliance.Server.Imap;
 /// <item>pass the unconsumed buffer (it starts where the last <see cref="ImapReadResult.Consumed"/> left it);</item>
 /// <item>after every result, AdvanceTo(Consumed, Examined);</item>
 /// <item>on NeedMore read from the connection; on anything else call Read again first (the buffer may already hold more);</item>
-/// <item>on NeedContinuation send "+ ..." (RFC 9051 section 7.5); on Error answer with <see cref="ImapReadErrors.Reply"/>.</item>
+/// <item>on NeedContinuation send "+ ..." (RFC 9051 section 7.5); on Error answer with <see cref="ImapReadErrors.Reply"/>;</item>
+/// <item>on LiteralStart open a sink for the literal (APPEND's message) and write each LiteralData chunk to it; the
+/// complete command follows, with <see cref="ImapArgument.IsStreamed"/> in the literal's place.</item>
 /// </list>
 /// A command is parsed only once its line end (or its literal's last octet) is in the buffer, so
 /// trickled input costs linear time; memory is bounded by one line plus the literals allowed.
@@ -31,6 +33,10 @@ internal sealed class ImapCommandReader
     private long _textBefore;      // octets of the command's earlier lines (literal data not counted)
     private int _acknowledgedLiterals; // synchronizing literals already answered with "+"
     private string? _tag;
+    private Resume? _resume;         // the command so far, after a streamed literal
+
+    // Streaming a large top-level literal (APPEND's message) to the session.
+    private long _streamRemaining;
 
     // Skipping the rest of a refused command.
     private bool _skipping;
@@ -44,6 +50,15 @@ internal sealed class ImapCommandReader
     public ImapReadResult Read(in ReadOnlySequence<byte> buffer, in ImapReadLimits limits)
     {
         var input = buffer;
+        if (_streamRemaining > 0)
+        {
+            // RFC 9051 4.3: the literal's octets, handed out as they arrive; nothing of them is parsed.
+            if (input.IsEmpty)
+                return ImapReadResult.NeedMore(input.Start, input.End);
+            var chunk = input.Slice(0, Math.Min(_streamRemaining, input.Length));
+            _streamRemaining -= chunk.Length;
+            return ImapReadResult.LiteralChunk(chunk, _streamRemaining == 0);
+        }
         if (_skipping)
         {
             if (!Skip(ref input))
@@ -72,7 +87,7 @@ internal sealed class ImapCommandReader
             }
         }
 
-        var parser = new Parser(input, limits, _acknowledgedLiterals);
+        var parser = new Parser(input, limits, _acknowledgedLiterals, _resume);
         var step = parser.ParseCommand();
         _tag = parser.Tag ?? _tag;
         switch (step)
@@ -97,7 +112,9 @@ internal sealed class ImapCommandReader
                 return ImapReadResult.NeedMore(input.Start, buffer.End);
             case Step.Continuation:
                 _acknowledgedLiterals++;
-                if (parser.LiteralSize > 0)
+                if (parser.Streams)
+                    _waitForLength = parser.WaitFor - parser.LiteralSize; // only its header: the octets are streamed
+                else if (parser.LiteralSize > 0)
                     _waitForLength = parser.WaitFor;
                 else
                 {
@@ -106,9 +123,38 @@ internal sealed class ImapCommandReader
                     _textBefore = parser.TextBefore;
                 }
                 return ImapReadResult.Continuation(parser.LiteralSize, input.Start, buffer.End);
+            case Step.Stream:
+                return StartStream(input, buffer, ref parser);
             default:
                 return Fail(input, buffer, parser.Error, parser.Tag, parser.Reason!, parser.LiteralSize, parser.SkipFrom, parser.Skip);
         }
+    }
+
+    /// <summary>
+    /// A top-level literal too large to hold in memory (APPEND's message): the arguments before it are
+    /// copied out, the command so far is consumed up to the literal's first octet, and the session gets
+    /// the octets as <see cref="ImapReadStatus.LiteralData"/> chunks; then reading resumes after them.
+    /// </summary>
+    private ImapReadResult StartStream(ReadOnlySequence<byte> input, in ReadOnlySequence<byte> buffer, ref Parser parser)
+    {
+        var arguments = parser.Arguments;
+        bool valid = true;
+        foreach (var argument in arguments)
+            valid &= argument.Materialize();
+        if (!valid)
+            return Fail(input, buffer, ImapReadError.Syntax, parser.Tag, "NUL in literal (use literal8)", parser.LiteralSize, parser.WaitFor - parser.LiteralSize, SkipMode.LiteralThenLine);
+        var streamed = ImapArgument.Streamed(parser.LiteralSize, parser.StreamForm);
+        var partial = new ImapCommand(parser.Tag!, parser.Name!, [.. arguments]);
+        arguments.Add(streamed);
+        _resume = new Resume(parser.Tag!, parser.Name!, arguments, parser.TextBefore, parser.LiteralTotal, parser.Count, parser.InMemory);
+        _tag = parser.Tag;
+        _streamRemaining = parser.LiteralSize;
+        _waitForLength = 0;
+        _lineStart = _scanFrom = 0;
+        _textBefore = parser.TextBefore;
+        _acknowledgedLiterals = 0;
+        var start = input.GetPosition(parser.WaitFor - parser.LiteralSize);
+        return ImapReadResult.LiteralStart(partial, parser.LiteralSize, streamed.Form, start);
     }
 
     private ImapReadResult Fail(ReadOnlySequence<byte> input, in ReadOnlySequence<byte> buffer, ImapReadError error, string? tag, string reason, long literalSize, long skipFrom, SkipMode mode)
@@ -136,6 +182,8 @@ internal sealed class ImapCommandReader
         _textBefore = 0;
         _acknowledgedLiterals = 0;
         _tag = null;
+        _resume = null;
+        _streamRemaining = 0;
         _skipping = false;
         _skipLiteral = 0;
         _tailLength = 0;
@@ -254,8 +302,12 @@ internal sealed class ImapCommandReader
     /// </summary>
     private static bool IsArgumentAtomChar(byte b) => IsAtomChar(b) || b is (byte)']' or (byte)'%' or (byte)'*' or (byte)'\\';
 
+    /// <summary>The command read so far when a literal was streamed; reading resumes in its argument list.</summary>
+    private sealed record Resume(string Tag, string Name, List<ImapArgument> Arguments, long TextBefore, long LiteralTotal, int Count, long InMemory);
+
     private enum Step
     {
+        Stream,
         Done,
         NeedLine,
         NeedBytes,
@@ -272,20 +324,24 @@ internal sealed class ImapCommandReader
     }
 
     /// <summary>One pass over the buffer from the command's first octet.</summary>
-    private ref struct Parser(ReadOnlySequence<byte> input, ImapReadLimits limits, int acknowledged)
+    private ref struct Parser(ReadOnlySequence<byte> input, ImapReadLimits limits, int acknowledged, Resume? resume)
     {
         private SequenceReader<byte> _reader = new(input);
         private readonly ImapReadLimits _limits = limits;
         private readonly int _acknowledged = acknowledged;
+        private readonly Resume? _resume = resume;
         private int _syncLiterals;
-        private int _count;
-        private long _literalTotal;
 
-        public string? Tag;
-        public string? Name;
-        public List<ImapArgument> Arguments = [];
+        public int Count = resume?.Count ?? 0;
+        public long LiteralTotal = resume?.LiteralTotal ?? 0;
+        public long InMemory = resume?.InMemory ?? 0;
+        public string? Tag = resume?.Tag;
+        public string? Name = resume?.Name;
+        public List<ImapArgument> Arguments = resume is null ? [] : [.. resume.Arguments];
         public long LineStart;
-        public long TextBefore;
+        public long TextBefore = resume?.TextBefore ?? 0;
+        public bool Streams;
+        public ImapStringForm StreamForm;
         public long WaitFor;
         public long LiteralSize;
         public ImapReadError Error;
@@ -297,6 +353,9 @@ internal sealed class ImapCommandReader
 
         public Step ParseCommand()
         {
+            if (_resume is not null)
+                return ArgumentsThenLineEnd();
+
             // tag SP
             long start = _reader.Consumed;
             while (true)
@@ -323,8 +382,12 @@ internal sealed class ImapCommandReader
             if (_reader.Consumed == start)
                 return Syntax("Missing command");
             Name = Encoding.ASCII.GetString(input.Slice(start, _reader.Consumed - start)).ToUpperInvariant();
+            return ArgumentsThenLineEnd();
+        }
 
-            // *(SP argument) CRLF
+        /// <summary>*(SP argument) CRLF</summary>
+        private Step ArgumentsThenLineEnd()
+        {
             while (true)
             {
                 if (!_reader.TryPeek(out byte b))
@@ -365,7 +428,7 @@ internal sealed class ImapCommandReader
 
         private Step Argument(List<ImapArgument> into, int depth)
         {
-            if (++_count > _limits.MaxArguments)
+            if (++Count > _limits.MaxArguments)
                 return Fail(ImapReadError.TooManyArguments, "Too many arguments", _reader.Consumed, SkipMode.ToLineEnd);
             if (!_reader.TryPeek(out byte b))
                 return Step.NeedLine;
@@ -376,10 +439,10 @@ internal sealed class ImapCommandReader
                 case (byte)'"':
                     return Quoted(into);
                 case (byte)'{':
-                    return Literal(into, literal8: false);
+                    return Literal(into, depth, literal8: false);
                 case (byte)'~' when _reader.TryPeek(1, out byte next) && next == (byte)'{':
                     _reader.Advance(1);
-                    return Literal(into, literal8: true);
+                    return Literal(into, depth, literal8: true);
                 case (byte)'~' when _reader.Remaining < 2:
                     return Step.NeedLine;
                 default:
@@ -453,7 +516,7 @@ internal sealed class ImapCommandReader
         /// RFC 9051 section 4.3 and 9: literal = "{" number64 ["+"] "}" CRLF *CHAR8 (the "+" from RFC 7888);
         /// RFC 3516 literal8 = "~{" number64 "}" CRLF *OCTET.
         /// </summary>
-        private Step Literal(List<ImapArgument> into, bool literal8)
+        private Step Literal(List<ImapArgument> into, int depth, bool literal8)
         {
             _reader.Advance(1);
             long digitsStart = _reader.Consumed;
@@ -481,12 +544,20 @@ internal sealed class ImapCommandReader
             long headerEnd = _reader.Consumed;
             if (nonSync && n > _limits.MaxNonSyncLiteralSize)
                 return Fail(ImapReadError.NonSyncLiteralTooLarge, $"Non-synchronizing literals are limited to {_limits.MaxNonSyncLiteralSize} octets", headerEnd, SkipMode.LiteralThenLine);
-            if (n > _limits.MaxLiteralSize - _literalTotal)
+            if (n > _limits.MaxLiteralSize - LiteralTotal)
                 return Fail(ImapReadError.LiteralTooLarge, $"Literals are limited to {_limits.MaxLiteralSize} octets", headerEnd, nonSync ? SkipMode.LiteralThenLine : SkipMode.None);
+            // Literals held in memory are bounded; a top-level one past the bound is streamed, a nested one refused.
+            Streams = n > 0 && InMemory + n > _limits.MaxBufferedLiterals;
+            if (Streams && depth > 0)
+                return Fail(ImapReadError.LiteralTooLarge, $"Literals inside lists are limited to {_limits.MaxBufferedLiterals} octets", headerEnd, nonSync ? SkipMode.LiteralThenLine : SkipMode.None);
+            WaitFor = headerEnd + n;
             if (!nonSync && ++_syncLiterals > _acknowledged)
-            {
-                WaitFor = headerEnd + n;
                 return Step.Continuation;
+            if (Streams)
+            {
+                LiteralTotal += n;
+                StreamForm = literal8 ? ImapStringForm.Literal8 : ImapStringForm.Literal;
+                return Step.Stream;
             }
             if (_reader.Remaining < n)
             {
@@ -496,7 +567,8 @@ internal sealed class ImapCommandReader
             // Copied (and checked for NUL) once the command is complete: see ImapArgument.Materialize.
             into.Add(ImapArgument.PendingLiteral(input.Slice(headerEnd, n), literal8 ? ImapStringForm.Literal8 : ImapStringForm.Literal));
             _reader.Advance(n);
-            _literalTotal += n;
+            LiteralTotal += n;
+            InMemory += n;
             LineStart = _reader.Consumed;
             return Step.Done;
         }

@@ -15,6 +15,14 @@ internal enum ImapReadStatus
     /// request and call Read again. Asked once per literal; nothing is consumed.
     /// </summary>
     NeedContinuation,
+    /// <summary>
+    /// A literal too large to keep in memory starts (APPEND's message): <see cref="ImapReadResult.Command"/>
+    /// holds the command so far, <see cref="ImapReadResult.LiteralSize"/> its size. The command's text up to
+    /// here is consumed; its octets follow as <see cref="LiteralData"/>, and the complete command after them.
+    /// </summary>
+    LiteralStart,
+    /// <summary>Octets of the streamed literal in <see cref="ImapReadResult.Data"/>, valid until AdvanceTo; <see cref="ImapReadResult.IsLastChunk"/> on the last.</summary>
+    LiteralData,
     /// <summary>The command is refused: answer it (see <see cref="ImapReadResult.Error"/>) and call Read again; its rest is skipped by the reader.</summary>
     Error,
 }
@@ -62,8 +70,11 @@ internal static class ImapReadErrors
 
 internal readonly struct ImapReadResult
 {
-    private ImapReadResult(ImapReadStatus status, SequencePosition consumed, SequencePosition examined, ImapCommand? command, long literalSize, string? tag, ImapReadError error, string? reason)
+    private ImapReadResult(ImapReadStatus status, SequencePosition consumed, SequencePosition examined, ImapCommand? command, long literalSize, string? tag, ImapReadError error, string? reason, ReadOnlySequence<byte> data = default, bool last = false, ImapStringForm form = ImapStringForm.None)
     {
+        Data = data;
+        IsLastChunk = last;
+        LiteralForm = form;
         Status = status;
         Consumed = consumed;
         Examined = examined;
@@ -75,6 +86,15 @@ internal readonly struct ImapReadResult
     }
 
     public ImapReadStatus Status { get; }
+
+    /// <summary>For <see cref="ImapReadStatus.LiteralData"/>: the octets (a slice of the buffer passed in).</summary>
+    public ReadOnlySequence<byte> Data { get; }
+
+    /// <summary>For <see cref="ImapReadStatus.LiteralData"/>: the literal's last octets.</summary>
+    public bool IsLastChunk { get; }
+
+    /// <summary>For <see cref="ImapReadStatus.LiteralStart"/>: literal or literal8 (may hold NUL; RFC 3516).</summary>
+    public ImapStringForm LiteralForm { get; }
 
     /// <summary>Advance the PipeReader to here (the session's one AdvanceTo).</summary>
     public SequencePosition Consumed { get; }
@@ -98,6 +118,12 @@ internal readonly struct ImapReadResult
     public static ImapReadResult Complete(ImapCommand command, SequencePosition consumed) =>
         new(ImapReadStatus.Command, consumed, consumed, command, 0, command.Tag, ImapReadError.None, null);
 
+    public static ImapReadResult LiteralStart(ImapCommand soFar, long size, ImapStringForm form, SequencePosition consumed) =>
+        new(ImapReadStatus.LiteralStart, consumed, consumed, soFar, size, soFar.Tag, ImapReadError.None, null, form: form);
+
+    public static ImapReadResult LiteralChunk(ReadOnlySequence<byte> data, bool last) =>
+        new(ImapReadStatus.LiteralData, data.End, data.End, null, data.Length, null, ImapReadError.None, null, data, last);
+
     public static ImapReadResult NeedMore(SequencePosition consumed, SequencePosition examined) =>
         new(ImapReadStatus.NeedMore, consumed, examined, null, 0, null, ImapReadError.None, null);
 
@@ -111,6 +137,8 @@ internal readonly struct ImapReadResult
     {
         ImapReadStatus.Command => $"Command {Command}",
         ImapReadStatus.NeedContinuation => $"Continuation {LiteralSize}",
+        ImapReadStatus.LiteralStart => $"LiteralStart {LiteralSize} after {Command}",
+        ImapReadStatus.LiteralData => $"LiteralData {LiteralSize}{(IsLastChunk ? " last" : "")}",
         ImapReadStatus.Error => $"Error {Error} tag={Tag ?? "*"} ({Reason})",
         _ => Status.ToString(),
     };

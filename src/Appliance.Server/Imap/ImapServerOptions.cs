@@ -62,6 +62,16 @@ public sealed class ImapServerOptions
     /// <summary>Arguments per command before login: LOGIN has two, ID at most 30 pairs (RFC 2971 3.3), so 64.</summary>
     public int MaxArgumentsBeforeLogin { get; set; } = 64;
 
+    /// <summary>
+    /// Literal octets one command may hold in memory. A top-level literal that would go past it (APPEND's
+    /// message) is streamed to the session instead, so the connection's input buffer never has to hold
+    /// it: Kestrel's socket transport pauses reading at 1 MB of unconsumed input
+    /// (SocketTransportOptions.MaxReadBufferSize), and a reader waiting for a whole 50 MB literal would
+    /// wait forever. A literal inside a list that would go past it is refused with NO [TOOBIG]. 256 KB
+    /// fits any SEARCH, LOGIN or ID many times over.
+    /// </summary>
+    public int MaxBufferedLiterals { get; set; } = 256 * 1024;
+
     /// <summary>Idle time after login before the session is closed: RFC 9051 section 5.4 says at least 30 minutes.</summary>
     public TimeSpan AutologoutAfterLogin { get; set; } = TimeSpan.FromMinutes(30);
 
@@ -92,8 +102,8 @@ public sealed class ImapServerOptions
 
     /// <summary>The reader's limits in a state: tiny before login, generous after.</summary>
     internal ImapReadLimits ReadLimits(bool authenticated) => authenticated
-        ? new ImapReadLimits(MaxCommandLineLength, MaxLiteralSize, MaxLiteralSize, MaxNestingDepth, MaxArguments)
-        : new ImapReadLimits(MaxCommandLineLength, MaxLiteralSizeBeforeLogin, Math.Min(LiteralMinusLimit, MaxLiteralSizeBeforeLogin), MaxNestingDepthBeforeLogin, MaxArgumentsBeforeLogin);
+        ? new ImapReadLimits(MaxCommandLineLength, MaxLiteralSize, MaxLiteralSize, MaxNestingDepth, MaxArguments, MaxBufferedLiterals)
+        : new ImapReadLimits(MaxCommandLineLength, MaxLiteralSizeBeforeLogin, Math.Min(LiteralMinusLimit, MaxLiteralSizeBeforeLogin), MaxNestingDepthBeforeLogin, MaxArgumentsBeforeLogin, MaxBufferedLiterals);
 
     /// <summary>Fails start-up with the setting's name, and refuses values below what the RFCs require servers to accept.</summary>
     internal void Validate()
@@ -111,6 +121,7 @@ public sealed class ImapServerOptions
         AtLeast(nameof(MaxNestingDepth), MaxNestingDepth, 4, "SEARCH and FETCH nest lists");
         AtLeast(nameof(MaxNestingDepthBeforeLogin), MaxNestingDepthBeforeLogin, 1, "ID sends one list");
         AtLeast(nameof(MaxArguments), MaxArguments, 100, "FETCH and SEARCH have many arguments");
+        AtLeast(nameof(MaxBufferedLiterals), MaxBufferedLiterals, MaxLiteralSizeBeforeLogin, "a LOGIN password must fit in memory");
         AtLeast(nameof(MaxArgumentsBeforeLogin), MaxArgumentsBeforeLogin, 8, "LOGIN and ID must fit");
         AtLeast(nameof(MaxFailedLogins), MaxFailedLogins, 1, "a mistyped password is not an attack");
         AtLeast(nameof(MaxConnectionsPerUser), MaxConnectionsPerUser, 1, "a count");
@@ -139,4 +150,5 @@ public sealed class ImapServerOptions
 /// <param name="MaxNonSyncLiteralSize">Largest non-synchronizing literal {n+} (RFC 7888: 4096 under LITERAL-).</param>
 /// <param name="MaxDepth">Deepest nesting of parenthesized lists.</param>
 /// <param name="MaxArguments">Arguments per command, list items included.</param>
-internal readonly record struct ImapReadLimits(int MaxLineLength, long MaxLiteralSize, long MaxNonSyncLiteralSize, int MaxDepth, int MaxArguments);
+/// <param name="MaxBufferedLiterals">Literal octets held in memory per command; a larger top-level literal is streamed.</param>
+internal readonly record struct ImapReadLimits(int MaxLineLength, long MaxLiteralSize, long MaxNonSyncLiteralSize, int MaxDepth, int MaxArguments, long MaxBufferedLiterals);

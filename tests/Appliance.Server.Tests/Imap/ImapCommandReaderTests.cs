@@ -39,9 +39,14 @@ public sealed class ImapCommandReaderTests
     /// see: one line per result other than NeedMore. Asserts that nothing of a command is consumed
     /// before it is complete and that the buffer never holds more than <paramref name="maxBuffered"/>.
     /// </summary>
-    private static (List<string> Events, List<ImapCommand> Commands, int Left) Run(byte[] bytes, IEnumerable<int> cuts, ImapReadLimits limits, long maxBuffered = long.MaxValue)
+    private static (List<string> Events, List<ImapCommand> Commands, int Left) Run(byte[] bytes, IEnumerable<int> cuts, ImapReadLimits limits, long maxBuffered = long.MaxValue) =>
+        Run(bytes, cuts, limits, [], maxBuffered);
+
+    /// <param name="streamed">Receives each streamed literal's octets (LiteralData chunks joined; one event per literal).</param>
+    private static (List<string> Events, List<ImapCommand> Commands, int Left) Run(byte[] bytes, IEnumerable<int> cuts, ImapReadLimits limits, List<byte[]> streamed, long maxBuffered = long.MaxValue)
     {
         var reader = new ImapCommandReader();
+        var literal = new MemoryStream();
         var events = new List<string>();
         var commands = new List<ImapCommand>();
         var pending = new List<byte[]>();
@@ -69,7 +74,19 @@ public sealed class ImapCommandReaderTests
                 Assert.True(buffered <= maxBuffered, $"{buffered} octets buffered");
                 if (result.Status == ImapReadStatus.NeedMore)
                     break;
-                if (result.Command is { } command)
+                if (result.Status == ImapReadStatus.LiteralData)
+                {
+                    Assert.NotEqual(0, consumed);
+                    literal.Write(result.Data.ToArray());
+                    if (result.IsLastChunk)
+                    {
+                        events.Add($"LiteralData {literal.Length}");
+                        streamed.Add(literal.ToArray());
+                        literal.SetLength(0);
+                    }
+                    continue;
+                }
+                if (result.Command is { } command && result.Status == ImapReadStatus.Command)
                     commands.Add(command);
                 events.Add(result.ToString());
             }
@@ -330,8 +347,8 @@ public sealed class ImapCommandReaderTests
     public void Random_input_never_throws_or_grows_the_buffer_without_bound()
     {
         var random = new Random(9051);
-        var limits = AfterLogin with { MaxLineLength = 256, MaxLiteralSize = 512, MaxNonSyncLiteralSize = 512 };
-        string[] pieces = ["a1 ", "FETCH ", "{5}\r\n", "{3+}\r\n", "~{2}\r\n", "(", ")", "\"", "\\", "[", "]", "<0.1>", " ", "\r\n", "\n", "\r", "NIL", "*", "1:*", "{99999999999+}\r\n", "\0", "\xff"];
+        var limits = AfterLogin with { MaxLineLength = 256, MaxLiteralSize = 512, MaxNonSyncLiteralSize = 512, MaxBufferedLiterals = 16 };
+        string[] pieces = ["a1 ", "FETCH ", "{5}\r\n", "{3+}\r\n", "{40+}\r\n", "~{20}\r\n", "~{2}\r\n", "(", ")", "\"", "\\", "[", "]", "<0.1>", " ", "\r\n", "\n", "\r", "NIL", "*", "1:*", "{99999999999+}\r\n", "\0", "\xff"];
         for (int round = 0; round < 2000; round++)
         {
             byte[] bytes;
@@ -385,10 +402,65 @@ public sealed class ImapCommandReaderTests
         var bytes = Bytes(input.ToString());
         var cuts = Enumerable.Range(0, 300).Select(i => bytes.Length - 2 - i * 8);
         var started = DateTime.UtcNow;
-        var (events, commands, _) = Run(bytes, cuts, AfterLogin);
+        var (events, commands, _) = Run(bytes, cuts, AfterLogin with { MaxBufferedLiterals = 10_000_000 });
         Assert.Equal(302, commands[0].Arguments.Count); // INBOX, the big literal, 300 small ones
         Assert.Equal(big.Length, commands[0].Arguments[1].Bytes.Length);
         Assert.Equal(300, events.Count(e => e.StartsWith("Continuation", StringComparison.Ordinal)));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>
+    /// A top-level literal past the in-memory bound (APPEND's message) is handed out as it arrives, so the
+    /// connection's input buffer never holds it; the command completes after it, at every split.
+    /// </summary>
+    [Fact]
+    public void Large_top_level_literals_are_streamed_at_every_split()
+    {
+        var limits = AfterLogin with { MaxBufferedLiterals = 8 };
+        var input = "a1 APPEND INBOX (\\Seen) {20}\r\nSubject: 1\r\n\r\nbody!! {2}\r\nok\r\n"
+            + "a2 APPEND Sent {12+}\r\n0123456789\r\n Drafts ~{9+}\r\nno\0nul\0\0! (x)\r\n"
+            + "a3 NOOP\r\n";
+        var streamedExpected = new[] { "Subject: 1\r\n\r\nbody!!", "0123456789\r\n", "no\0nul\0\0!" };
+        foreach (var cuts in EverySplit(input.Length))
+        {
+            var streamed = new List<byte[]>();
+            var (events, commands, left) = Run(Bytes(input), cuts, limits, streamed);
+            Assert.Equal(
+            [
+                "Continuation 20", "LiteralStart 20 after a1 APPEND INBOX (\\Seen)", "LiteralData 20", "Continuation 2",
+                "Command a1 APPEND INBOX (\\Seen) {20}<streamed> {2}ok",
+                "LiteralStart 12 after a2 APPEND Sent", "LiteralData 12",
+                "LiteralStart 9 after a2 APPEND Sent {12}<streamed> Drafts", "LiteralData 9",
+                "Command a2 APPEND Sent {12}<streamed> Drafts {9}<streamed> (x)",
+                "Command a3 NOOP",
+            ], events);
+            Assert.Equal(streamedExpected, streamed.Select(b => Encoding.Latin1.GetString(b)));
+            Assert.True(commands[0].Arguments[2].IsStreamed);
+            Assert.Equal(20, commands[0].Arguments[2].Length);
+            Assert.Equal(ImapStringForm.Literal8, commands[1].Arguments[3].Form);
+            Assert.Throws<InvalidOperationException>(() => commands[0].Arguments[2].Bytes);
+            Assert.Equal(0, left);
+        }
+    }
+
+    [Fact]
+    public void A_literal_inside_a_list_past_the_memory_bound_is_refused_not_streamed()
+    {
+        var limits = AfterLogin with { MaxBufferedLiterals = 8 };
+        var (events, commands, _) = Run(Bytes("a1 SEARCH (SUBJECT {9+}\r\n123456789)\r\nb2 NOOP\r\n"), [], limits);
+        Assert.StartsWith("Error LiteralTooLarge tag=a1", events[0]);
+        Assert.Equal(["b2"], commands.Select(c => c.Tag));
+    }
+
+    /// <summary>A 5 MB APPEND with the default limits never needs more than a read's worth of buffer.</summary>
+    [Fact]
+    public void A_message_sized_literal_is_streamed_with_the_default_limits()
+    {
+        var body = new string('m', 5_000_000);
+        var bytes = Bytes($"a1 APPEND INBOX {{{body.Length}+}}\r\n{body}\r\n");
+        var streamed = new List<byte[]>();
+        var (events, commands, _) = Run(bytes, Enumerable.Range(1, bytes.Length / 65536).Select(i => i * 65536), AfterLogin, streamed, maxBuffered: 65536);
+        Assert.Equal(body.Length, Assert.Single(streamed).Length);
+        Assert.Equal(body.Length, Assert.Single(commands).Arguments[1].Length);
     }
 }

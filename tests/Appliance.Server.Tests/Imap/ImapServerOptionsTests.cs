@@ -24,8 +24,8 @@ public sealed class ImapServerOptionsTests
         var options = new ImapServerOptions();
         var before = options.ReadLimits(authenticated: false);
         var after = options.ReadLimits(authenticated: true);
-        Assert.Equal(new ImapReadLimits(65536, 4096, 4096, 4, 64), before);
-        Assert.Equal(new ImapReadLimits(65536, 50L * 1024 * 1024, 50L * 1024 * 1024, 32, 1000), after);
+        Assert.Equal(new ImapReadLimits(65536, 4096, 4096, 4, 64, 256 * 1024), before);
+        Assert.Equal(new ImapReadLimits(65536, 50L * 1024 * 1024, 50L * 1024 * 1024, 32, 1000, 256 * 1024), after);
     }
 
     [Fact]
