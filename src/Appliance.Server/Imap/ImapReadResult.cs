@@ -104,7 +104,10 @@ internal readonly struct ImapReadResult
 
     public ImapCommand? Command { get; }
 
-    /// <summary>For <see cref="ImapReadStatus.NeedContinuation"/> the literal's size; for literal errors the size asked for.</summary>
+    /// <summary>
+    /// For <see cref="ImapReadStatus.NeedContinuation"/> and <see cref="ImapReadStatus.LiteralStart"/> the literal's size;
+    /// for <see cref="ImapReadStatus.LiteralData"/> the chunk's; for literal errors the size asked for.
+    /// </summary>
     public long LiteralSize { get; }
 
     /// <summary>For errors: the command's tag when one could be read (answer "tag BAD ..."), else null (answer "* BAD ...").</summary>
