@@ -463,4 +463,117 @@ public sealed class ImapCommandReaderTests
         Assert.Equal(body.Length, Assert.Single(streamed).Length);
         Assert.Equal(body.Length, Assert.Single(commands).Arguments[1].Length);
     }
+
+    /// <summary>
+    /// Property: random valid commands (atoms, numbers, NIL, quoted strings with escapes and UTF-8,
+    /// synchronizing and non-synchronizing literals, literal8, nested lists, FETCH sections), cut at
+    /// random places, read back to exactly what was generated, with one continuation per {n}.
+    /// </summary>
+    private const string AtomChars = "abcXYZ.-_%*\\]:$&~!";
+    private const string QuotedChars = "ab \"\\(){}[]\xe9";
+
+    [Fact]
+    public void Random_valid_commands_read_back_to_what_was_written()
+    {
+        var random = new Random(7888);
+        for (int round = 0; round < 400; round++)
+        {
+            var wire = new MemoryStream();
+            var expected = new List<string>();
+            int continuations = 0;
+            for (int c = 0; c < random.Next(1, 4); c++)
+            {
+                string tag = "t" + random.Next(1000);
+                var args = new StringBuilder();
+                void Emit(string text) => wire.Write(Bytes(text));
+                Emit($"{tag} CMD");
+                args.Append($"{tag} CMD");
+                for (int a = random.Next(0, 6); a > 0; a--)
+                {
+                    Emit(" ");
+                    args.Append(' ');
+                    Argument(0);
+                }
+                Emit("\r\n");
+                expected.Add("Command " + args);
+
+                void Argument(int depth)
+                {
+                    switch (random.Next(depth < 3 ? 8 : 7))
+                    {
+                        case 0:
+                            var atom = new string([.. Enumerable.Range(0, random.Next(1, 8)).Select(_ => AtomChars[random.Next(AtomChars.Length)])]);
+                            if (atom.All(char.IsAsciiDigit) || atom.Equals("NIL", StringComparison.OrdinalIgnoreCase) || atom[0] == '~')
+                                atom = "a" + atom;
+                            Emit(atom);
+                            args.Append(atom);
+                            break;
+                        case 1:
+                            var number = random.NextInt64(0, long.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                            Emit(number);
+                            args.Append(number);
+                            break;
+                        case 2:
+                            var nil = random.Next(2) == 0 ? "NIL" : "nil";
+                            Emit(nil);
+                            args.Append(nil);
+                            break;
+                        case 3:
+                            var quoted = new string([.. Enumerable.Range(0, random.Next(0, 10)).Select(_ => QuotedChars[random.Next(QuotedChars.Length)])]);
+                            var utf8 = Encoding.UTF8.GetBytes(quoted);
+                            wire.Write(Bytes("\""));
+                            foreach (byte b in utf8)
+                            {
+                                if (b is (byte)'"' or (byte)'\\')
+                                    wire.WriteByte((byte)'\\');
+                                wire.WriteByte(b);
+                            }
+                            wire.Write(Bytes("\""));
+                            args.Append('"').Append(Encoding.Latin1.GetString(utf8)).Append('"');
+                            break;
+                        case 4:
+                        case 5:
+                            var octets = new byte[random.Next(0, 20)];
+                            random.NextBytes(octets);
+                            bool eight = random.Next(4) == 0;
+                            if (!eight)
+                                octets = [.. octets.Select(b => b == 0 ? (byte)1 : b)];
+                            bool plus = random.Next(2) == 0;
+                            Emit($"{(eight ? "~" : "")}{{{octets.Length}{(plus ? "+" : "")}}}\r\n");
+                            wire.Write(octets);
+                            if (!plus)
+                                continuations++;
+                            args.Append(eight ? "~" : "").Append($"{{{octets.Length}}}").Append(Encoding.Latin1.GetString(octets));
+                            break;
+                        case 6:
+                            var fetch = random.Next(3) switch { 0 => "BODY[]", 1 => "BODY.PEEK[1.2.HEADER.FIELDS (From \"To\")]<0.10>", _ => "BINARY[3]" };
+                            Emit(fetch);
+                            args.Append(fetch);
+                            break;
+                        default:
+                            Emit("(");
+                            args.Append('(');
+                            for (int n = random.Next(0, 4); n > 0; n--)
+                            {
+                                Argument(depth + 1);
+                                if (n > 1)
+                                {
+                                    Emit(" ");
+                                    args.Append(' ');
+                                }
+                            }
+                            Emit(")");
+                            args.Append(')');
+                            break;
+                    }
+                }
+            }
+            var bytes = wire.ToArray();
+            var cuts = Enumerable.Range(0, random.Next(0, 10)).Select(_ => random.Next(1, bytes.Length)).ToArray();
+            var (events, commands, left) = Run(bytes, cuts, AfterLogin);
+            Assert.Equal(expected, events.Where(e => e.StartsWith("Command", StringComparison.Ordinal)));
+            Assert.Equal(continuations, events.Count(e => e.StartsWith("Continuation", StringComparison.Ordinal)));
+            Assert.Equal(0, left);
+        }
+    }
 }
