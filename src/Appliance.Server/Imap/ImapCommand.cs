@@ -128,7 +128,8 @@ internal sealed class ImapArgument
 
     /// <summary>
     /// RFC 9051 astring = 1*ASTRING-CHAR / string: an atom (NIL and numbers included) or a string.
-    /// A raw FETCH-style atom with brackets is not an astring unless it is only ASTRING-CHARs.
+    /// ASTRING-CHAR = ATOM-CHAR / resp-specials, so "[Gmail]/Sent" is one; a raw FETCH-style atom
+    /// whose brackets hold spaces or parentheses is not, and neither are "%", "*" or "\".
     /// </summary>
     public bool TryGetAString(out byte[] octets)
     {
@@ -137,7 +138,7 @@ internal sealed class ImapArgument
         {
             ImapArgumentKind.String => true,
             ImapArgumentKind.Number or ImapArgumentKind.Nil => true,
-            ImapArgumentKind.Atom => Bytes.AsSpan().IndexOfAny("[%*\\"u8) < 0,
+            ImapArgumentKind.Atom => Bytes.All(b => ImapCommandReader.IsAtomChar(b) || b == (byte)']'),
             _ => false,
         };
     }

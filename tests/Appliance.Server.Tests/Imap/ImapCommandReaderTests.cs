@@ -147,6 +147,17 @@ public sealed class ImapCommandReaderTests
     }
 
     [Fact]
+    public void Bracketed_mailbox_names_are_astrings_but_sections_with_spaces_are_not()
+    {
+        var command = Single("s SELECT [Gmail]/Sent\r\n");
+        Assert.True(command.Arguments[0].TryGetAString(out var name));
+        Assert.Equal("[Gmail]/Sent", Encoding.ASCII.GetString(name));
+        Assert.False(Single("s SELECT a[b c]\r\n").Arguments[0].TryGetAString(out _));
+        Assert.False(Single("s SELECT a%\r\n").Arguments[0].TryGetAString(out _));
+        Assert.False(Single("s SELECT (a)\r\n").Arguments[0].TryGetAString(out _));
+    }
+
+    [Fact]
     public void Fetch_items_keep_sections_and_partials_as_one_raw_atom()
     {
         var command = Single("f1 UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From \"Subject\")]<0.2048> BINARY[1.2] BODY[] RFC822.SIZE)\r\n");
