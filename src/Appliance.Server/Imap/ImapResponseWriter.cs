@@ -84,6 +84,16 @@ internal sealed class ImapResponseWriter(IBufferWriter<byte> output)
         EndLine();
     }
 
+    /// <summary>
+    /// The answer to a command the reader refused (RFC 9051 section 7.1): "tag BAD ..." or "tag NO [TOOBIG] ...",
+    /// untagged ("* BAD") when no tag could be read. The one place read errors become responses.
+    /// </summary>
+    public void ReadError(in ImapReadResult result)
+    {
+        var (status, code) = ImapReadErrors.Reply(result.Error);
+        Status(result.Tag, status, code, result.Reason ?? "Invalid command");
+    }
+
     /// <summary>An atom or other raw protocol word (FLAGS, \Seen, BODY[1]...): written as it is; the caller vouches for its syntax.</summary>
     public ImapResponseWriter Atom(string atom)
     {

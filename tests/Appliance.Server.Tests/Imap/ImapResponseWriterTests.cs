@@ -87,6 +87,12 @@ public sealed class ImapResponseWriterTests
         Assert.Equal("a1 NO [TOOBIG] too big\r\n", Write(w => w.Status("a1", status, code, "too big")));
         (status, code) = ImapReadErrors.Reply(ImapReadError.Syntax);
         Assert.Equal("* BAD bad\r\n", Write(w => w.Status(null, status, code, "bad")));
+
+        var limits = new ImapServerOptions().ReadLimits(authenticated: true) with { MaxLiteralSize = 10 };
+        var tooBig = new ImapCommandReader().Read(new ReadOnlySequence<byte>("a7 APPEND INBOX {11}\r\n"u8.ToArray()), limits);
+        Assert.Equal("a7 NO [TOOBIG] Literals are limited to 10 octets\r\n", Write(w => w.ReadError(tooBig)));
+        var noTag = new ImapCommandReader().Read(new ReadOnlySequence<byte>("(x NOOP\r\n"u8.ToArray()), limits);
+        Assert.Equal("* BAD Missing tag\r\n", Write(w => w.ReadError(noTag)));
     }
 
     /// <summary>What the writer produces, the reader reads back to the same octets (strings of every kind).</summary>
