@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 
+using Appliance.Storage.Mail;
+
 namespace Appliance.Server.Queue;
 
 /// <summary>One message in the spool.</summary>

@@ -6,7 +6,7 @@ namespace Appliance.Storage.Mail;
 /// fsync of a directory, which makes a rename or unlink inside it durable. .NET has no API for
 /// this, so it goes to libc: open(O_RDONLY|O_DIRECTORY), fsync, close.
 /// </summary>
-internal static class DirectorySync
+public static class DirectorySync
 {
     private const int ORdOnly = 0;
 
