@@ -53,6 +53,8 @@ internal sealed class OutboundQueue : IOutboundQueue
         }
         _logger.Enqueued(id, envelope.ReversePath, envelope.Recipients.Count, size, envelope.Origin);
         _signal.Wake();
+        // A worker in another process (the server, when this is `appliance sendmail`) wakes too.
+        _store.TouchWake();
         return id;
     }
 }

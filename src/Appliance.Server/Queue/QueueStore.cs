@@ -372,7 +372,29 @@ internal sealed class QueueStore
         command.CommandText = "UPDATE recipients SET next_attempt = $now WHERE message_id = $id AND state = 0";
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$id", messageId);
-        return command.ExecuteNonQuery() > 0;
+        bool found = command.ExecuteNonQuery() > 0;
+        if (found)
+            TouchWake();
+        return found;
+    }
+
+    /// <summary>The file another process (the CLI: sendmail, queue retry) writes to wake the server's worker at once.</summary>
+    public string WakePath => Path.Combine(Root, "wake");
+
+    /// <summary>
+    /// Wakes a delivery worker in any process watching <see cref="WakePath"/>. Best effort and not
+    /// durable: the rows are, and the worker's poll finds them anyway.
+    /// </summary>
+    public void TouchWake()
+    {
+        try
+        {
+            File.WriteAllBytes(WakePath, []);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The periodic poll still finds the work.
+        }
     }
 
     /// <summary>Removes a message, all its recipients and its file; false when the id is unknown.</summary>

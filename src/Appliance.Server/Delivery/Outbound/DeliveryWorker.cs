@@ -74,9 +74,34 @@ internal sealed class DeliveryWorker : BackgroundService
         _logger = logger;
     }
 
+    private FileSystemWatcher? WatchWakeFile()
+    {
+        try
+        {
+            Directory.CreateDirectory(_store.Root);
+            var watcher = new FileSystemWatcher(_store.Root, Path.GetFileName(_store.WakePath))
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size,
+            };
+            watcher.Changed += (_, _) => _signal.Wake();
+            watcher.Created += (_, _) => _signal.Wake();
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
+        {
+            // No watcher (e.g. out of inotify instances): the periodic poll still delivers.
+            _logger.ScanFailed(e);
+            return null;
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        // `appliance sendmail` and `appliance queue retry` run in other processes: they touch the
+        // wake file, and this watcher turns that into a wake-up instead of waiting for the poll.
+        using var wake = WatchWakeFile();
         try
         {
             _store.EnsureCreated();
