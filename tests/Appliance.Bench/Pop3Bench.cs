@@ -158,6 +158,11 @@ internal static class Pop3Bench
             }
             logins[target.Name] = samples;
         }
+        // The password check inside our login: Identity v3's PBKDF2-HMAC-SHA512, 100,000 iterations
+        // (ApplianceServices); Dovecot's passwd-file entry is SHA512-CRYPT with 5,000 rounds.
+        var hashClock = Stopwatch.StartNew();
+        System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2("bench password"u8, new byte[16], 100_000, System.Security.Cryptography.HashAlgorithmName.SHA512, 32);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one PBKDF2-HMAC-SHA512 x 100,000 (our password check) takes {hashClock.Elapsed.TotalMilliseconds:F1} ms here; Dovecot's entry is SHA512-CRYPT, 5,000 rounds"));
 
         var passes = new Dictionary<(string, int), List<Pass>>();
         for (int round = 1; round <= options.Rounds; round++)
