@@ -163,6 +163,7 @@ internal static class Pop3Bench
         var hashClock = Stopwatch.StartNew();
         System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2("bench password"u8, new byte[16], 100_000, System.Security.Cryptography.HashAlgorithmName.SHA512, 32);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one PBKDF2-HMAC-SHA512 x 100,000 (our password check) takes {hashClock.Elapsed.TotalMilliseconds:F1} ms here; Dovecot's entry is SHA512-CRYPT, 5,000 rounds"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"listing our INBOX from the index with every column (what each POP3 login reads before +OK) takes {ours.TimeInboxListing().TotalMilliseconds:F1} ms here"));
 
         var passes = new Dictionary<(string, int), List<Pass>>();
         for (int round = 1; round <= options.Rounds; round++)
