@@ -179,7 +179,7 @@ internal static class Pop3Bench
                         passes[(target.Name, connections)] = list = [];
                     list.Add(pass);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round}, {connections} conn, {target.Name}: UIDL {pass.Uidl.TotalMilliseconds:F1} ms, RETR {pass.Retr.TotalSeconds:F2} s = {pass.Messages / pass.Retr.TotalSeconds:F0} msg/s, {pass.Octets / 1e6 / pass.Retr.TotalSeconds:F1} MB/s, CPU {pass.Cpu.TotalMilliseconds:F0} ms (client {pass.ClientCpu.TotalMilliseconds:F0} ms), QUIT {pass.Quit.TotalMilliseconds:F0} ms"));
+                        $"round {round}, {connections} conn, {target.Name}: UIDL {pass.Uidl.TotalMilliseconds:F1} ms, RETR {pass.Retr.TotalSeconds:F2} s = {pass.Messages / pass.Retr.TotalSeconds:F0} msg/s, {pass.Octets / 1e6 / pass.Retr.TotalSeconds:F1} MB/s, {(target.Name == "ours" ? $"CPU of this process (server and client) {pass.Cpu.TotalMilliseconds:F0} ms" : $"CPU of Dovecot {pass.Cpu.TotalMilliseconds:F0} ms, of this process (client) {pass.ClientCpu.TotalMilliseconds:F0} ms")}, QUIT {pass.Quit.TotalMilliseconds:F0} ms"));
                 }
             }
         }
