@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project tests/Appliance.Bench -- mime [BenchmarkDotNet options, e.g. --job short --inProcess]
 //   dotnet run -c Release --project tests/Appliance.Bench -- mailauth [seconds per case]
 //   dotnet run -c Release --project tests/Appliance.Bench -- smtp --host H --port P [--connections N] [--messages M] [--size B] [--to A...] | smtp --compare
+//   dotnet run -c Release --project tests/Appliance.Bench -- pop3 --compare [--messages N] [--size B] [--connections C[,C...]] [--rounds R] [--logins L] [--no-pipelining]
 using Appliance.Bench;
 
 return args.FirstOrDefault() switch
@@ -11,6 +12,7 @@ return args.FirstOrDefault() switch
     "mime" => MimeBench.Run(args[1..]),
     "mailauth" => await MailAuthBench.RunAsync(args[1..]),
     "smtp" => await SmtpBench.RunAsync(args[1..]),
+    "pop3" => await Pop3Bench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -20,5 +22,6 @@ static int Usage()
     Console.Error.WriteLine("       Appliance.Bench mime [BenchmarkDotNet options, e.g. --job short --inProcess]");
     Console.Error.WriteLine("       Appliance.Bench mailauth [seconds per case]");
     Console.Error.WriteLine("       Appliance.Bench smtp --host H --port P [--connections N] [--messages M] [--size B] --to A... [--starttls] [--auth U:P] | smtp --compare");
+    Console.Error.WriteLine("       Appliance.Bench pop3 --compare [--messages N (10000)] [--size BYTES (4096)] [--connections C[,C...] (1)] [--rounds R (3)] [--logins L (20)] [--no-pipelining]");
     return 2;
 }

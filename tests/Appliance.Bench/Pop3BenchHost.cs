@@ -1,0 +1,117 @@
+using Appliance.Server.Accounts;
+using Appliance.Server.Configuration;
+using Appliance.Server.Listeners;
+using Appliance.Storage.Mail;
+using Appliance.Web.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Appliance.Bench;
+
+/// <summary>
+/// Our server for the POP3 comparison: the real host (ApplianceHost) in this process on a
+/// temporary data directory, only the port-995 listener (implicit TLS, the bootstrap self-signed
+/// RSA 2048 certificate) on 127.0.0.1 port 0, one domain and one mailbox whose INBOX is filled
+/// through the host's own MessageStore (the same MailAccount the POP3 sessions open).
+/// </summary>
+internal sealed class Pop3BenchHost : IAsyncDisposable
+{
+    private readonly string _data;
+    private readonly RunningAppliance _host;
+    private readonly Guid _storeId;
+
+    private Pop3BenchHost(string data, RunningAppliance host, Guid storeId, string password)
+    {
+        _data = data;
+        _host = host;
+        _storeId = storeId;
+        Password = password;
+    }
+
+    public int Port => _host.Endpoints[ListenerKind.Pop3s].Port;
+
+    public string Password { get; }
+
+    public static async Task<Pop3BenchHost> StartAsync(string address)
+    {
+        string data = Path.Combine(Path.GetTempPath(), "appliance-pop3-bench-" + Guid.NewGuid().ToString("N")[..10]);
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Appliance:Hostname"] = "mail." + address[(address.IndexOf('@') + 1)..],
+            ["Appliance:DataDirectory"] = data,
+            // A log line per session or command would measure the console; Dovecot logs to its own file.
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var kind in Enum.GetValues<ListenerKind>())
+        {
+            overrides[$"Appliance:Listeners:{kind}:Address"] = "127.0.0.1";
+            overrides[$"Appliance:Listeners:{kind}:Port"] = "0";
+            overrides[$"Appliance:Listeners:{kind}:Enabled"] = kind == ListenerKind.Pop3s ? "true" : "false";
+        }
+        var host = await ApplianceHost.StartAsync(ApplianceHost.Build(ApplianceConfiguration.Load(configPath: null, overrides)));
+        try
+        {
+            var accounts = host.Services.GetRequiredService<AccountService>();
+            await accounts.AddDomainAsync(address[(address.IndexOf('@') + 1)..], "bench");
+            string password = "bench password " + Guid.NewGuid().ToString("N");
+            var mailbox = await accounts.AddMailboxAsync(new NewMailbox(address, password), "bench");
+            return new Pop3BenchHost(data, host, mailbox.StoreId, password);
+        }
+        catch
+        {
+            await host.StopAsync();
+            await host.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends every message to INBOX, in order and with the durability of a delivery (fsync per
+    /// message). 32 appends in flight share the store's group commit, which only makes the fill
+    /// quicker; UIDs then follow the list only roughly, so the client matches content by Message-ID.
+    /// </summary>
+    public async Task FillAsync(IReadOnlyList<byte[]> messages)
+    {
+        var account = _host.Services.GetRequiredService<MessageStore>().OpenAccount(_storeId);
+        const int InFlight = 32;
+        var pending = new List<Task>(InFlight);
+        foreach (byte[] message in messages)
+        {
+            pending.Add(account.AppendAsync("INBOX", new MemoryStream(message, writable: false)));
+            if (pending.Count == InFlight)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+        await Task.WhenAll(pending);
+        int stored = account.GetMailbox("INBOX").MessageCount;
+        if (stored != messages.Count)
+            throw new InvalidOperationException($"our INBOX holds {stored} messages after appending {messages.Count}");
+    }
+
+    /// <summary>
+    /// How long the index takes to list INBOX with every column (Pop3Maildrop.Open does this at
+    /// each login, before +OK): median of five, so the login latency can be split into its parts.
+    /// </summary>
+    public TimeSpan TimeInboxListing()
+    {
+        var account = _host.Services.GetRequiredService<MessageStore>().OpenAccount(_storeId);
+        var samples = new List<TimeSpan>();
+        for (int i = 0; i < 5; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            _ = account.ListMessagesByUid("INBOX");
+            samples.Add(clock.Elapsed);
+        }
+        samples.Sort();
+        return samples[2];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        await _host.DisposeAsync();
+        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
+    }
+}
