@@ -53,7 +53,9 @@ internal sealed class Pop3Maildrop(MailAccount account, uint uidValidity, IReadO
     public int Commit()
     {
         var doomed = messages.Where((_, i) => _deleted[i]).Select(m => m.Uid).ToList();
-        var seen = _retrieved.Except(doomed).ToList();
+        // Only messages not already \Seen: a QUIT with nothing to change takes no write lock.
+        var alreadySeen = messages.Where(m => (m.Flags & MessageFlags.Seen) != 0).Select(m => m.Uid).ToHashSet();
+        var seen = _retrieved.Except(doomed).Where(uid => !alreadySeen.Contains(uid)).ToList();
         if (seen.Count > 0)
             account.StoreFlags(Mailbox, seen, FlagOperation.Add, MessageFlags.Seen);
         if (doomed.Count == 0)

@@ -281,7 +281,9 @@ internal sealed partial class SmtpSession
     /// </summary>
     public async ValueTask ReplyAsync(SmtpReply reply, bool countsAsError = true)
     {
-        await _connection.Output.WriteAsync(reply.Encode());
+        // Write, not WriteAsync: PipeWriter.WriteAsync also flushes, one send per reply. Replies to
+        // pipelined commands go out together when the session next waits for input.
+        _connection.Output.Write(reply.Encode());
         if (reply.Code >= 400 && Transaction is { } transaction)
             transaction.LastRefusal = reply;
         if (reply.Code >= 400 && countsAsError && reply.Enhanced != "4.3.0")
@@ -295,6 +297,7 @@ internal sealed partial class SmtpSession
         }
     }
 
+    /// <summary>Writes a reply and sends it, with anything buffered before it, now.</summary>
     public async ValueTask WriteAndFlushAsync(SmtpReply reply)
     {
         await _connection.Output.WriteAsync(reply.Encode());

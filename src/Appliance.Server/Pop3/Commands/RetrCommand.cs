@@ -72,8 +72,7 @@ internal static class RetrCommand
     private static async ValueTask WriteStuffedAsync(Pop3Session session, Stream content, long limit)
     {
         var writer = new DotStuffingWriter();
-        byte[] input = new byte[32 * 1024];
-        byte[] output = new byte[DotStuffingWriter.MaxOutput(input.Length)];
+        var (input, output) = session.RetrBuffers;
         var pipe = session.Connection.Output;
         long remaining = limit;
         int read;
