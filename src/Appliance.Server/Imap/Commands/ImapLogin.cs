@@ -18,7 +18,17 @@ internal static partial class ImapLogin
             if (session.Options.FailedLoginDelay > TimeSpan.Zero)
             {
                 await session.FlushAsync();
-                await Task.Delay(session.Options.FailedLoginDelay, session.Engine.Time, session.Connection.Stopping);
+                try
+                {
+                    await Task.Delay(session.Options.FailedLoginDelay, session.Engine.Time, session.Connection.Stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The server is stopping during the delay: RFC 9051 7.1.5, BYE [UNAVAILABLE].
+                    await session.Connection.SayGoodbyeAsync(Listeners.ReadInterruption.ShuttingDown);
+                    session.EndSession();
+                    return;
+                }
             }
             session.No(tag, "AUTHENTICATIONFAILED", "Authentication failed");
             if (session.FailedLogins >= session.Options.MaxFailedLogins)

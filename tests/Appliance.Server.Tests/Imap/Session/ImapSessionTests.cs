@@ -34,16 +34,40 @@ public sealed class ImapSessionTests
             return client;
         }
 
+        public Task StopAsync() => server.StopAsync();
+
         public ValueTask DisposeAsync() => server.DisposeAsync();
     }
 
-    private static async Task<Server> StartAsync(ListenerKind kind = ListenerKind.Imaps, Action<ImapServerOptions>? configure = null)
+    /// <summary>
+    /// The system clock, except that a timer of exactly <paramref name="delay"/> (the failed-login delay)
+    /// never fires by itself: the test sees it armed and fires it.
+    /// </summary>
+    private sealed class DelayTrap(TimeSpan delay) : TimeProvider
+    {
+        public TaskCompletionSource<Action> Armed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            if (dueTime != delay)
+                return base.CreateTimer(callback, state, dueTime, period);
+            Armed.TrySetResult(() => callback(state));
+            return base.CreateTimer(callback, state, Timeout.InfiniteTimeSpan, period);
+        }
+    }
+
+    private static async Task<Server> StartAsync(ListenerKind kind = ListenerKind.Imaps, Action<ImapServerOptions>? configure = null, TimeProvider? time = null)
     {
         var server = await TestMailServer.StartAsync<ImapHandler>(kind, options =>
         {
             options.Imap.FailedLoginDelay = TimeSpan.Zero;
             configure?.Invoke(options.Imap);
-        }, services => services.AddImapServer());
+        }, services =>
+        {
+            services.AddImapServer();
+            if (time is not null)
+                services.AddSingleton(time);
+        });
         await server.Services.InitializeApplianceAsync();
         var accounts = server.Services.GetRequiredService<AccountService>();
         await accounts.AddDomainAsync("example.org", "test");
@@ -107,6 +131,36 @@ public sealed class ImapSessionTests
     }
 
     [Fact]
+    public async Task A_failed_login_is_answered_only_after_the_delay()
+    {
+        var delay = TimeSpan.FromHours(7);
+        var time = new DelayTrap(delay);
+        await using var server = await StartAsync(configure: o => o.FailedLoginDelay = delay, time: time);
+        using var client = await server.ConnectAsync(tls: true, Greeting993);
+        await client.Raw.SendAsync($"a LOGIN {User} wrong\r\nb NOOP\r\n");
+        var fire = await time.Armed.Task.WaitAsync(TestMailServer.Guard);
+        fire();
+        Assert.Equal("a NO [AUTHENTICATIONFAILED] Authentication failed", await client.ReadLineAsync());
+        Assert.Equal("b OK NOOP completed", await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task Shutdown_during_the_failed_login_delay_says_bye()
+    {
+        var delay = TimeSpan.FromHours(7);
+        var time = new DelayTrap(delay);
+        await using var server = await StartAsync(configure: o => o.FailedLoginDelay = delay, time: time);
+        using var client = await server.ConnectAsync(tls: true, Greeting993);
+        await client.Raw.SendAsync($"a AUTHENTICATE PLAIN {Plain("wrong")}\r\n");
+        await time.Armed.Task.WaitAsync(TestMailServer.Guard);
+        var stopping = server.StopAsync();
+        // The NO would come only after the delay: the BYE comes first, and then the end.
+        Assert.Equal("* BYE [UNAVAILABLE] Server shutting down", await client.ReadLineAsync());
+        Assert.True(await client.Raw.IsClosedByServerAsync());
+        await stopping.WaitAsync(TestMailServer.Guard);
+    }
+
+    [Fact]
     public async Task Authenticate_plain_with_an_initial_response()
     {
         await using var server = await StartAsync();
@@ -132,6 +186,9 @@ public sealed class ImapSessionTests
         await client.Raw.SendAsync("b AUTHENTICATE PLAIN\r\n");
         Assert.Equal("+ ", await client.ReadLineAsync());
         Assert.Equal(["b NO [AUTHENTICATIONFAILED] Authentication failed"], await client.CommandAsync("b", Plain("wrong"), raw: true));
+        await client.Raw.SendAsync("x AUTHENTICATE PLAIN\r\n");
+        Assert.Equal("+ ", await client.ReadLineAsync());
+        Assert.Equal(["x BAD Response line too long"], await client.CommandAsync("x", new string('A', 70_000), raw: true));
         await client.Raw.SendAsync("c AUTHENTICATE PLAIN\r\n");
         Assert.Equal("+ ", await client.ReadLineAsync());
         Assert.Equal(["c " + LoggedIn], await client.CommandAsync("c", Plain(), raw: true));
@@ -193,6 +250,9 @@ public sealed class ImapSessionTests
         Assert.Equal(["d BAD Syntax: ENABLE capability ..."], await client.CommandAsync("d", "ENABLE {9+}\r\nIMAP4rev2"));
         Assert.Equal([$"* ID (\"name\" \"Appliance\" \"version\" \"{IdCommand.Version}\")", "e OK ID completed"],
             await client.CommandAsync("e", "ID ({4+}\r\nname {6+}\r\nmutt\r\n)"));
+        // The 4096 cap was for before login: this {5000+} is read whole (and then refused by ID's own limit, RFC 2971 3.3).
+        Assert.Equal(["f BAD Syntax: ID NIL or ID (field value ...)"],
+            await client.CommandAsync("f", "ID ({4+}\r\nname {5000+}\r\n" + new string('x', 5000) + ")"));
     }
 
     [Fact]
