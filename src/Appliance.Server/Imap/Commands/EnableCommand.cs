@@ -1,0 +1,30 @@
+// RFC 5161 (ENABLE): section 3.1 (ENABLE capability..., authenticated state only), 3.2 (the ENABLED
+// response lists what this command enabled, and is sent even when that is nothing); RFC 9051 6.3.1
+// (ENABLE IMAP4rev2); RFC 6855 section 3 (ENABLE UTF8=ACCEPT); RFC 7162 section 3.1 (ENABLE CONDSTORE).
+namespace Appliance.Server.Imap.Commands;
+
+internal static class EnableCommand
+{
+    /// <summary>What ENABLE can turn on; each only while it is also advertised (CapabilityCommand.List).</summary>
+    private static readonly string[] Enableable = [CapabilityCommand.Imap4Rev2, CapabilityCommand.Utf8Accept, "CONDSTORE"];
+
+    public static void Execute(ImapSession session, ImapCommand command)
+    {
+        if (command.Arguments.Count == 0 || command.Arguments.Any(a => a.Kind is not (ImapArgumentKind.Atom or ImapArgumentKind.Number)))
+        {
+            session.Bad(command.Tag, "Syntax: ENABLE capability ...");
+            return;
+        }
+        var advertised = CapabilityCommand.List(session).Split(' ').ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var writer = session.Respond().Untagged().Atom("ENABLED");
+        foreach (var argument in command.Arguments)
+        {
+            // Unknown and unadvertised names are ignored (RFC 5161 3.1); each is reported once, when enabled.
+            string? name = Enableable.FirstOrDefault(e => argument.IsAtom(e));
+            if (name is not null && advertised.Contains(name) && session.Enabled.Add(name))
+                writer.Atom(name);
+        }
+        writer.EndLine();
+        session.Ok(command.Tag, "ENABLE completed");
+    }
+}
