@@ -10,7 +10,7 @@ namespace Appliance.Server.Pop3;
 /// deletions are an IMAP-style \Deleted plus EXPUNGE of exactly those UIDs, so concurrent IMAP
 /// sessions see ordinary EXPUNGE responses.
 /// </summary>
-internal sealed class Pop3Maildrop(MailAccount account, uint uidValidity, IReadOnlyList<MessageInfo> messages)
+internal sealed class Pop3Maildrop(MailAccount account, uint uidValidity, IReadOnlyList<MessageFile> messages)
 {
     public const string Mailbox = "INBOX";
 
@@ -20,7 +20,7 @@ internal sealed class Pop3Maildrop(MailAccount account, uint uidValidity, IReadO
     public static Pop3Maildrop Open(MailAccount account)
     {
         var info = account.GetMailbox(Mailbox);
-        return new Pop3Maildrop(account, info.UidValidity, account.ListMessagesByUid(Mailbox));
+        return new Pop3Maildrop(account, info.UidValidity, account.ListMessageFiles(Mailbox));
     }
 
     public MailAccount Account => account;
@@ -28,7 +28,7 @@ internal sealed class Pop3Maildrop(MailAccount account, uint uidValidity, IReadO
     public int Count => messages.Count;
 
     /// <summary>The message with this number, or null when there is none or it is marked deleted.</summary>
-    public MessageInfo? Get(int number) =>
+    public MessageFile? Get(int number) =>
         number >= 1 && number <= messages.Count && !_deleted[number - 1] ? messages[number - 1] : null;
 
     public bool IsDeleted(int number) => number >= 1 && number <= messages.Count && _deleted[number - 1];
@@ -40,11 +40,11 @@ internal sealed class Pop3Maildrop(MailAccount account, uint uidValidity, IReadO
     /// <summary>RSET: forget the deletion marks.</summary>
     public void Reset() => Array.Clear(_deleted);
 
-    public IEnumerable<(int Number, MessageInfo Message)> Live() =>
+    public IEnumerable<(int Number, MessageFile Message)> Live() =>
         messages.Select((m, i) => (i + 1, m)).Where(x => !_deleted[x.Item1 - 1]);
 
     /// <summary>Unique-id: UIDVALIDITY and UID in hex, stable for as long as the message exists.</summary>
-    public string UniqueId(MessageInfo message) => $"{uidValidity:x8}{message.Uid:x8}";
+    public string UniqueId(MessageFile message) => $"{uidValidity:x8}{message.Uid:x8}";
 
     /// <summary>
     /// The UPDATE state: retrieved messages become \Seen, marked ones are expunged. Messages that

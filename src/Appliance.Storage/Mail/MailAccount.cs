@@ -116,6 +116,48 @@ public sealed partial class MailAccount : IDisposable
         return ReadMessages(command);
     }
 
+    /// <summary>
+    /// Where each message of a mailbox is, with its size and flags and nothing else: for readers
+    /// that stream many bodies (POP3's maildrop), which then open them with
+    /// <see cref="OpenMessage(string, MessageFile)"/> without a query per message.
+    /// </summary>
+    public IReadOnlyList<MessageFile> ListMessageFiles(string mailbox)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        using var c = _db.Open();
+        var row = RequireMailbox(c, null, name);
+        var cur = Path.Combine(FolderDirectory(row.Id), "cur");
+        using var command = IndexDatabase.Command(c, null,
+            "SELECT uid, size, flags, file_name FROM messages WHERE mailbox_id = $id ORDER BY uid", ("$id", row.Id));
+        using var reader = command.ExecuteReader();
+        var files = new List<MessageFile>();
+        while (reader.Read())
+        {
+            files.Add(new MessageFile((uint)reader.GetInt64(0), reader.GetInt64(1), (MessageFlags)reader.GetInt32(2), Path.Combine(cur, reader.GetString(3))));
+        }
+        return files;
+    }
+
+    /// <summary>
+    /// Opens a message listed by <see cref="ListMessageFiles"/>. Its file may have been renamed
+    /// since (a flag change): then it is looked up again; gone (expunged) gives
+    /// <see cref="MessageNotFoundException"/>.
+    /// </summary>
+    public Stream OpenMessage(string mailbox, MessageFile message)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            return new FileStream(message.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return OpenMessage(mailbox, message.Uid);
+        }
+    }
+
     /// <summary>The webmail listing: newest first by INTERNALDATE (then UID), one page, with the cached summary fields.</summary>
     public MessagePage ListNewest(string mailbox, int offset, int count)
     {

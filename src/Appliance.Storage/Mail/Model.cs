@@ -57,6 +57,10 @@ public sealed record MessageInfo(
     ulong ModSeq,
     MessageSummary Summary);
 
+/// <summary>A message's size, flags and file, from <see cref="MailAccount.ListMessageFiles"/>: no cached summary.</summary>
+/// <param name="Path">The file as it was named when listed; <see cref="MailAccount.OpenMessage(string, MessageFile)"/> copes with a rename.</param>
+public sealed record MessageFile(uint Uid, long Size, MessageFlags Flags, string Path);
+
 /// <summary>Result of an append: what UIDPLUS's APPENDUID response (RFC 4315 section 3) needs.</summary>
 public sealed record AppendResult(uint UidValidity, uint Uid, ulong ModSeq);
 

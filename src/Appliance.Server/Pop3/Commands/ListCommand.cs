@@ -7,7 +7,7 @@ internal static class ListCommand
     public static async ValueTask ExecuteAsync(Pop3Session session, string argument, bool uniqueIds)
     {
         var maildrop = session.Maildrop!;
-        string Value(Storage.Mail.MessageInfo m) => uniqueIds ? maildrop.UniqueId(m) : m.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string Value(Storage.Mail.MessageFile m) => uniqueIds ? maildrop.UniqueId(m) : m.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (argument.Length > 0)
         {
             if (await session.MessageNumberAsync(argument) is not int number)

@@ -26,7 +26,7 @@ internal static class RetrCommand
         Stream content;
         try
         {
-            content = maildrop.Account.OpenMessage(Pop3Maildrop.Mailbox, message.Uid);
+            content = maildrop.Account.OpenMessage(Pop3Maildrop.Mailbox, message);
         }
         catch (MessageNotFoundException)
         {
