@@ -558,37 +558,45 @@ internal sealed class DotStuffingWriter
     public int Transform(ReadOnlySpan<byte> input, Span<byte> output)
     {
         int o = 0;
-        foreach (byte b in input)
+        int i = 0;
+        while (i < input.Length)
         {
+            byte b = input[i];
+            if (_pendingCr)
+            {
+                // The CR before this byte ends a line: as CRLF, whether an LF follows or not.
+                output[o++] = (byte)'\r';
+                output[o++] = (byte)'\n';
+                _pendingCr = false;
+                _atLineStart = true;
+                if (b == '\n')
+                {
+                    i++;
+                    continue;
+                }
+            }
             if (b == '\r')
             {
-                if (_pendingCr)
-                {
-                    output[o++] = (byte)'\r';
-                    output[o++] = (byte)'\n';
-                    _atLineStart = true;
-                }
                 _pendingCr = true;
+                i++;
                 continue;
             }
             if (b == '\n')
             {
                 output[o++] = (byte)'\r';
                 output[o++] = (byte)'\n';
-                _pendingCr = false;
                 _atLineStart = true;
+                i++;
                 continue;
-            }
-            if (_pendingCr)
-            {
-                output[o++] = (byte)'\r';
-                output[o++] = (byte)'\n';
-                _pendingCr = false;
-                _atLineStart = true;
             }
             if (_atLineStart && b == '.')
                 output[o++] = (byte)'.';
-            output[o++] = b;
+            // The rest of the line up to the next CR or LF is copied as one block.
+            int stop = input[i..].IndexOfAny((byte)'\r', (byte)'\n');
+            int run = stop < 0 ? input.Length - i : stop;
+            input.Slice(i, run).CopyTo(output[o..]);
+            o += run;
+            i += run;
             _atLineStart = false;
         }
         return o;
