@@ -9,6 +9,8 @@ internal sealed class ListPattern
     /// <summary>The store's limit on a name (Appliance.Storage MailboxName.MaxLength, internal there).</summary>
     private const int MaxNameLength = 255;
 
+    private const string Inbox = "INBOX";
+
     private readonly string _pattern;
 
     private ListPattern(string pattern) => _pattern = pattern;
@@ -17,9 +19,6 @@ internal sealed class ListPattern
     public static ListPattern Create(string reference, string pattern)
     {
         string joined = reference.EndsWith('/') && pattern.StartsWith('/') ? reference + pattern[1..] : reference + pattern;
-        // RFC 9051 5.1: INBOX is case-insensitive, also as the first level of a pattern.
-        if (joined.Length >= 5 && joined[..5].Equals("INBOX", StringComparison.OrdinalIgnoreCase) && (joined.Length == 5 || joined[5] is '/' or '*' or '%'))
-            joined = "INBOX" + joined[5..];
         return new ListPattern(Collapse(joined));
     }
 
@@ -29,7 +28,14 @@ internal sealed class ListPattern
         // pattern cannot match a name the store allows; this also bounds the work below.
         if (_pattern.Length > 2 * MaxNameLength + 1)
             return false;
-        return Match(_pattern, name);
+        if (Match(_pattern, name))
+            return true;
+        // RFC 9051 5.1: INBOX is case-insensitive: "inbox*" finds INBOX and "Inbox/%" its inferiors. The
+        // store names it "INBOX" (and only as the whole first level), so that prefix is matched in the
+        // pattern's own case; "inboxes" stays a different, case-sensitive name.
+        return name.StartsWith(Inbox, StringComparison.Ordinal) && (name.Length == Inbox.Length || name[Inbox.Length] == '/')
+            && _pattern.Length >= Inbox.Length && _pattern.StartsWith(Inbox, StringComparison.OrdinalIgnoreCase)
+            && Match(_pattern, string.Concat(_pattern.AsSpan(0, Inbox.Length), name.AsSpan(Inbox.Length)));
     }
 
     /// <summary>Runs of wildcards become one: "*" if the run holds one, else "%".</summary>

@@ -123,6 +123,15 @@ public sealed class ImapMailboxCommandTests
         // RFC 9051 5.1: INBOX in any case; other names are case-sensitive.
         Assert.Equal(["* LIST (\\HasNoChildren) \"/\" INBOX", "j OK LIST completed"], await client.CommandAsync("j", "LIST \"\" inBox"));
         Assert.Equal(["k OK LIST completed"], await client.CommandAsync("k", "LIST \"\" work"));
+        Assert.Equal(["k2 OK CREATE completed"], await client.CommandAsync("k2", "CREATE inbox/Receipts"));
+        Assert.Equal(["k3 OK CREATE completed"], await client.CommandAsync("k3", "CREATE inboxes"));
+        Assert.Equal(
+            ["* LIST (\\HasChildren) \"/\" INBOX", "* LIST (\\HasNoChildren) \"/\" INBOX/Receipts", "k4 OK LIST completed"],
+            await client.CommandAsync("k4", "LIST \"\" Inbox*"));
+        Assert.Equal(["* LIST (\\HasNoChildren) \"/\" INBOX/Receipts", "k5 OK LIST completed"], await client.CommandAsync("k5", "LIST iNbOx/ %"));
+        Assert.Equal(["* LIST (\\HasChildren) \"/\" INBOX", "* LIST (\\HasNoChildren) \"/\" inboxes", "k6 OK LIST completed"], await client.CommandAsync("k6", "LIST \"\" inbox%"));
+        Assert.Equal(["k7 OK DELETE completed"], await client.CommandAsync("k7", "DELETE INBOX/Receipts"));
+        Assert.Equal(["k8 OK DELETE completed"], await client.CommandAsync("k8", "DELETE inboxes"));
         // Several patterns (RFC 9051 mbox-or-pat), and the special-use selection (RFC 6154 section 5).
         Assert.Equal(
             ["* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts", "* LIST (\\HasNoChildren \\Sent) \"/\" Sent", "m OK LIST completed"],
