@@ -111,9 +111,10 @@ internal static class ListCommand
             if (!patterns.Any(p => p.Matches(mailbox.Name)))
                 continue;
             bool selected = (!selectSubscribed || mailbox.Subscribed) && (!selectSpecialUse || mailbox.SpecialUse != SpecialUse.None);
-            // RFC 5258 section 3.5 (CHILDINFO): with RECURSIVEMATCH a mailbox that is not selected itself
-            // is returned when an inferior is, with the reason.
-            bool childSelected = recursiveMatch && !selected && mailboxes.Any(m =>
+            // RFC 5258 section 3.5 (CHILDINFO) and the table in RFC 9051 6.3.9: with RECURSIVEMATCH a
+            // mailbox with an inferior that meets the selection criteria is returned (even when it does
+            // not meet them itself) with CHILDINFO naming them.
+            bool childSelected = recursiveMatch && mailboxes.Any(m =>
                 IsInferior(m.Name, mailbox.Name) && (!selectSubscribed || m.Subscribed) && (!selectSpecialUse || m.SpecialUse != SpecialUse.None));
             if (!selected && !childSelected)
                 continue;

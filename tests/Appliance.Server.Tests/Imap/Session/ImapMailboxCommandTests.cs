@@ -175,6 +175,11 @@ public sealed class ImapMailboxCommandTests
         Assert.Equal(
             ["* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX", "* LIST (\\HasChildren) \"/\" Lists (\"CHILDINFO\" (\"SUBSCRIBED\"))", "g OK LIST completed"],
             await client.CommandAsync("g", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %"));
+        Assert.Equal(["g2 OK SUBSCRIBE completed"], await client.CommandAsync("g2", "SUBSCRIBE Lists"));
+        Assert.Equal(
+            ["* LIST (\\HasChildren \\Subscribed) \"/\" Lists (\"CHILDINFO\" (\"SUBSCRIBED\"))", "* LIST (\\HasNoChildren \\Subscribed) \"/\" Lists/dev", "g3 OK LIST completed"],
+            await client.CommandAsync("g3", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Lists*"));
+        Assert.Equal(["g4 OK UNSUBSCRIBE completed"], await client.CommandAsync("g4", "UNSUBSCRIBE Lists"));
         // RFC 3501 6.3.9: LSUB; "%" shows the unsubscribed parent of a subscribed child as \Noselect.
         Assert.Equal(
             ["* LSUB () \"/\" INBOX", "* LSUB () \"/\" Lists/dev", "h OK LSUB completed"],
