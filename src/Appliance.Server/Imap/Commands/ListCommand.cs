@@ -106,21 +106,33 @@ internal static class ListCommand
         }
 
         var mailboxes = session.Account!.ListMailboxes();
+        bool Meets(MailboxInfo m) => (!selectSubscribed || m.Subscribed) && (!selectSpecialUse || m.SpecialUse != SpecialUse.None);
+        // Superiors of every mailbox, and of those meeting the selection criteria: one pass, not a scan per mailbox.
+        var parents = new HashSet<string>(StringComparer.Ordinal);
+        var parentsOfSelected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var mailbox in mailboxes)
+        {
+            bool meets = recursiveMatch && Meets(mailbox);
+            for (int slash = mailbox.Name.IndexOf('/'); slash >= 0; slash = mailbox.Name.IndexOf('/', slash + 1))
+            {
+                parents.Add(mailbox.Name[..slash]);
+                if (meets)
+                    parentsOfSelected.Add(mailbox.Name[..slash]);
+            }
+        }
         foreach (var mailbox in mailboxes)
         {
             if (!patterns.Any(p => p.Matches(mailbox.Name)))
                 continue;
-            bool selected = (!selectSubscribed || mailbox.Subscribed) && (!selectSpecialUse || mailbox.SpecialUse != SpecialUse.None);
             // RFC 5258 section 3.5 (CHILDINFO) and the table in RFC 9051 6.3.9: with RECURSIVEMATCH a
             // mailbox with an inferior that meets the selection criteria is returned (even when it does
             // not meet them itself) with CHILDINFO naming them.
-            bool childSelected = recursiveMatch && mailboxes.Any(m =>
-                IsInferior(m.Name, mailbox.Name) && (!selectSubscribed || m.Subscribed) && (!selectSpecialUse || m.SpecialUse != SpecialUse.None));
-            if (!selected && !childSelected)
+            bool childSelected = parentsOfSelected.Contains(mailbox.Name);
+            if (!Meets(mailbox) && !childSelected)
                 continue;
             var attributes = new List<string>
             {
-                mailboxes.Any(m => IsInferior(m.Name, mailbox.Name)) ? @"\HasChildren" : @"\HasNoChildren",
+                parents.Contains(mailbox.Name) ? @"\HasChildren" : @"\HasNoChildren",
             };
             if (ImapMailboxes.SpecialUseAttribute(mailbox.SpecialUse) is { } use)
                 attributes.Add(use);
