@@ -150,6 +150,14 @@ internal sealed partial class ImapSession
             case ImapVerb.Authenticate: await AuthenticateCommand.ExecuteAsync(this, command); break;
             case ImapVerb.Enable: EnableCommand.Execute(this, command); break;
             case ImapVerb.Namespace: NamespaceCommand.Execute(this, command); break;
+            case ImapVerb.List: ListCommand.Execute(this, command); break;
+            case ImapVerb.Lsub: LsubCommand.Execute(this, command); break;
+            case ImapVerb.Create: CreateCommand.Execute(this, command); break;
+            case ImapVerb.Delete: DeleteCommand.Execute(this, command); break;
+            case ImapVerb.Rename: RenameCommand.Execute(this, command); break;
+            case ImapVerb.Subscribe: SubscribeCommand.Execute(this, command); break;
+            case ImapVerb.Unsubscribe: UnsubscribeCommand.Execute(this, command); break;
+            case ImapVerb.Status: StatusCommand.Execute(this, command); break;
             default:
                 // Allowed in this state but not built yet (SELECT, LIST, APPEND ...): refused, not a client error.
                 No(command.Tag, "CANNOT", $"{command.Name} is not available yet");

@@ -1,7 +1,8 @@
 // RFC 9051 section 6.1.1 (CAPABILITY) and 7.2.2 (the CAPABILITY response); RFC 3501 6.1.1 for rev1.
 // Only what this server really does is listed: RFC 9051 6.2.3 (LOGINDISABLED before TLS), RFC 9051
 // 6.2.1 (STARTTLS, not after TLS), RFC 4616/4959 (AUTH=PLAIN, SASL-IR), RFC 2971 (ID), RFC 5161
-// (ENABLE), RFC 7888 (LITERAL- before login, LITERAL+ after), RFC 2342 (NAMESPACE), RFC 6855 (UTF8=ACCEPT).
+// (ENABLE), RFC 7888 (LITERAL- before login, LITERAL+ after), RFC 2342 (NAMESPACE), RFC 6855 (UTF8=ACCEPT),
+// RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS), RFC 6154 (SPECIAL-USE, CREATE-SPECIAL-USE), RFC 8438 (STATUS=SIZE).
 namespace Appliance.Server.Imap.Commands;
 
 internal static class CapabilityCommand
@@ -25,7 +26,12 @@ internal static class CapabilityCommand
         // RFC 7888 section 4: before login a {n+} over 4096 octets is refused (LITERAL-); after login
         // non-synchronizing literals go up to the literal limit (LITERAL+, section 3).
         list.Add(session.State == ImapState.NotAuthenticated ? "LITERAL-" : "LITERAL+");
-        list.AddRange(["NAMESPACE", Utf8Accept]);
+        list.Add("NAMESPACE");
+        // Mailbox commands exist after login only: RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154
+        // SPECIAL-USE and CREATE-SPECIAL-USE, RFC 8438 STATUS=SIZE.
+        if (session.State != ImapState.NotAuthenticated)
+            list.AddRange(["LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE"]);
+        list.Add(Utf8Accept);
         return string.Join(' ', list);
     }
 

@@ -16,7 +16,7 @@ public sealed class ImapSessionTests
     private const string User = "alice@example.org";
     private const string Greeting143 = "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 STARTTLS LOGINDISABLED SASL-IR ID ENABLE LITERAL- NAMESPACE UTF8=ACCEPT] Appliance IMAP server ready";
     private const string Greeting993 = "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=PLAIN SASL-IR ID ENABLE LITERAL- NAMESPACE UTF8=ACCEPT] Appliance IMAP server ready";
-    private const string LoggedIn = "OK [CAPABILITY IMAP4rev2 IMAP4rev1 ID ENABLE LITERAL+ NAMESPACE UTF8=ACCEPT] Logged in";
+    private const string LoggedIn = "OK [CAPABILITY IMAP4rev2 IMAP4rev1 ID ENABLE LITERAL+ NAMESPACE LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT] Logged in";
 
     private sealed class Server(TestMailServer server) : IAsyncDisposable
     {
@@ -97,7 +97,7 @@ public sealed class ImapSessionTests
         Assert.Equal(["f BAD TLS is already active"], await client.CommandAsync("f", "STARTTLS"));
         Assert.Equal(["g " + LoggedIn], await client.CommandAsync("g", $"LOGIN {User} \"{Password}\""));
         Assert.Equal(
-            ["* CAPABILITY IMAP4rev2 IMAP4rev1 ID ENABLE LITERAL+ NAMESPACE UTF8=ACCEPT", "h OK CAPABILITY completed"],
+            ["* CAPABILITY IMAP4rev2 IMAP4rev1 ID ENABLE LITERAL+ NAMESPACE LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT", "h OK CAPABILITY completed"],
             await client.CommandAsync("h", "CAPABILITY"));
     }
 
