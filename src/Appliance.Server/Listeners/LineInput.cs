@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text;
 
 namespace Appliance.Server.Listeners;
 
@@ -56,6 +57,37 @@ internal sealed class LineInput(MailConnection connection, Func<ValueTask> flush
 
     /// <summary>After STARTTLS/STLS the input is a new pipe: wait for it.</summary>
     public void ResetAfterTls() => _mustWait = true;
+
+    /// <summary>
+    /// Reads one line inside a command (a SASL response), as ASCII without its CRLF. Null when the
+    /// session must end (<see cref="Ended"/>, or the client closed mid-line) or when the line was
+    /// longer than <paramref name="maxLength"/> (<paramref name="tooLong"/> is then true and the
+    /// line has been skipped; the caller answers it).
+    /// </summary>
+    public async Task<(string? Line, bool TooLong)> ReadLineAsync(int maxLength)
+    {
+        while (true)
+        {
+            if (await ReadAsync() is not { } result)
+                return (null, false);
+            var buffer = result.Buffer;
+            var status = CommandLineReader.TryRead(buffer, maxLength, out var line, out var next);
+            if (status == LineStatus.Complete)
+            {
+                string text = Encoding.ASCII.GetString(line);
+                Advance(next);
+                return (text, false);
+            }
+            if (status == LineStatus.TooLong)
+                return (null, await SkipLongLineAsync(buffer));
+            if (result.IsCompleted)
+            {
+                Ended = true;
+                return (null, false);
+            }
+            WaitForMore(buffer);
+        }
+    }
 
     /// <summary>
     /// Discards an overlong command line, from <paramref name="buffer"/> (where it starts) up to

@@ -213,36 +213,13 @@ internal sealed partial class Pop3Session
     /// <summary>One more line inside a command (an AUTH continuation); null when the session ended or the line was bad (answered).</summary>
     public async Task<string?> ReadContinuationLineAsync()
     {
-        while (true)
-        {
-            var read = await _input.ReadAsync();
-            if (read is not { } result)
-            {
-                _closing = true;
-                return null;
-            }
-            var buffer = result.Buffer;
-            // RFC 5034 section 4: the 255-octet command limit does not bind SASL responses.
-            var status = CommandLineReader.TryRead(buffer, MaxSaslResponseLength, out var line, out var next);
-            if (status == LineStatus.Complete)
-            {
-                string text = Encoding.ASCII.GetString(line);
-                _input.Advance(next);
-                return text;
-            }
-            if (status == LineStatus.TooLong)
-            {
-                if (await _input.SkipLongLineAsync(buffer))
-                    await ErrorAsync("Line too long");
-                return null;
-            }
-            if (result.IsCompleted)
-            {
-                _closing = true;
-                return null;
-            }
-            _input.WaitForMore(buffer);
-        }
+        // RFC 5034 section 4: the 255-octet command limit does not bind SASL responses.
+        var (line, tooLong) = await _input.ReadLineAsync(MaxSaslResponseLength);
+        if (_input.Ended)
+            _closing = true;
+        if (tooLong)
+            await ErrorAsync("Line too long");
+        return line;
     }
 
     /// <summary>An AUTH PLAIN response with the longest user name and password we accept (AccountService.MaxPasswordLength) fits in 4 KB of base64.</summary>

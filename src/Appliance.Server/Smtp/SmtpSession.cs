@@ -345,37 +345,17 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>
-    /// Reads one more command line for an exchange inside a command (an AUTH continuation), with a
-    /// shorter idle timeout. Null when the session ended or the line was too long (already answered).
+    /// Reads one more line for an exchange inside a command (an AUTH continuation). Null when the
+    /// session ended or the line was too long (already answered).
     /// </summary>
     public async Task<string?> ReadContinuationLineAsync()
     {
-        while (true)
-        {
-            var read = await ReadAsync();
-            if (read is not { } result)
-                return null;
-            var buffer = result.Buffer;
-            var status = CommandLineReader.TryRead(buffer, Options.MaxCommandLineLength, out var line, out var next);
-            if (status == LineStatus.Complete)
-            {
-                string text = Encoding.ASCII.GetString(line);
-                Advance(next);
-                return text;
-            }
-            if (status == LineStatus.TooLong)
-            {
-                if (await SkipLongLineAsync(buffer))
-                    await ReplyAsync(new SmtpReply(500, "5.5.2", "Line too long"));
-                return null;
-            }
-            if (result.IsCompleted)
-            {
-                _closing = true;
-                return null;
-            }
-            WaitForMore(buffer);
-        }
+        var (line, tooLong) = await _input.ReadLineAsync(Options.MaxCommandLineLength);
+        if (_input.Ended)
+            _closing = true;
+        if (tooLong)
+            await ReplyAsync(new SmtpReply(500, "5.5.2", "Line too long"));
+        return line;
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "SMTP client spoke before the greeting; refused")]
