@@ -150,6 +150,21 @@ public sealed class SmtpSessionTests
     }
 
     [Fact]
+    public async Task A_text_line_over_the_limit_refuses_the_message_after_its_end()
+    {
+        await using var server = await SmtpTestServer.StartAsync(configure: o => o.MaxTextLineLength = 1000);
+        using var client = await server.ConnectAsync();
+        await client.ExpectCodeAsync("EHLO client.test", "250");
+        await client.ExpectCodeAsync("MAIL FROM:<a@elsewhere.example>", "250");
+        await client.ExpectCodeAsync("RCPT TO:<alice@example.org>", "250");
+        await client.ExpectCodeAsync("DATA", "354");
+        await client.SendAsync("Subject: wide\r\n\r\n" + new string('x', 1200) + "\r\n.\r\n");
+        Assert.Equal("550 5.6.0 Message refused: a line is longer than 1000 octets", await client.ReadReplyAsync());
+        await client.ExpectAsync("NOOP", "250 2.0.0 Ok");
+        Assert.Empty(await server.MessagesAsync("alice@example.org"));
+    }
+
+    [Fact]
     public async Task Too_many_recipients_get_452_and_the_rest_is_delivered()
     {
         await using var server = await SmtpTestServer.StartAsync(configure: o => o.MaxRecipients = 2);
