@@ -16,6 +16,9 @@ internal sealed class IndexDatabase
 
     private const int SchemaVersion = 1;
 
+    /// <summary>meta key: expunges with a MODSEQ above it are all in the expunged table (see MailAccount.ListExpungedSince).</summary>
+    public const string ExpungeHorizonKey = "expunge_horizon";
+
     private readonly string _connectionString;
 
     public IndexDatabase(string accountDirectory)
@@ -79,7 +82,15 @@ internal sealed class IndexDatabase
                 preview TEXT NOT NULL,
                 PRIMARY KEY (mailbox_id, uid));
             CREATE INDEX IF NOT EXISTS messages_newest ON messages (mailbox_id, internal_date DESC, uid DESC);
+            CREATE TABLE IF NOT EXISTS expunged (
+                mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+                uid INTEGER NOT NULL,
+                modseq INTEGER NOT NULL,
+                PRIMARY KEY (mailbox_id, uid));
             """);
+        // The expunge log (QRESYNC's VANISHED, RFC 7162 section 3.2.5.1) is complete only for
+        // expunges with a MODSEQ above this horizon; -1 until the account's opening sets it.
+        Execute(connection, tx, $"INSERT OR IGNORE INTO meta (key, value) VALUES ('{ExpungeHorizonKey}', -1);");
         Execute(connection, tx, $"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', {SchemaVersion});");
         tx.Commit();
     }

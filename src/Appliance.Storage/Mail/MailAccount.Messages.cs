@@ -480,6 +480,7 @@ public sealed partial class MailAccount
 
             // The source mailbox sees an expunge, which takes its own MODSEQ (RFC 7162 section 3.2.10).
             source.HighestModSeq++;
+            LogExpunged(c, tx, source, messages.Select(m => m.Uid));
             EnsureReserved(target);
             SaveCounters(c, tx, target);
             if (!ReferenceEquals(source, target))
@@ -533,8 +534,19 @@ public sealed partial class MailAccount
         EnsureReserved(row);
         SaveCounters(c, tx, row);
         var uids = doomed.Select(d => d.Uid).ToList();
+        LogExpunged(c, tx, row, uids);
         changes.Add(new MessagesExpunged(row.Id, row.Name, uids, row.HighestModSeq));
         return uids;
+    }
+
+    /// <summary>Remembers expunged UIDs with the MODSEQ of their expunge, for QRESYNC (RFC 7162 section 3.2.5.1).</summary>
+    private static void LogExpunged(SqliteConnection c, SqliteTransaction tx, MailboxRow row, IEnumerable<uint> uids)
+    {
+        foreach (var uid in uids)
+        {
+            IndexDatabase.Execute(c, tx, "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES ($id, $uid, $modseq)",
+                ("$id", row.Id), ("$uid", uid), ("$modseq", (long)row.HighestModSeq));
+        }
     }
 
     private static void CopyFileDurably(string from, string to, DateTimeOffset internalDate)

@@ -20,6 +20,8 @@ public sealed partial class MailAccount
         _db.EnsureSchema();
         Write((c, tx, _) =>
         {
+            // A new account has expunged nothing: its log is complete from the start.
+            SetExpungeHorizon(c, tx, onlyIfUnknown: false, value: 0);
             CreateMailboxCore(c, tx, MailboxName.Inbox, SpecialUse.None, subscribed: true);
             foreach (var name in s_defaultMailboxes)
             {
@@ -39,8 +41,22 @@ public sealed partial class MailAccount
     internal void Initialize()
     {
         _db.EnsureSchema();
-        Write((c, tx, _) => Reconcile(c, tx, new Dictionary<(long, uint), string>(), new Dictionary<long, (uint, ulong)>()));
+        Write((c, tx, _) =>
+        {
+            var result = Reconcile(c, tx, new Dictionary<(long, uint), string>(), new Dictionary<long, (uint, ulong)>());
+            // An index made before the expunge log existed, or rebuilt from the Maildir, knows no
+            // earlier expunges: its log is complete only from the current MODSEQs on.
+            SetExpungeHorizon(c, tx, onlyIfUnknown: true);
+            return result;
+        });
     }
+
+    /// <summary>Sets the expunge log's horizon to <paramref name="value"/>, or to the highest MODSEQ of any mailbox.</summary>
+    private static void SetExpungeHorizon(SqliteConnection c, SqliteTransaction tx, bool onlyIfUnknown, long? value = null) =>
+        IndexDatabase.Execute(c, tx,
+            $"UPDATE meta SET value = COALESCE($value, (SELECT MAX(highest_modseq) FROM mailboxes), 0) WHERE key = '{IndexDatabase.ExpungeHorizonKey}'"
+            + (onlyIfUnknown ? " AND value < 0" : ""),
+            ("$value", value));
 
     /// <summary>
     /// Rebuilds the index from the Maildir: mailboxes from folder.json, UIDs from file names,
@@ -84,6 +100,8 @@ public sealed partial class MailAccount
                 var counters = AllMailboxes(c, tx).ToDictionary(m => m.Id, m => (m.UidNext, m.HighestModSeq));
                 IndexDatabase.Execute(c, tx, "DELETE FROM messages; DELETE FROM mailboxes;");
                 result = Reconcile(c, tx, keywords, counters);
+                // Deleting the mailboxes emptied the expunge log (ON DELETE CASCADE).
+                SetExpungeHorizon(c, tx, onlyIfUnknown: false);
                 tx.Commit();
             }
 
