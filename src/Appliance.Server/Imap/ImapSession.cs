@@ -48,6 +48,28 @@ internal sealed partial class ImapSession
 
     public int FailedLogins { get; set; }
 
+    /// <summary>A mailbox was selected at some point: ENABLE is no longer allowed (RFC 5161 section 3.1).</summary>
+    public bool HasSelected { get; private set; }
+
+    /// <summary>The selected mailbox (RFC 9051 section 3.3), or null outside the selected state.</summary>
+    public SelectedMailbox? Selected { get; private set; }
+
+    /// <summary>
+    /// RFC 7162 section 3.1: CONDSTORE is on once ENABLE CONDSTORE or QRESYNC, SELECT (CONDSTORE),
+    /// or any command with a MODSEQ argument or item was used; from then on FETCH responses carry MODSEQ.
+    /// </summary>
+    public bool CondStoreEnabled
+    {
+        get => field || QResyncEnabled || Enabled.Contains("CONDSTORE");
+        set;
+    }
+
+    /// <summary>RFC 7162 section 3.2.3: ENABLE QRESYNC; expunges are then reported as VANISHED.</summary>
+    public bool QResyncEnabled => Enabled.Contains("QRESYNC");
+
+    /// <summary>Whether the command running now may be told of expunges (RFC 9051 section 7.4.1).</summary>
+    private bool _expungesAllowed = true;
+
     /// <summary>8-bit UTF-8 may be sent in quoted strings: IMAP4rev2 (RFC 9051 section 4.3) or UTF8=ACCEPT (RFC 6855 section 3) enabled.</summary>
     public bool Utf8Enabled => Enabled.Contains(CapabilityCommand.Imap4Rev2) || Enabled.Contains(CapabilityCommand.Utf8Accept);
 
@@ -114,6 +136,7 @@ internal sealed partial class ImapSession
         }
         finally
         {
+            Selected?.Dispose();
             try
             {
                 await _connection.Output.FlushAsync();
@@ -139,6 +162,24 @@ internal sealed partial class ImapSession
             Bad(command.Tag, WrongState(verb, command.Name));
             return;
         }
+        bool byUid = false;
+        if (verb == ImapVerb.Uid)
+        {
+            // RFC 9051 6.4.9: "UID" SP (copy / move / fetch / search / store / uid-expunge); RFC 5256: SORT, THREAD.
+            var sub = command.Arguments.Count > 0 && command.Arguments[0].Kind == ImapArgumentKind.Atom
+                ? ImapCommandTable.Parse(command.Arguments[0].Text) : ImapVerb.Unknown;
+            if (!ImapCommandTable.IsUidCommand(sub))
+            {
+                Bad(command.Tag, "Syntax: UID COPY, MOVE, FETCH, SEARCH, STORE, EXPUNGE, SORT or THREAD");
+                return;
+            }
+            verb = sub;
+            byUid = true;
+            command = new ImapCommand(command.Tag, "UID " + sub.ToString().ToUpperInvariant(), command.Arguments.Skip(1).ToList());
+        }
+        // RFC 9051 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH by sequence number (nor SORT or
+        // THREAD, RFC 5256 section 3, whose results are sequence numbers too); UID forms may see them.
+        _expungesAllowed = byUid || verb is not (ImapVerb.Fetch or ImapVerb.Store or ImapVerb.Search or ImapVerb.Sort or ImapVerb.Thread);
         switch (verb)
         {
             case ImapVerb.Capability: CapabilityCommand.Execute(this, command); break;
@@ -158,12 +199,32 @@ internal sealed partial class ImapSession
             case ImapVerb.Subscribe: SubscribeCommand.Execute(this, command); break;
             case ImapVerb.Unsubscribe: UnsubscribeCommand.Execute(this, command); break;
             case ImapVerb.Status: StatusCommand.Execute(this, command); break;
+            case ImapVerb.Select: SelectCommand.Execute(this, command, readOnly: false); break;
+            case ImapVerb.Examine: SelectCommand.Execute(this, command, readOnly: true); break;
+            case ImapVerb.Close: CloseCommand.Execute(this, command); break;
+            case ImapVerb.Unselect: UnselectCommand.Execute(this, command); break;
+            case ImapVerb.Check: CheckCommand.Execute(this, command); break;
+            case ImapVerb.Fetch: await FetchCommand.ExecuteAsync(this, command, byUid); break;
+            case ImapVerb.Search: SearchCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Sort: SortCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Thread: ThreadCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Store: StoreCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Copy: CopyCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Move: MoveCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Expunge: ExpungeCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Append: await AppendCommand.ExecuteAsync(this, command); break;
+            case ImapVerb.Idle: await IdleCommand.ExecuteAsync(this, command); break;
+            case ImapVerb.GetQuota: QuotaCommands.GetQuota(this, command); break;
+            case ImapVerb.GetQuotaRoot: QuotaCommands.GetQuotaRoot(this, command); break;
             default:
-                // Allowed in this state but not built yet (SELECT, LIST, APPEND ...): refused, not a client error.
-                No(command.Tag, "CANNOT", $"{command.Name} is not available yet");
+                // The table allows it but nothing runs it: a defect, refused rather than a client error.
+                No(command.Tag, "CANNOT", $"{command.Name} is not available");
                 break;
         }
     }
+
+    /// <summary>"tag NO [CANNOT]": for a command that is not built yet (the port stays closed until all are).</summary>
+    public void NotYet(ImapCommand command) => No(command.Tag, "CANNOT", $"{command.Name} is not available yet");
 
     private string WrongState(ImapVerb verb, string name) => State switch
     {
@@ -172,9 +233,50 @@ internal sealed partial class ImapSession
         _ => $"{name} needs a selected mailbox; SELECT or EXAMINE one first",
     };
 
-    public void Ok(string tag, string text, string? code = null) => Respond().Status(tag, ImapStatus.Ok, code, text);
+    /// <summary>The tagged OK, after the mailbox changes this moment may report (RFC 9051 section 5.2).</summary>
+    public void Ok(string tag, string text, string? code = null)
+    {
+        ReportChanges();
+        Respond().Status(tag, ImapStatus.Ok, code, text);
+    }
 
-    public void No(string tag, string? code, string text) => Respond().Status(tag, ImapStatus.No, code, text);
+    /// <summary>The tagged NO, after the mailbox changes this moment may report.</summary>
+    public void No(string tag, string? code, string text)
+    {
+        ReportChanges();
+        Respond().Status(tag, ImapStatus.No, code, text);
+    }
+
+    /// <summary>
+    /// Tells the client what changed in its selected mailbox: every command's completion is such a
+    /// moment (expunges only where <see cref="_expungesAllowed"/>), and so is IDLE. A mailbox deleted
+    /// under the session ends it: no response can say "you are no longer in a mailbox".
+    /// </summary>
+    public void ReportChanges(bool? expungesAllowed = null)
+    {
+        if (State != ImapState.Selected || Selected is null)
+            return;
+        Selected.Report(this, expungesAllowed ?? _expungesAllowed);
+        if (Selected.Deleted)
+            Close("The selected mailbox was deleted by another session");
+    }
+
+    /// <summary>RFC 9051 6.3.2: SELECT or EXAMINE succeeded; the previous selection, if any, was closed by the caller.</summary>
+    public void EnterSelected(SelectedMailbox selected)
+    {
+        Selected = selected;
+        HasSelected = true;
+        State = ImapState.Selected;
+    }
+
+    /// <summary>Leaves the selected state (CLOSE, UNSELECT, a failed SELECT, RFC 9051 6.3.2), dropping the view.</summary>
+    public void LeaveSelected()
+    {
+        Selected?.Dispose();
+        Selected = null;
+        if (State == ImapState.Selected)
+            State = ImapState.Authenticated;
+    }
 
     /// <summary>"tag BAD text", counted toward <see cref="ImapServerOptions.MaxErrors"/>.</summary>
     public void Bad(string tag, string text, bool countsAsError = true)

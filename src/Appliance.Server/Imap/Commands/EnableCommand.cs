@@ -15,6 +15,12 @@ internal static class EnableCommand
             session.Bad(command.Tag, "Syntax: ENABLE capability ...");
             return;
         }
+        if (session.HasSelected)
+        {
+            // RFC 5161 3.1: "before any mailbox is selected"; after a CLOSE the state allows it, this does not.
+            session.Bad(command.Tag, "ENABLE is not allowed after a mailbox was selected");
+            return;
+        }
         var advertised = CapabilityCommand.List(session).Split(' ').ToHashSet(StringComparer.OrdinalIgnoreCase);
         var writer = session.Respond().Untagged().Atom("ENABLED");
         foreach (var argument in command.Arguments)

@@ -1,5 +1,5 @@
 // RFC 9051 section 6.1.2 (NOOP: does nothing, but is the client's way to poll for updates; the
-// selected state will report mailbox changes here).
+// selected state reports mailbox changes at its completion, RFC 9051 section 5.2).
 namespace Appliance.Server.Imap.Commands;
 
 internal static class NoopCommand

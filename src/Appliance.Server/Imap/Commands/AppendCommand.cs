@@ -1,0 +1,10 @@
+namespace Appliance.Server.Imap.Commands;
+
+internal static class AppendCommand
+{
+    public static Task ExecuteAsync(ImapSession session, ImapCommand command)
+    {
+        session.NotYet(command);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,6 @@
+namespace Appliance.Server.Imap.Commands;
+
+internal static class MoveCommand
+{
+    public static void Execute(ImapSession session, ImapCommand command, bool byUid) => session.NotYet(command);
+}
