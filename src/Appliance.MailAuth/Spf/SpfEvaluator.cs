@@ -22,6 +22,9 @@ public sealed class SpfEvaluator
         this.options = options ?? SpfOptions.Default;
     }
 
+    /// <summary>RFC 7208 4.5: whether a TXT record is an SPF record ("v=spf1" then a space or the end).</summary>
+    public static bool IsSpfRecord(string text) => SpfRecord.IsSpfRecord(text);
+
     /// <summary>
     /// RFC 7208 4: check_host(ip, domain, sender). For the MAIL FROM identity pass the reverse-path's
     /// domain and the reverse-path; for the HELO identity (2.3, or a null reverse-path, 2.4) pass the

@@ -68,6 +68,14 @@ public sealed class AccountService(
             .ToList();
     }
 
+    /// <summary>One hosted domain (U-label or A-label accepted); <see cref="AccountError.DomainNotFound"/> when it is not hosted here.</summary>
+    public async Task<DomainInfo> GetDomainAsync(string name, CancellationToken ct = default)
+    {
+        string domain = RequireDomain(name);
+        return (await ListDomainsAsync(ct)).SingleOrDefault(d => d.Name == domain)
+            ?? throw new AccountException(AccountError.DomainNotFound, $"The domain {AddressRules.ToDisplayDomain(domain)} is not hosted here; add it first.");
+    }
+
     public async Task SetDomainEnabledAsync(string name, bool enabled, string actor, CancellationToken ct = default)
     {
         string domain = RequireDomain(name);

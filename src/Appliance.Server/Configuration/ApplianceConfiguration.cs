@@ -51,6 +51,7 @@ public static class ApplianceConfiguration
             // The binder names the key and the value it could not convert.
             throw new ApplianceConfigurationException(e.Message, e);
         }
+        options.ParsePublicAddresses(); // throws naming the bad value
         return options;
     }
 }

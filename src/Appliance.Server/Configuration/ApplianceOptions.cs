@@ -13,6 +13,19 @@ public sealed class ApplianceOptions
     /// <summary>The server's own host name: EHLO name, certificate subject, banner.</summary>
     public string Hostname { get; set; } = "localhost";
 
+    /// <summary>
+    /// The IPv4 and IPv6 addresses the world reaches this server on (behind NAT: the public one).
+    /// The DNS page shows A, AAAA and PTR records for them and evaluates SPF from them; the
+    /// installer fills it in. Empty: those records are not shown.
+    /// </summary>
+    public List<string> PublicAddresses { get; set; } = [];
+
+    /// <summary><see cref="PublicAddresses"/> parsed; a value that is not an IP address is a configuration error naming it.</summary>
+    public IReadOnlyList<System.Net.IPAddress> ParsePublicAddresses() =>
+        PublicAddresses.Select(text => System.Net.IPAddress.TryParse(text.Trim(), out var address)
+            ? address
+            : throw new ApplianceConfigurationException($"Appliance:PublicAddresses: \"{text}\" is not an IPv4 or IPv6 address.")).ToList();
+
     /// <summary>Root of everything the server writes: database, mail store, keys, certificates.</summary>
     public string DataDirectory { get; set; } = "./data";
 

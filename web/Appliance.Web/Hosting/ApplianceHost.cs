@@ -5,6 +5,7 @@ using Appliance.Server.Certificates;
 using Appliance.Server.Configuration;
 using Appliance.Server.Delivery;
 using Appliance.Server.Dkim;
+using Appliance.Server.DnsSetup;
 using Appliance.Server.Queue;
 using Appliance.Server.Pop3;
 using Appliance.Server.Smtp;
@@ -61,6 +62,7 @@ public static partial class ApplianceHost
 
         builder.Services.AddApplianceServices(options);
         builder.Services.AddMailListeners();
+        builder.Services.AddDnsSetup();
         // The mail engines and what they deliver through: DKIM signing, the delivery log, the
         // outbound queue and its worker, local delivery and the SMTP server.
         builder.Services.AddDkimSigning();
