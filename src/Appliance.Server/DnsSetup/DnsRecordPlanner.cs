@@ -6,6 +6,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Appliance.Dns;
+using Appliance.Server.ClientSetup;
 using Appliance.Server.Dkim;
 
 namespace Appliance.Server.DnsSetup;
@@ -20,7 +21,9 @@ public static class DnsRecordPlanner
     /// <param name="mailHost">The server's host name (MX target, HELO name, certificate name).</param>
     /// <param name="publicAddresses">The addresses the world reaches the server on; empty when unknown (no A/AAAA/PTR then).</param>
     /// <param name="dkimKeys">The domain's keys that must be in DNS (pending, active and superseded).</param>
-    public static IReadOnlyList<ExpectedDnsRecord> Plan(string domain, string mailHost, IReadOnlyList<IPAddress> publicAddresses, IReadOnlyList<DkimKeyInfo> dkimKeys)
+    /// <param name="clientEndpoints">The services clients use (<see cref="MailClientEndpoints.From"/>), for the SRV records.</param>
+    public static IReadOnlyList<ExpectedDnsRecord> Plan(string domain, string mailHost, IReadOnlyList<IPAddress> publicAddresses, IReadOnlyList<DkimKeyInfo> dkimKeys,
+        IReadOnlyList<MailClientEndpoint> clientEndpoints)
     {
         domain = DnsName.Normalize(domain);
         mailHost = DnsName.Normalize(mailHost);
@@ -57,10 +60,11 @@ public static class DnsRecordPlanner
             "Lets Thunderbird and other clients set themselves up from the address alone."));
         records.Add(new("autodiscover." + domain, DnsRecordType.CNAME, mailHost, RecordRequirement.Optional, DnsRecordPurpose.Autodiscover,
             "Lets Outlook and phones set themselves up from the address alone."));
-        foreach (var (service, port) in new[] { ("_submissions._tcp", 465), ("_submission._tcp", 587), ("_imaps._tcp", 993), ("_pop3s._tcp", 995) })
+        foreach (var endpoint in clientEndpoints)
         {
-            records.Add(new($"{service}.{domain}", DnsRecordType.SRV, $"0 1 {port} {mailHost}", RecordRequirement.Optional, DnsRecordPurpose.Service,
-                $"Tells mail clients that {service.Split('.')[0].TrimStart('_')} is on {mailHost} port {port} (RFC 6186)."));
+            string service = MailClientEndpoints.SrvService(endpoint);
+            records.Add(new($"{service}._tcp.{domain}", DnsRecordType.SRV, $"0 1 {endpoint.Port} {mailHost}", RecordRequirement.Optional, DnsRecordPurpose.Service,
+                $"Tells mail clients that {service.TrimStart('_')} is on {mailHost} port {endpoint.Port} (RFC 6186)."));
         }
         records.Add(new("_smtp._tls." + domain, DnsRecordType.TXT, $"v=TLSRPTv1; rua=mailto:postmaster@{domain}", RecordRequirement.Optional, DnsRecordPurpose.TlsReporting,
             "Asks senders to report TLS problems they meet delivering to this domain."));

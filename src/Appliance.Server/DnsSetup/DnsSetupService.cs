@@ -1,4 +1,5 @@
 using Appliance.Server.Accounts;
+using Appliance.Server.ClientSetup;
 using Appliance.Server.Configuration;
 using Appliance.Server.Dkim;
 
@@ -15,7 +16,7 @@ public sealed class DnsSetupService(AccountService accounts, DkimKeyService dkim
     {
         var info = await accounts.GetDomainAsync(domain, ct);
         var keys = await dkimKeys.GetPublishedKeysAsync(info.Name, ct);
-        return DnsRecordPlanner.Plan(info.Name, options.Hostname, options.ParsePublicAddresses(), keys);
+        return DnsRecordPlanner.Plan(info.Name, options.Hostname, options.ParsePublicAddresses(), keys, MailClientEndpoints.From(options));
     }
 
     /// <summary>Each record checked against public DNS through the server's resolver.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Appliance.Dns;
 using Appliance.Server.Accounts;
+using Appliance.Server.ClientSetup;
 using Appliance.Server.Configuration;
 using Appliance.Server.Dkim;
 using Appliance.Server.DnsSetup;
@@ -24,7 +25,17 @@ public sealed class DnsSetupTests
 
     private static IReadOnlyList<ExpectedDnsRecord> Plan() =>
         DnsRecordPlanner.Plan("Example.ORG.", "MAIL.example.org", [V4, V6],
-            [Key("r20261101", DkimKeyState.Active), Key("r20261120", DkimKeyState.Pending, "NEXTKEY"), Key("r20250101", DkimKeyState.Retired, "OLD")]);
+            [Key("r20261101", DkimKeyState.Active), Key("r20261120", DkimKeyState.Pending, "NEXTKEY"), Key("r20250101", DkimKeyState.Retired, "OLD")],
+            MailClientEndpoints.From(InstalledPorts()).Where(e => e.Port != 110).ToList());
+
+    /// <summary>The standard ports of an installed server, with POP3 on 110 turned off.</summary>
+    private static ApplianceOptions InstalledPorts()
+    {
+        var options = new ApplianceOptions { Hostname = Host };
+        (options.Listeners.Imaps.Port, options.Listeners.Imap.Port, options.Listeners.Pop3s.Port) = (993, 143, 995);
+        (options.Listeners.Pop3.Port, options.Listeners.Smtps.Port, options.Listeners.Submission.Port) = (110, 465, 587);
+        return options;
+    }
 
     /// <summary>A zone where everything the plan asks for is published correctly.</summary>
     private static FakeDnsResolver GoodZone() => new FakeDnsResolver()
@@ -40,6 +51,7 @@ public sealed class DnsSetupTests
         .Add(new SrvRecord("_submissions._tcp.example.org", 300, 0, 1, 465, Host))
         .Add(new SrvRecord("_submission._tcp.example.org", 300, 0, 1, 587, Host))
         .Add(new SrvRecord("_imaps._tcp.example.org", 300, 0, 1, 993, Host))
+        .Add(new SrvRecord("_imap._tcp.example.org", 300, 0, 1, 143, Host))
         .Add(new SrvRecord("_pop3s._tcp.example.org", 300, 0, 1, 995, Host))
         .AddTxt("_smtp._tls.example.org", "v=TLSRPTv1; rua=mailto:postmaster@example.org")
         .AddPtr("10.2.0.192.in-addr.arpa", Host)
@@ -61,10 +73,11 @@ public sealed class DnsSetupTests
             ("mail.example.org", DnsRecordType.TXT, "v=spf1 a -all", RecordRequirement.Optional),
             ("autoconfig.example.org", DnsRecordType.CNAME, "mail.example.org", RecordRequirement.Optional),
             ("autodiscover.example.org", DnsRecordType.CNAME, "mail.example.org", RecordRequirement.Optional),
+            ("_imaps._tcp.example.org", DnsRecordType.SRV, "0 1 993 mail.example.org", RecordRequirement.Optional),
+            ("_imap._tcp.example.org", DnsRecordType.SRV, "0 1 143 mail.example.org", RecordRequirement.Optional),
+            ("_pop3s._tcp.example.org", DnsRecordType.SRV, "0 1 995 mail.example.org", RecordRequirement.Optional),
             ("_submissions._tcp.example.org", DnsRecordType.SRV, "0 1 465 mail.example.org", RecordRequirement.Optional),
             ("_submission._tcp.example.org", DnsRecordType.SRV, "0 1 587 mail.example.org", RecordRequirement.Optional),
-            ("_imaps._tcp.example.org", DnsRecordType.SRV, "0 1 993 mail.example.org", RecordRequirement.Optional),
-            ("_pop3s._tcp.example.org", DnsRecordType.SRV, "0 1 995 mail.example.org", RecordRequirement.Optional),
             ("_smtp._tls.example.org", DnsRecordType.TXT, "v=TLSRPTv1; rua=mailto:postmaster@example.org", RecordRequirement.Optional),
             ("10.2.0.192.in-addr.arpa", DnsRecordType.PTR, "mail.example.org", RecordRequirement.Required),
             ("0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", DnsRecordType.PTR, "mail.example.org", RecordRequirement.Required),
@@ -77,7 +90,7 @@ public sealed class DnsSetupTests
     public void Long_txt_values_are_split_into_255_octet_strings_in_the_zone_file()
     {
         string key = new('A', 392);
-        var plan = DnsRecordPlanner.Plan("example.org", Host, [], [Key("r1", DkimKeyState.Active, key)]);
+        var plan = DnsRecordPlanner.Plan("example.org", Host, [], [Key("r1", DkimKeyState.Active, key)], []);
         var dkim = plan.Single(r => r.Purpose == DnsRecordPurpose.Dkim);
         Assert.Equal([255, 155], dkim.TxtStrings.Select(s => s.Length));
         Assert.Equal(dkim.Value, string.Concat(dkim.TxtStrings));

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Appliance.Server.ClientSetup;
 using Appliance.Server.Listeners;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -10,7 +11,7 @@ namespace Appliance.Web.Hosting;
 /// <see cref="ListenOptions"/> it was given, so with port 0 this reports the port the OS chose.
 /// Valid once the host has started.
 /// </summary>
-public sealed class ApplianceEndpoints
+public sealed class ApplianceEndpoints : IBoundListenerPorts
 {
     private readonly ConcurrentDictionary<ListenerKind, ListenOptions> _listeners = new();
 
@@ -30,6 +31,9 @@ public sealed class ApplianceEndpoints
         endPoint = bound;
         return true;
     }
+
+    /// <summary>The bound port of an enabled endpoint, or null (mail client set-up advertises it).</summary>
+    public int? PortOf(ListenerKind kind) => TryGet(kind, out var endPoint) ? endPoint.Port : null;
 
     /// <summary>All bound endpoints, in <see cref="ListenerKind"/> order.</summary>
     public IReadOnlyList<KeyValuePair<ListenerKind, IPEndPoint>> All =>

@@ -2,6 +2,7 @@ using System.Net;
 using Appliance.Server;
 using Appliance.Server.Accounts;
 using Appliance.Server.Certificates;
+using Appliance.Server.ClientSetup;
 using Appliance.Server.Configuration;
 using Appliance.Server.Delivery;
 using Appliance.Server.Dkim;
@@ -9,6 +10,7 @@ using Appliance.Server.DnsSetup;
 using Appliance.Server.Queue;
 using Appliance.Server.Pop3;
 using Appliance.Server.Smtp;
+using Appliance.Web.ClientSetup;
 using Appliance.Server.Listeners;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -63,6 +65,8 @@ public static partial class ApplianceHost
         builder.Services.AddApplianceServices(options);
         builder.Services.AddMailListeners();
         builder.Services.AddDnsSetup();
+        builder.Services.AddClientSetup();
+        builder.Services.AddSingleton<IBoundListenerPorts>(sp => sp.GetRequiredService<ApplianceEndpoints>());
         // The mail engines and what they deliver through: DKIM signing, the delivery log, the
         // outbound queue and its worker, local delivery and the SMTP server.
         builder.Services.AddDkimSigning();
@@ -79,6 +83,7 @@ public static partial class ApplianceHost
 
         var app = builder.Build();
         app.MapGet(HealthPath, () => Results.Text("ok\n"));
+        app.MapClientSetup();
         return app;
     }
 
