@@ -482,7 +482,8 @@ public sealed class AccountService(
                 $"'{AddressRules.SubaddressSeparator}' is reserved for plus-addressing (name+tag@domain) and cannot be part of a mailbox or alias name.");
     }
 
-    private static void RequirePassword(string password)
+    /// <summary>Throws <see cref="AccountError.WeakPassword"/> when the password breaks the length rules.</summary>
+    public static void RequirePassword(string password)
     {
         if (password is null || password.Length < MinPasswordLength)
             throw new AccountException(AccountError.WeakPassword, $"The password must have at least {MinPasswordLength} characters.");

@@ -10,6 +10,7 @@ using Appliance.Server.DnsSetup;
 using Appliance.Server.Queue;
 using Appliance.Server.Pop3;
 using Appliance.Server.Smtp;
+using Appliance.Web.Admin;
 using Appliance.Web.ClientSetup;
 using Appliance.Server.Listeners;
 using Microsoft.AspNetCore.Builder;
@@ -66,6 +67,7 @@ public static partial class ApplianceHost
         builder.Services.AddMailListeners();
         builder.Services.AddDnsSetup();
         builder.Services.AddClientSetup();
+        builder.Services.AddAdminUi();
         builder.Services.AddSingleton<IBoundListenerPorts>(sp => sp.GetRequiredService<ApplianceEndpoints>());
         // The mail engines and what they deliver through: DKIM signing, the delivery log, the
         // outbound queue and its worker, local delivery and the SMTP server.
@@ -84,6 +86,7 @@ public static partial class ApplianceHost
         var app = builder.Build();
         app.MapGet(HealthPath, () => Results.Text("ok\n"));
         app.MapClientSetup();
+        app.MapAdminUi();
         return app;
     }
 
@@ -110,6 +113,12 @@ public static partial class ApplianceHost
             bool hasAdministrator = await app.Services.GetRequiredService<AccountService>().HasAdministratorAsync(cancellationToken);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApplianceHost));
             LogStarted(logger, StartupBanner.Render(running.Options, running.Endpoints, certificates.CertificatePath, hasAdministrator));
+            if (!hasAdministrator && running.Endpoints.TryGet(ListenerKind.Https, out var https))
+            {
+                // First run: only whoever reads this log can create the first administrator in the browser.
+                string token = app.Services.GetRequiredService<SetupToken>().Issue();
+                AdminLog.SetupOpen(logger, $"https://{running.Options.Hostname}:{https.Port}{AdminUi.SetupPath}", token);
+            }
             return running;
         }
         catch

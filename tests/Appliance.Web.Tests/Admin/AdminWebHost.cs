@@ -1,0 +1,86 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Appliance.Dns;
+using Appliance.Server.Configuration;
+using Appliance.Server.Listeners;
+using Appliance.Web.Admin;
+using Appliance.Web.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Appliance.Web.Tests.Admin;
+
+/// <summary>
+/// The real host on ports 0 with a fake DNS zone, for the admin UI's tests: HTTP clients with a
+/// cookie jar, and the setup token (issued again here, as the operator would read it from the log).
+/// </summary>
+internal sealed partial class AdminWebHost : IAsyncDisposable
+{
+    public static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+
+    private readonly string _data;
+
+    private AdminWebHost(string data, RunningAppliance host, FakeDnsResolver dns)
+    {
+        _data = data;
+        Host = host;
+        Dns = dns;
+    }
+
+    public RunningAppliance Host { get; }
+
+    public FakeDnsResolver Dns { get; }
+
+    public Uri Https => new($"https://127.0.0.1:{Host.Endpoints[ListenerKind.Https].Port}/");
+
+    public Uri Http => new($"http://127.0.0.1:{Host.Endpoints[ListenerKind.Http].Port}/");
+
+    public static async Task<AdminWebHost> StartAsync()
+    {
+        string data = Path.Combine(Path.GetTempPath(), "appliance-admin-tests-" + Guid.NewGuid().ToString("N"));
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Appliance:Hostname"] = "mail.example.org",
+            ["Appliance:DataDirectory"] = data,
+            ["Appliance:PublicAddresses:0"] = "192.0.2.10",
+        };
+        foreach (var kind in Enum.GetValues<ListenerKind>())
+        {
+            overrides[$"Appliance:Listeners:{kind}:Address"] = "127.0.0.1";
+            overrides[$"Appliance:Listeners:{kind}:Port"] = "0";
+        }
+        var dns = new FakeDnsResolver();
+        var app = ApplianceHost.Build(ApplianceConfiguration.Load(configPath: null, overrides),
+            builder => builder.Services.AddSingleton<IDnsResolver>(dns));
+        return new AdminWebHost(data, await ApplianceHost.StartAsync(app), dns);
+    }
+
+    public string IssueSetupToken() => Host.Services.GetRequiredService<SetupToken>().Issue();
+
+    /// <summary>A client that keeps cookies, trusts the host's self-signed certificate and does not follow redirects.</summary>
+    public HttpClient Client(out CookieContainer cookies)
+    {
+        cookies = new CookieContainer();
+        var handler = new HttpClientHandler
+        {
+            CookieContainer = cookies,
+            AllowAutoRedirect = false,
+            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+        };
+        return new HttpClient(handler) { BaseAddress = Https, Timeout = Guard };
+    }
+
+    /// <summary>The antiforgery token of the form on a page.</summary>
+    public static string FormToken(string html) => TokenPattern().Match(html) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("No antiforgery token on the page");
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.StopAsync();
+        await Host.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_data))
+            Directory.Delete(_data, recursive: true);
+    }
+}

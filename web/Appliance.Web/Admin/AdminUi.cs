@@ -1,0 +1,96 @@
+using Appliance.Server.Listeners;
+using Appliance.Web.Components;
+using Appliance.Web.Hosting;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+
+namespace Appliance.Web.Admin;
+
+/// <summary>The admin UI: Blazor with interactive server rendering, cookie sign-in, antiforgery, HTTPS only.</summary>
+public static class AdminUi
+{
+    public const string SetupPath = "/setup";
+    public const string SignOutPath = "/signout";
+
+    /// <summary>Paths served over plain HTTP too: health checks, ACME challenges, mail client set-up (Thunderbird tries http://autoconfig.domain).</summary>
+    private static readonly string[] PlainHttpPrefixes = ["/healthz", "/.well-known/", "/mail/config-v1.1.xml", "/autodiscover/"];
+
+    public static void AddAdminUi(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddAdminAuthentication();
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "appliance.antiforgery";
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddSingleton<SetupToken>();
+        services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<FirstRunSetup>();
+    }
+
+    public static void MapAdminUi(this WebApplication app)
+    {
+        app.Use(RequireHttpsForPages);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapPost(SignOutPath, SignOutAsync);
+        app.MapGet("/domains/{name}/zone", ZoneFileAsync).RequireAuthorization(AdminAuthentication.ManagePolicy);
+    }
+
+    /// <summary>The DNS page's zone-file download; a domain the user may not manage is as unknown as a missing one.</summary>
+    private static async Task<IResult> ZoneFileAsync(string name, HttpContext context, Appliance.Server.Accounts.AccountService accounts, Appliance.Server.DnsSetup.DnsSetupService dns)
+    {
+        try
+        {
+            var domain = await accounts.GetDomainAsync(name, context.RequestAborted);
+            if (!AdminAccess.CanManageDomain(context.User, domain.Name))
+                return Results.NotFound();
+            string zone = await dns.GetZoneFileAsync(domain.Name, context.RequestAborted);
+            return Results.File(System.Text.Encoding.UTF8.GetBytes(zone), "text/plain; charset=utf-8", domain.Name + ".zone");
+        }
+        catch (Appliance.Server.Accounts.AccountException)
+        {
+            return Results.NotFound();
+        }
+    }
+
+    /// <summary>
+    /// Pages and their cookies only over HTTPS (the session cookie is Secure): a plain-HTTP request
+    /// for a page is redirected to the HTTPS listener, keeping the host name the browser used.
+    /// </summary>
+    private static Task RequireHttpsForPages(HttpContext context, Func<Task> next)
+    {
+        if (context.Request.IsHttps || PlainHttpPrefixes.Any(p => context.Request.Path.StartsWithSegments(p.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
+            return next();
+        var endpoints = context.RequestServices.GetRequiredService<ApplianceEndpoints>();
+        if (!endpoints.TryGet(ListenerKind.Https, out var https))
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return context.Response.WriteAsync("The admin UI needs the HTTPS listener (Appliance:Listeners:Https).");
+        }
+        string host = context.Request.Host.Host;
+        var target = new UriBuilder("https", host, https.Port, context.Request.PathBase + context.Request.Path) { Query = context.Request.QueryString.Value ?? "" };
+        context.Response.Redirect(target.Uri.AbsoluteUri, permanent: false, preserveMethod: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>POST only, with the antiforgery token, so a link or an image elsewhere cannot sign anyone out.</summary>
+    private static async Task<IResult> SignOutAsync(HttpContext context, IAntiforgery antiforgery)
+    {
+        try
+        {
+            await antiforgery.ValidateRequestAsync(context);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Results.BadRequest();
+        }
+        await context.SignOutAsync(AdminAuthentication.Scheme);
+        return Results.Redirect(AdminAuthentication.SignInPath);
+    }
+}

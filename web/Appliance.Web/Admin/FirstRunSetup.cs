@@ -1,0 +1,63 @@
+using Appliance.Server.Accounts;
+using Appliance.Storage.Entities;
+
+namespace Appliance.Web.Admin;
+
+/// <summary>What the setup page submits.</summary>
+public sealed class FirstRunRequest
+{
+    public string Token { get; set; } = "";
+    public string Domain { get; set; } = "";
+    public string AdminAddress { get; set; } = "";
+    public string Password { get; set; } = "";
+    public string PasswordAgain { get; set; } = "";
+}
+
+/// <summary>
+/// Creates the first domain and administrator, once. The token must match; two browsers submitting
+/// at the same moment cannot both create an administrator (one lock, and the check is repeated
+/// inside it).
+/// </summary>
+public sealed class FirstRunSetup(SetupToken token, AccountService accounts)
+{
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    /// <returns>Null on success, else the error to show (nothing was created).</returns>
+    public async Task<string?> CompleteAsync(FirstRunRequest request, CancellationToken ct = default)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            if (!token.IsOpen || await accounts.HasAdministratorAsync(ct))
+                return "Setup is already complete; sign in instead.";
+            if (!token.Matches(request.Token))
+                return "The setup token is not right. It is printed in the server's log at start-up.";
+            if (request.Password != request.PasswordAgain)
+                return "The two passwords differ.";
+            if (!AddressRules.TryNormalizeAddress(request.AdminAddress, out _, out string addressDomain, out string addressError))
+                return addressError;
+            if (!AddressRules.TryNormalizeDomain(request.Domain, out string domain, out string domainError))
+                return domainError;
+            if (addressDomain != domain)
+                return "The administrator's address must be in the first domain.";
+            try
+            {
+                // Checked before anything is created, so a refused password leaves no domain behind.
+                AccountService.RequirePassword(request.Password);
+                if (!(await accounts.ListDomainsAsync(ct)).Any(d => d.Name == domain))
+                    await accounts.AddDomainAsync(domain, "setup", ct);
+                await accounts.AddMailboxAsync(new NewMailbox(request.AdminAddress, request.Password) { Role = MailboxRole.Admin }, "setup", ct);
+            }
+            catch (AccountException e)
+            {
+                return e.Message;
+            }
+            token.Close();
+            return null;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+}
