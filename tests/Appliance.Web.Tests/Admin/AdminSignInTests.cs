@@ -138,6 +138,19 @@ public sealed class AdminSignInTests
     }
 
     [Fact]
+    public async Task The_blazor_script_and_the_stylesheet_are_served()
+    {
+        await using var web = await AdminWebHost.StartAsync();
+        using var client = web.Client(out _);
+        var script = await client.GetAsync("/_framework/blazor.web.js");
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType!.MediaType);
+        Assert.True((await script.Content.ReadAsByteArrayAsync()).Length > 100_000);
+        var css = await client.GetAsync("/app.css");
+        Assert.Equal("text/css", css.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
     public async Task A_return_url_elsewhere_is_not_followed()
     {
         await using var web = await AdminWebHost.StartAsync();

@@ -80,6 +80,9 @@ public static partial class ApplianceHost
         // How long mail sessions get to say goodbye before Kestrel aborts them.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Listeners.Limits.ShutdownTimeout);
 
+        // From a build (a checkout, tests) the UI's files are found through the static web assets
+        // manifest next to the binaries; a published build has them in wwwroot and no manifest.
+        builder.WebHost.UseStaticWebAssets();
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureEndpoints(kestrel, options));
         configureBuilder?.Invoke(builder);
 
