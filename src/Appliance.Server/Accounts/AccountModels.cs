@@ -40,4 +40,8 @@ public sealed record MailboxUpdate
 }
 
 /// <summary>The account behind a successful sign-in.</summary>
-public sealed record AuthenticatedUser(int MailboxId, string Address, MailboxRole Role, Guid StoreId, IReadOnlyList<string> AdministeredDomains);
+public sealed record AuthenticatedUser(int MailboxId, string Address, MailboxRole Role, Guid StoreId, IReadOnlyList<string> AdministeredDomains)
+{
+    /// <summary>See <see cref="Accounts.SessionStamp"/>: web sessions end when it changes.</summary>
+    public string SessionStamp { get; init; } = "";
+}

@@ -45,9 +45,31 @@ public sealed class PasswordAuthenticator
             return null;
 
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
             await RehashAsync(mailbox!.Id, password, ct);
+            mailbox = await FindAsync(mailbox.Id, ct) ?? mailbox; // the stamp follows the new hash
+        }
         return new AuthenticatedUser(mailbox!.Id, mailbox.Address, mailbox.Role, mailbox.StoreId,
-            mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList());
+            mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList())
+        {
+            SessionStamp = SessionStamp.Of(mailbox),
+        };
+    }
+
+    /// <summary>
+    /// The current session stamp of a mailbox, or null when it no longer exists or may not sign in
+    /// (disabled, or its domain disabled): a web session checks it on each request.
+    /// </summary>
+    public async Task<string?> GetSessionStampAsync(int mailboxId, CancellationToken ct = default)
+    {
+        var mailbox = await FindAsync(mailboxId, ct);
+        return mailbox is { Enabled: true, Domain.Enabled: true } ? SessionStamp.Of(mailbox) : null;
+    }
+
+    private async Task<Mailbox?> FindAsync(int mailboxId, CancellationToken ct)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
+        return await db.Mailboxes.AsNoTracking().Include(m => m.Domain).Include(m => m.AdministeredDomains).SingleOrDefaultAsync(m => m.Id == mailboxId, ct);
     }
 
     /// <summary>Upgrades a hash made with older parameters while the password is at hand.</summary>

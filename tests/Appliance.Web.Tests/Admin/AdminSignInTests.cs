@@ -138,6 +138,37 @@ public sealed class AdminSignInTests
     }
 
     [Fact]
+    public async Task Changing_the_password_ends_the_other_sessions_and_keeps_this_one()
+    {
+        await using var web = await AdminWebHost.StartAsync();
+        var accounts = web.Host.Services.GetRequiredService<AccountService>();
+        await accounts.AddDomainAsync("example.org", "test");
+        await accounts.AddMailboxAsync(new NewMailbox("admin@example.org", "correct horse") { Role = MailboxRole.Admin }, "test");
+        using var laptop = web.Client(out _);
+        using var phone = web.Client(out _);
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(laptop, "admin@example.org", "correct horse")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(phone, "admin@example.org", "correct horse")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync("/")).StatusCode);
+
+        var wrong = await PostFormAsync(laptop, "/account/password", "password", ("Input.Current", "not it"), ("Input.New", "battery staple"), ("Input.Again", "battery staple"));
+        Assert.Contains("The current password is wrong.", await wrong.Content.ReadAsStringAsync());
+        var differ = await PostFormAsync(laptop, "/account/password", "password", ("Input.Current", "correct horse"), ("Input.New", "battery staple"), ("Input.Again", "battery stapler"));
+        Assert.Contains("The two new passwords differ.", await differ.Content.ReadAsStringAsync());
+        var changed = await PostFormAsync(laptop, "/account/password", "password", ("Input.Current", "correct horse"), ("Input.New", "battery staple"), ("Input.Again", "battery staple"));
+        Assert.Contains("Your password is changed.", await changed.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await phone.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(phone, "admin@example.org", "battery staple")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync("/")).StatusCode);
+
+        // Disabling the account, or demoting it, ends its sessions as well.
+        await accounts.UpdateMailboxAsync("admin@example.org", new MailboxUpdate { Role = MailboxRole.User }, "test");
+        Assert.Equal(HttpStatusCode.Redirect, (await laptop.GetAsync("/")).StatusCode);
+        Assert.StartsWith("/signin", (await laptop.GetAsync("/")).Headers.Location!.PathAndQuery);
+    }
+
+    [Fact]
     public async Task The_blazor_script_and_the_stylesheet_are_served()
     {
         await using var web = await AdminWebHost.StartAsync();

@@ -25,6 +25,9 @@ public static class AdminAuthentication
     /// <summary>A domain a domain admin administers (one claim each).</summary>
     public const string DomainClaim = "appliance:domain";
 
+    /// <summary>The account's <see cref="SessionStamp"/> at sign-in; the session ends when it changes (a new password).</summary>
+    public const string StampClaim = "appliance:stamp";
+
     /// <summary>When the session began; the absolute timeout counts from here, not from the last request.</summary>
     public const string IssuedClaim = "appliance:issued";
 
@@ -49,6 +52,7 @@ public static class AdminAuthentication
             new(ClaimTypes.Name, user.Address),
             new(ClaimTypes.Role, RoleName(user.Role)),
             new(IssuedClaim, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
+            new(StampClaim, user.SessionStamp),
         };
         claims.AddRange(user.AdministeredDomains.Select(d => new Claim(DomainClaim, d)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme));
@@ -66,22 +70,37 @@ public static class AdminAuthentication
             cookie.SlidingExpiration = true;
             cookie.LoginPath = SignInPath;
             cookie.AccessDeniedPath = "/denied";
-            cookie.Events.OnValidatePrincipal = context =>
+            cookie.Events.OnValidatePrincipal = async context =>
             {
-                // The absolute timeout: sliding renewal never extends a session past it.
-                var issued = context.Principal?.FindFirst(IssuedClaim)?.Value;
-                var clock = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
-                if (issued is null || !long.TryParse(issued, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds)
-                    || clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(seconds) > AbsoluteTimeout)
+                var services = context.HttpContext.RequestServices;
+                if (context.Principal is null || !await IsStillValidAsync(context.Principal, services.GetRequiredService<TimeProvider>(),
+                        services.GetRequiredService<PasswordAuthenticator>(), context.HttpContext.RequestAborted))
                 {
                     context.RejectPrincipal();
-                    return context.HttpContext.SignOutAsync(Scheme);
+                    await context.HttpContext.SignOutAsync(Scheme);
                 }
-                return Task.CompletedTask;
             };
         });
         services.AddAuthorizationBuilder()
             .AddPolicy(ManagePolicy, policy => policy.RequireRole(AdminRole, DomainAdminRole));
         services.AddCascadingAuthenticationState();
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidatingStateProvider>();
+    }
+
+    /// <summary>
+    /// Whether a session may go on: within the absolute timeout (sliding renewal never extends it
+    /// past that), and its account's session stamp unchanged (same password, still enabled, same role).
+    /// </summary>
+    public static async Task<bool> IsStillValidAsync(ClaimsPrincipal principal, TimeProvider clock, PasswordAuthenticator authenticator, CancellationToken ct)
+    {
+        var issued = principal.FindFirst(IssuedClaim)?.Value;
+        if (issued is null || !long.TryParse(issued, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds)
+            || clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(seconds) > AbsoluteTimeout)
+            return false;
+        if (!int.TryParse(principal.FindFirst(ClaimTypes.NameIdentifier)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int mailboxId))
+            return false;
+        string? stamp = await authenticator.GetSessionStampAsync(mailboxId, ct);
+        return stamp is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(stamp), System.Text.Encoding.UTF8.GetBytes(principal.FindFirst(StampClaim)?.Value ?? ""));
     }
 }
