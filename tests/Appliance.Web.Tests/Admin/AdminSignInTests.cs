@@ -130,8 +130,11 @@ public sealed class AdminSignInTests
 
         using var user = web.Client(out _);
         Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(user, "user@example.org", "correct horse")).StatusCode);
-        var denied = await user.GetAsync("/");
-        Assert.Equal(HttpStatusCode.Redirect, denied.StatusCode);
+        var home = await user.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
+        Assert.Equal("/account", home.Headers.Location!.AbsolutePath);
+        Assert.Contains("Settings for mail apps", await user.GetStringAsync("/account"));
+        var denied = await user.GetAsync("/domains");
         Assert.Equal("/denied", denied.Headers.Location!.AbsolutePath);
         Assert.Contains("This page is for administrators.", await user.GetStringAsync("/denied"));
         Assert.NotEqual(HttpStatusCode.OK, (await user.GetAsync("/domains/example.org/zone")).StatusCode);
