@@ -3,8 +3,8 @@
 // ALL COUNT), section 3.1 results, "(TAG ...)" correlator and UID indicator), RFC 5182 (SEARCHRES:
 // RETURN (SAVE) keeps the result as "$"; section 2.4 with MIN/MAX only those are kept; section 2.1
 // a failed SEARCH ... SAVE empties it), RFC 7162 section 3.1.5 (MODSEQ criterion: the response ends
-// with the highest MODSEQ of the messages returned, and CONDSTORE is on from then), section 3.1.11
-// / RFC 4731 3.2 (ESEARCH MODSEQ item).
+// with the highest MODSEQ of the messages returned, and CONDSTORE is on from then), RFC 4731 section
+// 3.2 (the MODSEQ item of ESEARCH).
 using Appliance.Server.Imap.Search;
 using Appliance.Storage.Mail;
 

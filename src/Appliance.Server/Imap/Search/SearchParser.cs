@@ -330,8 +330,8 @@ internal sealed class SearchParser
         if (_next < _args.Count && _args[_next].Kind == ImapArgumentKind.String)
         {
             // entry-name = entry-flag-name; entry-type-req = "priv" / "shared" / "all". The store keeps
-            // one MODSEQ per message, not per flag, so the entry is checked and then ignored, which
-            // RFC 7162 3.1.5 allows ("the server MAY ignore ... and use the message's MODSEQ").
+            // one MODSEQ per message, not one per flag, so the entry is checked for syntax and the
+            // message's MODSEQ is compared: it is never lower than that of any of its flags.
             if (_next + 1 >= _args.Count || !(_args[_next + 1].IsAtom("priv") || _args[_next + 1].IsAtom("shared") || _args[_next + 1].IsAtom("all")))
             {
                 error = new SearchParseError("MODSEQ entry needs a type: priv, shared or all");
