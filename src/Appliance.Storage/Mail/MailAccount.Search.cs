@@ -27,13 +27,20 @@ public enum TextSearchScope
 
     /// <summary>IMAP SEARCH TEXT: the header and the body.</summary>
     HeaderAndBody,
+
+    /// <summary>
+    /// The decoded header fields only ("Name: value" lines): lets IMAP HEADER, FROM, SUBJECT ... skip
+    /// reading the header of messages that cannot match.
+    /// </summary>
+    Header,
 }
 
 public sealed partial class MailAccount
 {
     /// <summary>
     /// Searches a mailbox's full-text index for <paramref name="text"/> as a case-insensitive
-    /// substring (RFC 9051 section 6.4.4 BODY / TEXT) and returns the matching UIDs. An empty string
+    /// substring (RFC 9051 section 6.4.4 BODY / TEXT) and returns the matching UIDs; case folding is
+    /// SQLite's (unicode61 rules, no diacritics removed). An empty string
     /// matches every message. Messages not yet indexed are indexed first.
     /// </summary>
     public IReadOnlySet<uint> SearchText(string mailbox, string text, TextSearchScope scope)
@@ -74,7 +81,12 @@ public sealed partial class MailAccount
         {
             // One FTS5 string: double quotes are escaped by doubling (FTS5 query syntax, "strings").
             var phrase = "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-            var query = scope == TextSearchScope.Body ? "body : " + phrase : phrase;
+            var query = scope switch
+            {
+                TextSearchScope.Body => "body : " + phrase,
+                TextSearchScope.Header => "header : " + phrase,
+                _ => phrase,
+            };
             using var command = IndexDatabase.Command(connection, null,
                 "SELECT rowid FROM message_text WHERE message_text MATCH $q AND rowid BETWEEN $low AND $high",
                 ("$q", query), ("$low", low), ("$high", high));
@@ -94,8 +106,8 @@ public sealed partial class MailAccount
         {
             while (reader.Read())
             {
-                var found = reader.GetString(2).Contains(text, StringComparison.OrdinalIgnoreCase)
-                    || (scope == TextSearchScope.HeaderAndBody && reader.GetString(1).Contains(text, StringComparison.OrdinalIgnoreCase));
+                var found = (scope != TextSearchScope.Header && reader.GetString(2).Contains(text, StringComparison.OrdinalIgnoreCase))
+                    || (scope != TextSearchScope.Body && reader.GetString(1).Contains(text, StringComparison.OrdinalIgnoreCase));
                 if (found)
                 {
                     result.Add((uint)(reader.GetInt64(0) & uint.MaxValue));

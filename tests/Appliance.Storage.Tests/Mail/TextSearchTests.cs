@@ -43,6 +43,9 @@ public sealed class TextSearchTests : IDisposable
         Assert.Empty(account.SearchText("INBOX", "Report", TextSearchScope.Body)); // header only
         Assert.Equal([uid], account.SearchText("INBOX", "report für", TextSearchScope.HeaderAndBody)); // decoded encoded-word
         Assert.Equal([other], account.SearchText("INBOX", "to see", TextSearchScope.Body));
+        Assert.Equal([uid], account.SearchText("INBOX", "subject: report FÜR", TextSearchScope.Header));
+        Assert.Empty(account.SearchText("INBOX", "quarterly", TextSearchScope.Header));
+        Assert.Equal([uid, other], account.SearchText("INBOX", "e.f", TextSearchScope.Header).Order());
     }
 
     [Fact]

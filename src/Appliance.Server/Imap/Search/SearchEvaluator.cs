@@ -52,7 +52,8 @@ internal sealed class SearchCandidate(MailAccount account, string mailbox, int s
 /// <summary>
 /// Evaluates a <see cref="SearchKey"/> tree against the messages of the selected mailbox, in
 /// sequence order. Full-text keys are answered once per query by the store's index; everything
-/// else per message from the index row, reading a header only for header keys. Cost follows the
+/// else per message from the index row, reading a header only for header keys, and only of the
+/// messages whose indexed header text contains the string. Cost follows the
 /// messages that exist: sequence and UID sets are tested per message, never expanded.
 /// </summary>
 internal sealed class SearchEvaluator
@@ -60,6 +61,7 @@ internal sealed class SearchEvaluator
     private readonly MailAccount _account;
     private readonly SelectedMailbox _view;
     private readonly Dictionary<TextKey, IReadOnlySet<uint>> _textMatches = [];
+    private readonly Dictionary<HeaderKey, IReadOnlySet<uint>> _headerCandidates = [];
     private HashSet<uint>? _saved;
 
     public SearchEvaluator(MailAccount account, SelectedMailbox view)
@@ -112,6 +114,12 @@ internal sealed class SearchEvaluator
             case TextKey text when !_textMatches.ContainsKey(text):
                 _textMatches[text] = _account.SearchText(_view.Name, text.Value, text.Scope);
                 break;
+            case HeaderKey header when header.Value.EnumerateRunes().Count() >= 3 && !_headerCandidates.ContainsKey(header):
+                // The index holds every header field decoded as MatchesHeader decodes it, so a message
+                // whose header text lacks the string cannot match: its file is not opened. Shorter
+                // strings would make the index scan its stored text, no faster than the headers.
+                _headerCandidates[header] = _account.SearchText(_view.Name, header.Value, TextSearchScope.Header);
+                break;
             case NotKey not:
                 PrepareText(not.Key);
                 break;
@@ -153,7 +161,8 @@ internal sealed class SearchEvaluator
             case SizeKey size:
                 return size.Larger ? (ulong)info.Size > size.Size : (ulong)info.Size < size.Size;
             case HeaderKey header:
-                return MatchesHeader(header, message.Header);
+                return (!_headerCandidates.TryGetValue(header, out var candidates) || candidates.Contains(message.Uid))
+                    && MatchesHeader(header, message.Header);
             case TextKey text:
                 return _textMatches[text].Contains(message.Uid);
             case ModSeqKey modSeq:
