@@ -40,8 +40,8 @@ public sealed partial class MailAccount
     /// <summary>
     /// Searches a mailbox's full-text index for <paramref name="text"/> as a case-insensitive
     /// substring (RFC 9051 section 6.4.4 BODY / TEXT) and returns the matching UIDs; case folding is
-    /// SQLite's (unicode61 rules, no diacritics removed). An empty string
-    /// matches every message. Messages not yet indexed are indexed first.
+    /// SQLite's (unicode61 rules, no diacritics removed). An empty string matches every message.
+    /// Messages not yet indexed are indexed first.
     /// </summary>
     public IReadOnlySet<uint> SearchText(string mailbox, string text, TextSearchScope scope)
     {
