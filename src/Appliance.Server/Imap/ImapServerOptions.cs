@@ -142,6 +142,15 @@ public sealed class ImapServerOptions
         if (errors.Count > 0)
             throw new Configuration.ApplianceConfigurationException(string.Join(Environment.NewLine, errors));
     }
+
+    // SEARCH
+    /// <summary>
+    /// Deepest nesting of SEARCH, SORT and THREAD criteria, counting each NOT, OR and parenthesized
+    /// list as a level. The reader's <see cref="MaxNestingDepth"/> bounds only lists, not "NOT NOT
+    /// NOT ...", and parser and evaluator recurse per level. 100 is our choice (Postfix's MIME nesting
+    /// limit): real clients nest a handful of levels; values under 1 are treated as 1.
+    /// </summary>
+    public int MaxSearchDepth { get; set; } = 100;
 }
 
 /// <summary>The limits the command reader applies in one state (see <see cref="ImapServerOptions.ReadLimits"/>).</summary>

@@ -87,7 +87,14 @@ internal sealed class IndexDatabase
                 uid INTEGER NOT NULL,
                 modseq INTEGER NOT NULL,
                 PRIMARY KEY (mailbox_id, uid));
+            CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(header, body, tokenize = 'trigram');
+            CREATE TRIGGER IF NOT EXISTS message_text_forget AFTER DELETE ON messages BEGIN
+                DELETE FROM message_text WHERE rowid = (old.mailbox_id << 32) | old.uid;
+            END;
             """);
+        // message_text: the full-text index of SEARCH BODY / TEXT (MailAccount.Search.cs), one row per
+        // message keyed by mailbox id << 32 | UID; the trigger forgets a message's row with its own.
+        // An index made before the table existed is filled by the account's open.
         // The expunge log (QRESYNC's VANISHED, RFC 7162 section 3.2.5.1) is complete only for
         // expunges with a MODSEQ above this horizon; -1 until the account's opening sets it.
         Execute(connection, tx, $"INSERT OR IGNORE INTO meta (key, value) VALUES ('{ExpungeHorizonKey}', -1);");

@@ -39,6 +39,7 @@ public sealed partial class MailAccount
         var tempPath = Path.Combine(folder, "tmp", unique);
         long size;
         MessageSummary summary;
+        SearchableText text;
         try
         {
             await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous);
@@ -50,6 +51,7 @@ public sealed partial class MailAccount
             size = file.Length;
             file.Position = 0;
             summary = SummaryReader.Read(file);
+            text = MessageText.Read(file);
         }
         catch (DirectoryNotFoundException)
         {
@@ -67,7 +69,7 @@ public sealed partial class MailAccount
         // deliveries to one account then share those two fsyncs instead of queueing for two each
         // (the way databases amortise their log flush). Order and durability per message are
         // unchanged: file fsynced, then renamed, then the directory fsynced, then the index commit.
-        var pending = new PendingAppend(mailboxId, name, folder, unique, tempPath, size, when, flags, keywordList, summary);
+        var pending = new PendingAppend(mailboxId, name, folder, unique, tempPath, size, when, flags, keywordList, summary, text);
         lock (_pendingAppends)
         {
             _pendingAppends.Add(pending);
@@ -97,7 +99,7 @@ public sealed partial class MailAccount
     /// <summary>An append whose file is written and fsynced, waiting for its rename and index row (compared by reference).</summary>
     private sealed class PendingAppend(
         long mailboxId, string name, string folder, string unique, string tempPath, long size,
-        DateTimeOffset when, MessageFlags flags, IReadOnlyList<string> keywords, MessageSummary summary)
+        DateTimeOffset when, MessageFlags flags, IReadOnlyList<string> keywords, MessageSummary summary, SearchableText text)
     {
         public long MailboxId => mailboxId;
         public string Name => name;
@@ -109,6 +111,7 @@ public sealed partial class MailAccount
         public MessageFlags Flags => flags;
         public IReadOnlyList<string> Keywords => keywords;
         public MessageSummary Summary => summary;
+        public SearchableText Text => text;
         public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -165,6 +168,7 @@ public sealed partial class MailAccount
             foreach (var (append, row, uid, fileName, modSeq) in inserts)
             {
                 InsertMessage(c, tx, row.Id, uid, fileName, append.Size, append.When, append.Flags, append.Keywords, modSeq, append.Summary);
+                InsertText(c, tx, row.Id, uid, append.Text);
             }
             foreach (var row in rows.Values)
             {
@@ -398,6 +402,7 @@ public sealed partial class MailAccount
                     File.Move(tempPath, finalPath);
                     created[^1] = finalPath;
                     InsertMessage(c, tx, target.Id, uid, fileName, m.Size, m.InternalDate, m.Flags, m.Keywords, target.HighestModSeq, m.Summary);
+                    CopyText(c, tx, source.Id, m.Uid, target.Id, uid);
                     map.Add(new UidMapping(m.Uid, uid));
                     changes.Add(new MessageAdded(target.Id, target.Name, uid, target.HighestModSeq));
                 }
@@ -469,6 +474,7 @@ public sealed partial class MailAccount
                 var fileName = MaildirName.Compose(parsed.Unique, uid, m.Size, m.Flags);
                 File.Move(Path.Combine(sourceCur, m.FileName), Path.Combine(targetCur, fileName));
                 moved.Add((Path.Combine(sourceCur, m.FileName), Path.Combine(targetCur, fileName)));
+                CopyText(c, tx, source.Id, m.Uid, target.Id, uid); // before the delete, whose trigger drops the source's row
                 IndexDatabase.Execute(c, tx, "DELETE FROM messages WHERE mailbox_id = $id AND uid = $uid", ("$id", source.Id), ("$uid", m.Uid));
                 InsertMessage(c, tx, target.Id, uid, fileName, m.Size, m.InternalDate, m.Flags, m.Keywords, addedModSeq, m.Summary);
                 map.Add(new UidMapping(m.Uid, uid));

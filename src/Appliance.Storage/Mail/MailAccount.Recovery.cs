@@ -44,6 +44,8 @@ public sealed partial class MailAccount
         Write((c, tx, _) =>
         {
             var result = Reconcile(c, tx, new Dictionary<(long, uint), string>(), new Dictionary<long, (uint, ulong)>());
+            // An index older than full-text search gets its text rows now (MailAccount.Search.cs).
+            IndexMissingText(c, tx, null);
             // An index made before the expunge log existed, or rebuilt from the Maildir, knows no
             // earlier expunges: its log is complete only from the current MODSEQs on.
             SetExpungeHorizon(c, tx, onlyIfUnknown: true);
@@ -342,6 +344,7 @@ public sealed partial class MailAccount
         var keywords = oldKeywords.TryGetValue((row.Id, uid), out var stored) ? Keywords.Split(stored) : [];
         var internalDate = new DateTimeOffset(DateTime.SpecifyKind(info.LastWriteTimeUtc, DateTimeKind.Utc));
         InsertMessage(c, tx, row.Id, uid, file, info.Length, internalDate, flags, keywords, row.HighestModSeq, SummaryReader.ReadFile(path));
+        InsertTextFromFile(c, tx, row.Id, uid, path);
     }
 
     /// <summary>

@@ -1,0 +1,217 @@
+// RFC 9051 section 6.4.4 (what each search key matches; dates by day "disregarding time and
+// timezone"; HEADER with an empty string matches any message with the field; strings are
+// case-insensitive substrings), RFC 2047 (header values are compared decoded), RFC 7162 section
+// 3.1.5 (MODSEQ), RFC 5182 section 2.1 ("$").
+using Appliance.Mime;
+using Appliance.Storage.Mail;
+
+namespace Appliance.Server.Imap.Search;
+
+/// <summary>
+/// A message of the session's view as the evaluator sees it: its place, its index row, and its
+/// header, read from the file only when a key needs it (up to the blank line, bounded by
+/// <see cref="HeaderLimits.MaxHeaderBytes"/>), never the body.
+/// </summary>
+internal sealed class SearchCandidate(MailAccount account, string mailbox, int sequence, MessageInfo info)
+{
+    private HeaderBlock? _header;
+    private bool _headerRead;
+
+    public int Sequence => sequence;
+
+    public uint Uid => info.Uid;
+
+    public MessageInfo Info => info;
+
+    /// <summary>The header block, or null when the message is gone from the store (an expunge not yet reported).</summary>
+    public HeaderBlock? Header
+    {
+        get
+        {
+            if (!_headerRead)
+            {
+                _headerRead = true;
+                try
+                {
+                    using var stream = account.OpenMessage(mailbox, info.Uid);
+                    _header = HeaderBlock.Read(stream);
+                }
+                catch (MessageNotFoundException)
+                {
+                    _header = null;
+                }
+            }
+            return _header;
+        }
+    }
+
+    /// <summary>RFC 5256 2.2: the sent date is the Date: header, else the INTERNALDATE.</summary>
+    public DateTimeOffset SentDate => info.Summary.Date ?? info.InternalDate;
+}
+
+/// <summary>
+/// Evaluates a <see cref="SearchKey"/> tree against the messages of the selected mailbox, in
+/// sequence order. Full-text keys are answered once per query by the store's index; everything
+/// else per message from the index row, reading a header only for header keys, and only of the
+/// messages whose indexed header text contains the string. Cost follows the
+/// messages that exist: sequence and UID sets are tested per message, never expanded.
+/// </summary>
+internal sealed class SearchEvaluator
+{
+    private readonly MailAccount _account;
+    private readonly SelectedMailbox _view;
+    private readonly Dictionary<TextKey, IReadOnlySet<uint>> _textMatches = [];
+    private readonly Dictionary<HeaderKey, IReadOnlySet<uint>> _headerCandidates = [];
+    private HashSet<uint>? _saved;
+
+    public SearchEvaluator(MailAccount account, SelectedMailbox view)
+    {
+        _account = account;
+        _view = view;
+    }
+
+    /// <summary>Whether the tree has a MODSEQ key: the response then carries the highest MODSEQ (RFC 7162 3.1.5).</summary>
+    public static bool HasModSeq(SearchKey key) => key switch
+    {
+        ModSeqKey => true,
+        NotKey not => HasModSeq(not.Key),
+        OrKey or => HasModSeq(or.Left) || HasModSeq(or.Right),
+        AndKey and => and.Keys.Any(HasModSeq),
+        _ => false,
+    };
+
+    /// <summary>
+    /// The messages of the view that match, in sequence order, each yielded as soon as it is found.
+    /// Messages the view still shows but the store has expunged match nothing.
+    /// </summary>
+    public IEnumerable<SearchCandidate> Run(SearchKey criteria)
+    {
+        PrepareText(criteria);
+        string mailbox = _view.Name;
+        var stored = _account.ListMessagesByUid(mailbox);
+        var uids = _view.Uids;
+        int s = 0;
+        for (int i = 0; i < uids.Count; i++)
+        {
+            uint uid = uids[i];
+            while (s < stored.Count && stored[s].Uid < uid)
+                s++;
+            if (s == stored.Count)
+                yield break;
+            if (stored[s].Uid != uid)
+                continue;
+            var candidate = new SearchCandidate(_account, mailbox, i + 1, stored[s]);
+            if (Matches(criteria, candidate))
+                yield return candidate;
+        }
+    }
+
+    /// <summary>Asks the full-text index once per distinct BODY / TEXT key of the query.</summary>
+    private void PrepareText(SearchKey key)
+    {
+        switch (key)
+        {
+            case TextKey text when !_textMatches.ContainsKey(text):
+                _textMatches[text] = _account.SearchText(_view.Name, text.Value, text.Scope);
+                break;
+            case HeaderKey header when header.Value.EnumerateRunes().Count() >= 3 && !_headerCandidates.ContainsKey(header):
+                // The index holds every header field decoded as MatchesHeader decodes it, so a message
+                // whose header text lacks the string cannot match: its file is not opened. Shorter
+                // strings would make the index scan its stored text, no faster than the headers.
+                _headerCandidates[header] = _account.SearchText(_view.Name, header.Value, TextSearchScope.Header);
+                break;
+            case NotKey not:
+                PrepareText(not.Key);
+                break;
+            case OrKey or:
+                PrepareText(or.Left);
+                PrepareText(or.Right);
+                break;
+            case AndKey and:
+                foreach (var inner in and.Keys)
+                    PrepareText(inner);
+                break;
+        }
+    }
+
+    /// <summary>Recursion depth is bounded by the parser's nesting limit.</summary>
+    private bool Matches(SearchKey key, SearchCandidate message)
+    {
+        var info = message.Info;
+        switch (key)
+        {
+            case AllKey:
+                return true;
+            case NothingKey:
+                return false;
+            case FlagKey flag:
+                return ((info.Flags & flag.Flag) != 0) == flag.Set;
+            case KeywordKey keyword:
+                return info.Keywords.Contains(keyword.Keyword, StringComparer.OrdinalIgnoreCase) == keyword.Set;
+            case SequenceKey { Set.IsSearchResult: true }:
+                _saved ??= [.. _view.SavedSearch];
+                return _saved.Contains(message.Uid);
+            case SequenceKey { ByUid: true } uidSet:
+                return uidSet.Set.Contains(message.Uid, _view.MaxUid);
+            case SequenceKey sequenceSet:
+                // RFC 9051 9: "*" is the last message; numbers past it match nothing.
+                return sequenceSet.Set.Contains((uint)message.Sequence, (uint)_view.Count);
+            case DateKey date:
+                return MatchesDate(date, message);
+            case SizeKey size:
+                return size.Larger ? (ulong)info.Size > size.Size : (ulong)info.Size < size.Size;
+            case HeaderKey header:
+                return (!_headerCandidates.TryGetValue(header, out var candidates) || candidates.Contains(message.Uid))
+                    && MatchesHeader(header, message.Header);
+            case TextKey text:
+                return _textMatches[text].Contains(message.Uid);
+            case ModSeqKey modSeq:
+                return info.ModSeq >= modSeq.ModSeq;
+            case NotKey not:
+                return !Matches(not.Key, message);
+            case OrKey or:
+                return Matches(or.Left, message) || Matches(or.Right, message);
+            case AndKey and:
+                foreach (var inner in and.Keys)
+                {
+                    if (!Matches(inner, message))
+                        return false;
+                }
+                return true;
+            default:
+                throw new InvalidOperationException($"Unknown search key {key}");
+        }
+    }
+
+    /// <summary>
+    /// RFC 9051 6.4.4: by day, "disregarding time and timezone": the INTERNALDATE's day as the store
+    /// keeps it (UTC), the Date: header's day in the zone it was written in. A message without a
+    /// parsable Date: matches no SENT* key.
+    /// </summary>
+    private static bool MatchesDate(DateKey key, SearchCandidate message)
+    {
+        DateTimeOffset? when = key.Field == DateField.Internal ? message.Info.InternalDate : message.Info.Summary.Date;
+        if (when is not { } value)
+            return false;
+        var day = DateOnly.FromDateTime(value.DateTime);
+        return key.Relation switch
+        {
+            DateRelation.Before => day < key.Date,
+            DateRelation.On => day == key.Date,
+            _ => day >= key.Date,
+        };
+    }
+
+    /// <summary>Any field of that name whose value, encoded-words decoded (RFC 2047), contains the string ignoring case.</summary>
+    internal static bool MatchesHeader(HeaderKey key, HeaderBlock? header)
+    {
+        if (header is null)
+            return false;
+        foreach (var field in header.GetAll(key.Field))
+        {
+            if (key.Value.Length == 0 || field.DecodeText().Contains(key.Value, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+}
