@@ -22,6 +22,9 @@ public static class AdminAuthentication
     /// <summary>Policy: admins and domain admins (domain admins see only their domains).</summary>
     public const string ManagePolicy = "manage";
 
+    /// <summary>Policy: server-wide pages (queue, logs) for admins only.</summary>
+    public const string AdminPolicy = "admin";
+
     /// <summary>A domain a domain admin administers (one claim each).</summary>
     public const string DomainClaim = "appliance:domain";
 
@@ -82,7 +85,8 @@ public static class AdminAuthentication
             };
         });
         services.AddAuthorizationBuilder()
-            .AddPolicy(ManagePolicy, policy => policy.RequireRole(AdminRole, DomainAdminRole));
+            .AddPolicy(ManagePolicy, policy => policy.RequireRole(AdminRole, DomainAdminRole))
+            .AddPolicy(AdminPolicy, policy => policy.RequireRole(AdminRole));
         services.AddCascadingAuthenticationState();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidatingStateProvider>();
     }

@@ -27,6 +27,7 @@ public static class AdminUi
         });
         services.AddSingleton<SetupToken>();
         services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<SignInFailures>();
         services.AddSingleton<FirstRunSetup>();
     }
 
