@@ -59,6 +59,18 @@ public sealed class AdminUiBrowserTests
             await Assertions.Expect(mx.GetByTestId("status")).ToHaveTextAsync("OK");
             await Assertions.Expect(page.GetByTestId("record").Filter(new() { HasText = "_dmarc.example.org" }).GetByTestId("status")).ToHaveTextAsync("missing");
 
+            // DKIM rotation: the new key is pending and its record appears among the records to publish.
+            await Assertions.Expect(page.GetByTestId("dkim-key")).ToHaveCountAsync(1);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Rotate the DKIM key" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("dkim-key")).ToHaveCountAsync(2);
+            var pending = page.GetByTestId("dkim-key").Filter(new() { HasText = "pending" });
+            await Assertions.Expect(pending).ToHaveCountAsync(1);
+            await Assertions.Expect(page.GetByTestId("record").Filter(new() { HasText = "._domainkey.example.org" })).ToHaveCountAsync(2);
+            await pending.GetByRole(AriaRole.Button, new() { Name = "Retire" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("is retired");
+            await page.GetByTestId("dkim-key").Filter(new() { HasText = "active" }).GetByRole(AriaRole.Button, new() { Name = "Retire" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("rotate first");
+
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/signin$"));
             await page.GotoAsync(new Uri(web.Https, "/").ToString());
