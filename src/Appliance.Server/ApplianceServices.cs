@@ -34,6 +34,7 @@ public static class ApplianceServices
         services.AddSingleton<AccountService>();
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<PasswordAuthenticator>();
+        services.AddSingleton<ApiTokenService>();
 
         // One application name so the server and the CLI read each other's protected values.
         services.AddDataProtection()

@@ -27,6 +27,7 @@ public class ApplianceDbContext : DbContext
     public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -76,6 +77,14 @@ public class ApplianceDbContext : DbContext
         {
             e.HasKey(s => s.Key);
             e.Property(s => s.Key).HasMaxLength(200);
+        });
+
+        model.Entity<ApiToken>(e =>
+        {
+            e.Property(t => t.Name).HasMaxLength(100);
+            e.Property(t => t.SecretHash).HasMaxLength(32);
+            // A removed mailbox takes its tokens with it.
+            e.HasOne(t => t.Mailbox).WithMany().HasForeignKey(t => t.MailboxId).OnDelete(DeleteBehavior.Cascade);
         });
 
         model.Entity<AuditEvent>(e =>

@@ -69,6 +69,38 @@ namespace Appliance.Migrations.Migrations
                     b.ToTable("AliasDestinations");
                 });
 
+            modelBuilder.Entity("Appliance.Storage.Entities.ApiToken", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUsedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId");
+
+                    b.ToTable("ApiTokens");
+                });
+
             modelBuilder.Entity("Appliance.Storage.Entities.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -275,6 +307,17 @@ namespace Appliance.Migrations.Migrations
                         .HasForeignKey("AliasId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.ApiToken", b =>
+                {
+                    b.HasOne("Appliance.Storage.Entities.Mailbox", "Mailbox")
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Mailbox");
                 });
 
             modelBuilder.Entity("Appliance.Storage.Entities.DkimKey", b =>

@@ -78,6 +78,40 @@ namespace Appliance.Migrations.PostgreSql
                     b.ToTable("AliasDestinations");
                 });
 
+            modelBuilder.Entity("Appliance.Storage.Entities.ApiToken", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastUsedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId");
+
+                    b.ToTable("ApiTokens");
+                });
+
             modelBuilder.Entity("Appliance.Storage.Entities.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -292,6 +326,17 @@ namespace Appliance.Migrations.PostgreSql
                         .HasForeignKey("AliasId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.ApiToken", b =>
+                {
+                    b.HasOne("Appliance.Storage.Entities.Mailbox", "Mailbox")
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Mailbox");
                 });
 
             modelBuilder.Entity("Appliance.Storage.Entities.DkimKey", b =>

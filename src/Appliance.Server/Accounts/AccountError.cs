@@ -21,6 +21,10 @@ public enum AccountError
     InvalidRole,
     /// <summary>Another change took the same name at the same moment.</summary>
     Conflict,
+    /// <summary>An API token's name is empty, too long or has control characters.</summary>
+    InvalidTokenName,
+    /// <summary>The account may not have (more) API tokens.</summary>
+    TokenRefused,
 }
 
 /// <summary>
