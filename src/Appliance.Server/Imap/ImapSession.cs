@@ -329,6 +329,16 @@ internal sealed partial class ImapSession
             State = ImapState.Authenticated;
     }
 
+    /// <summary>
+    /// The store failed on its own (disk full, I/O error): "tag NO [SERVERBUG]", logged. Caught in the
+    /// commands, since an IOException reaching <see cref="RunAsync"/> would be taken for the client leaving.
+    /// </summary>
+    public void StoreFailed(string tag, IOException e)
+    {
+        LogStoreFailed(Logger, e, User?.Address ?? "");
+        No(tag, "SERVERBUG", "The mail store failed; try again later");
+    }
+
     /// <summary>"tag BAD text", counted toward <see cref="ImapServerOptions.MaxErrors"/>.</summary>
     public void Bad(string tag, string text, bool countsAsError = true)
     {
@@ -586,4 +596,7 @@ internal sealed partial class ImapSession
 
     [LoggerMessage(EventId = 5360, Level = LogLevel.Warning, Message = "IMAP login of {User} refused: {Limit} sessions of this user are open")]
     private static partial void LogTooManyUserConnections(ILogger logger, string user, int limit);
+
+    [LoggerMessage(EventId = 5361, Level = LogLevel.Error, Message = "IMAP command of {User} failed in the mail store")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, string user);
 }

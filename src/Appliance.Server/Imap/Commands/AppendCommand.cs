@@ -90,6 +90,11 @@ internal static class AppendCommand
             Answer(session, tag, Refusal(e));
             return;
         }
+        catch (IOException e)
+        {
+            session.StoreFailed(tag, e); // the store deleted its tmp/ file: nothing was appended
+            return;
+        }
         // RFC 4315 section 3: APPENDUID; the new message's EXISTS comes first when it went to the selected mailbox.
         session.Ok(tag, "APPEND completed", $"APPENDUID {result.UidValidity} {result.Uid}");
     }

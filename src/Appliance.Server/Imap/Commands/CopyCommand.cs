@@ -43,6 +43,11 @@ internal static class CopyCommand
             ImapTransfer.Refuse(session, command.Tag, e);
             return;
         }
+        catch (IOException e)
+        {
+            session.StoreFailed(command.Tag, e); // nothing was copied: the store removes its partial files
+            return;
+        }
         session.Ok(command.Tag, "COPY completed", ImapTransfer.CopyUid(result));
     }
 }

@@ -41,6 +41,11 @@ internal static class ExpungeCommand
             ImapMailboxes.Refuse(session, command.Tag, e);
             return;
         }
+        catch (IOException e)
+        {
+            session.StoreFailed(command.Tag, e);
+            return;
+        }
         if (!session.CondStoreEnabled)
         {
             session.Ok(command.Tag, "EXPUNGE completed");

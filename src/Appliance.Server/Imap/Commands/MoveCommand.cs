@@ -29,6 +29,11 @@ internal static class MoveCommand
             ImapTransfer.Refuse(session, command.Tag, e);
             return;
         }
+        catch (IOException e)
+        {
+            session.StoreFailed(command.Tag, e); // the store moved the files back
+            return;
+        }
         if (ImapTransfer.CopyUid(result) is { } copyUid)
             session.Respond().Status(null, ImapStatus.Ok, copyUid, "Moved");
         // The tagged OK reports the expunges (and, for a move into this mailbox, the new EXISTS).

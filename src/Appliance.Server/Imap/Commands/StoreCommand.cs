@@ -82,6 +82,11 @@ internal static class StoreCommand
             ImapMailboxes.Refuse(session, command.Tag, e);
             return;
         }
+        catch (IOException e)
+        {
+            session.StoreFailed(command.Tag, e);
+            return;
+        }
         // The store's notice of this change must not be told again as another session's (SelectedMailbox.Report).
         if (result.Updated.Count > 0)
             selected.ReportedOwnFlagChange(result.Updated[0].ModSeq);
