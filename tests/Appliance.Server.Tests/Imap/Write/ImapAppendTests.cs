@@ -1,5 +1,6 @@
 using System.Text;
 using Appliance.Storage.Mail;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Server.Tests.Imap.Write;
 
@@ -211,12 +212,52 @@ public sealed class ImapAppendTests
         {
             await client.SendAsync($"a APPEND INBOX {{{message.Length}+}}\r\n");
             await client.SendBytesAsync(message.AsMemory(0, message.Length / 2));
+            // The store has begun its tmp/ file by now: the first half went through the pipe.
+            await WaitUntilAsync(() => TmpFiles(server).Count > 0);
         }
-        // A later session of the same user works, and the half message was never committed.
+        // The session's end aborts the upload: the store deletes its tmp/ file and commits nothing.
+        await WaitUntilAsync(() => TmpFiles(server).Count == 0);
+        Assert.Equal(0, server.AliceAccount.GetMailbox("INBOX").MessageCount);
+        // A later session of the same user works.
         using var again = await server.LoginAsync();
         await again.SendAsync("b APPEND INBOX {5+}\r\nHello\r\n");
         Assert.StartsWith("b OK [APPENDUID ", (await again.ReadUntilTaggedAsync("b"))[0]);
         Assert.Equal(1, server.AliceAccount.GetMailbox("INBOX").MessageCount);
+    }
+
+    /// <summary>Files in any Maildir tmp/ folder of the store: half-written appends.</summary>
+    private static List<string> TmpFiles(ImapWriteTestServer server)
+    {
+        string root = server.Services.GetRequiredService<MessageStore>().Root;
+        return [.. Directory.EnumerateDirectories(root, "tmp", SearchOption.AllDirectories).SelectMany(Directory.EnumerateFiles)];
+    }
+
+    /// <summary>Waits for the server side of a closed connection to finish its clean-up, which no message on the wire announces.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task A_second_streamed_message_in_one_append_is_bad_and_neither_is_stored()
+    {
+        await using var server = await ImapWriteTestServer.StartAsync();
+        using var client = await server.LoginAsync();
+        var message = LargeMessage(300 * 1024);
+        await client.SendAsync($"a APPEND INBOX {{{message.Length}+}}\r\n");
+        await client.SendBytesAsync(message);
+        await client.SendAsync($" {{{message.Length}+}}\r\n");
+        await client.SendBytesAsync(message);
+        await client.SendAsync("\r\n");
+        Assert.Equal(["a BAD One message per APPEND (MULTIAPPEND is not supported)"], await client.ReadUntilTaggedAsync("a"));
+        Assert.Equal(["n OK NOOP completed"], await client.CommandAsync("n", "NOOP"));
+        Assert.Equal(0, server.AliceAccount.GetMailbox("INBOX").MessageCount);
+        Assert.Empty(TmpFiles(server));
     }
 
     [Fact]
