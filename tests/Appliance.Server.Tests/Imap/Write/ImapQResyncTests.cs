@@ -1,4 +1,5 @@
 using Appliance.Storage.Mail;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Server.Tests.Imap.Write;
 
@@ -68,6 +69,34 @@ public sealed class ImapQResyncTests
         var expunge = await client.CommandAsync("x", "EXPUNGE");
         Assert.Equal([$"* VANISHED {uids[0]}", $"x OK [HIGHESTMODSEQ {server.Status().ModSeq}] EXPUNGE completed"], expunge);
         Assert.Equal(["c OK CLOSE completed"], await client.CommandAsync("c", "CLOSE"));
+    }
+
+    [Fact]
+    public async Task When_the_expunge_log_does_not_reach_back_every_known_uid_not_in_the_mailbox_has_vanished()
+    {
+        await using var server = await ImapWriteTestServer.StartAsync();
+        var uids = new List<uint>();
+        for (int i = 0; i < 5; i++)
+            uids.Add(await server.DeliverAsync(ImapWriteTestServer.Message("m" + i)));
+        var (validity, _, known) = server.Status();
+        server.AliceAccount.StoreFlags("INBOX", [uids[1], uids[3]], FlagOperation.Add, MessageFlags.Deleted);
+        server.AliceAccount.Expunge("INBOX");
+        // A rebuilt index has no expunge log before its rebuild (ListExpungedSince is incomplete).
+        server.Services.GetRequiredService<MessageStore>().Reindex(server.AliceAccount.StoreId);
+        Assert.False(server.AliceAccount.ListExpungedSince("INBOX", known).Complete);
+        var snapshot = server.AliceAccount.Snapshot("INBOX");
+        Assert.All(snapshot.Messages, m => Assert.Equal(MessageFlags.None, m.Flags));
+        // Whatever MODSEQs the rebuild gave the messages, those above the client's are told.
+        var fetches = snapshot.Messages.Select((m, i) => (m, i)).Where(x => x.m.ModSeq > known)
+            .Select(x => $"* {x.i + 1} FETCH (UID {x.m.Uid} FLAGS () MODSEQ ({x.m.ModSeq}))").ToList();
+
+        using var client = await server.LoginAsync();
+        await client.CommandAsync("e", "ENABLE QRESYNC");
+        var lines = await client.CommandAsync("s", $"SELECT INBOX (QRESYNC ({validity} {known}))");
+        Assert.Equal([$"* VANISHED (EARLIER) {uids[1]},{uids[3]}", .. fetches, "s OK [READ-WRITE] SELECT completed"], lines.Skip(8));
+        // Known UIDs narrow it, and UIDs above UIDNEXT were never given out.
+        lines = await client.CommandAsync("t", $"SELECT INBOX (QRESYNC ({validity} {known} {uids[0]}:{uids[2]},{uids[4]}:1000))");
+        Assert.Equal([$"* VANISHED (EARLIER) {uids[1]}", .. fetches, "t OK [READ-WRITE] SELECT completed"], lines.Skip(9));
     }
 
     [Fact]
