@@ -85,7 +85,10 @@ internal sealed class ImapAppendUpload
         Refusal ??= refusal;
     }
 
-    /// <summary>The command failed or the connection ended: the store drops its tmp/ file and nothing is appended.</summary>
+    /// <summary>
+    /// The command failed or the connection ended: the store drops its tmp/ file and nothing is appended.
+    /// After <see cref="CompleteAsync"/> it only waits for the store (completing a pipe twice does nothing).
+    /// </summary>
     public async ValueTask AbortAsync()
     {
         if (_pipe is null || _append is null)
@@ -95,9 +98,10 @@ internal sealed class ImapAppendUpload
         {
             await _append;
         }
-        catch (Exception e) when (e is OperationCanceledException or MailStoreException or IOException)
+        catch (Exception)
         {
-            // Expected: the store saw the aborted input (or had failed already) and kept nothing.
+            // Expected (the store saw the aborted input, or had failed already, and kept nothing); and
+            // whatever else it failed with, the command is answered or the connection gone already.
         }
     }
 

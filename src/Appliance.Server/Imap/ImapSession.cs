@@ -135,7 +135,16 @@ internal sealed partial class ImapSession
                     case ImapReadStatus.Command:
                         var upload = _upload;
                         _upload = null;
-                        await ExecuteAsync(result.Command!, upload);
+                        try
+                        {
+                            await ExecuteAsync(result.Command!, upload);
+                        }
+                        finally
+                        {
+                            // Whatever became of the command, the store must not wait for more of its message.
+                            if (upload is not null)
+                                await upload.AbortAsync();
+                        }
                         break;
                 }
             }
@@ -192,8 +201,8 @@ internal sealed partial class ImapSession
         var verb = ImapCommandTable.Parse(command.Name);
         if (upload is not null && verb != ImapVerb.Append)
         {
-            await upload.AbortAsync();
-            No(command.Tag, upload.Refusal?.Code ?? "TOOBIG", upload.Refusal?.Text ?? "Literal too large for this command");
+            // Its refusal (TOOBIG) was decided when the literal started; the literal is read by now.
+            No(command.Tag, upload.Refusal!.Code, upload.Refusal.Text);
             return;
         }
         if (verb == ImapVerb.Unknown && command.Name == "SETQUOTA" && State != ImapState.NotAuthenticated)
