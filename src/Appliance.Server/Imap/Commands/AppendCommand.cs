@@ -61,9 +61,10 @@ internal static class AppendCommand
             session.Bad(command.Tag, Syntax);
             return;
         }
-        if (args.Take(args.Count - 1).Any(a => a.Form is ImapStringForm.Literal or ImapStringForm.Literal8))
+        if (args.Skip(1).Take(args.Count - 2).Any(a => a.Form is ImapStringForm.Literal or ImapStringForm.Literal8))
         {
-            // A literal before the last one is a second message (MULTIAPPEND): date-time is only ever quoted.
+            // A literal between the mailbox (which may be one) and the last is a second message
+            // (MULTIAPPEND): date-time is only ever quoted.
             session.Bad(command.Tag, Syntax + " (one message per APPEND)");
             return;
         }

@@ -32,6 +32,11 @@ public sealed class ImapAppendTests
         Assert.Equal(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero), stored.InternalDate);
         Assert.Equal(Encoding.ASCII.GetBytes(message), server.Read(next, "Archive"));
 
+        // The mailbox may be a literal too.
+        await client.SendAsync($"m APPEND {{7+}}\r\nArchive {{{message.Length}+}}\r\n{message}\r\n");
+        Assert.Equal([$"m OK [APPENDUID {validity} {next + 1}] APPEND completed"], await client.ReadUntilTaggedAsync("m"));
+        next++;
+
         // LITERAL+ (RFC 7888): no continuation; no flags or date: none and now.
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         await client.SendAsync($"b APPEND Archive {{{message.Length}+}}\r\n{message}\r\n");
