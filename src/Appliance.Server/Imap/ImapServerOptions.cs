@@ -142,6 +142,16 @@ public sealed class ImapServerOptions
         if (errors.Count > 0)
             throw new Configuration.ApplianceConfigurationException(string.Join(Environment.NewLine, errors));
     }
+
+    // WRITE: options of the commands that change mail, IDLE and QUOTA.
+
+    /// <summary>
+    /// How long an idling session stays silent before it writes "* OK Still here" (RFC 2177 leaves this
+    /// to the server), so that NAT and firewall state survives a quiet mailbox: Dovecot's
+    /// imap_idle_notify_interval, 2 minutes. It does not renew the autologout timer; zero turns it off;
+    /// more than a day counts as a day.
+    /// </summary>
+    public TimeSpan IdleKeepaliveInterval { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>The limits the command reader applies in one state (see <see cref="ImapServerOptions.ReadLimits"/>).</summary>

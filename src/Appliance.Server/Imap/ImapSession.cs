@@ -510,8 +510,11 @@ internal sealed partial class ImapSession
                         return null;
                     await _connection.Output.FlushAsync();
                     read ??= _connection.ReadAsync(null, stop.Token).AsTask();
-                    if (State == ImapState.Selected && Selected is { } selected && !await ReadFinishesFirstAsync(read, selected))
-                        continue; // a change arrived: report it and wait on for the same read
+                    var woken = await WaitInIdleAsync(read, State == ImapState.Selected ? Selected : null);
+                    if (woken == IdleWake.Keepalive)
+                        Respond().Status(null, ImapStatus.Ok, null, "Still here");
+                    if (woken != IdleWake.Input)
+                        continue; // report what changed (or flush the keepalive) and wait on for the same read
                     var timed = await read;
                     read = null;
                     if (timed.IsInterrupted)
@@ -559,21 +562,41 @@ internal sealed partial class ImapSession
         }
     }
 
-    /// <summary>True when <paramref name="read"/> completes before a change of the account arrives; the change wait is cancelled either way.</summary>
-    private static async Task<bool> ReadFinishesFirstAsync(Task<TimedReadResult> read, SelectedMailbox selected)
+    private enum IdleWake
     {
-        using var changeWait = new CancellationTokenSource();
-        var change = selected.WaitForChangeAsync(changeWait.Token).AsTask();
-        var first = await Task.WhenAny(read, change);
-        await changeWait.CancelAsync();
-        try
+        Input,
+        Change,
+        Keepalive,
+    }
+
+    /// <summary>
+    /// Waits for the first of: <paramref name="read"/>, a change of the account (when a mailbox is
+    /// selected), the keepalive interval (<see cref="ImapServerOptions.IdleKeepaliveInterval"/>). The
+    /// other waits are cancelled; the read goes on.
+    /// </summary>
+    private async Task<IdleWake> WaitInIdleAsync(Task<TimedReadResult> read, SelectedMailbox? selected)
+    {
+        using var others = new CancellationTokenSource();
+        var waits = new List<Task> { read };
+        Task? change = null, keepalive = null;
+        if (selected is not null)
+            waits.Add(change = selected.WaitForChangeAsync(others.Token).AsTask());
+        var interval = Options.IdleKeepaliveInterval;
+        if (interval > TimeSpan.Zero)
+            waits.Add(keepalive = Task.Delay(interval < TimeSpan.FromDays(1) ? interval : TimeSpan.FromDays(1), _engine.Time, others.Token));
+        var first = await Task.WhenAny(waits);
+        await others.CancelAsync();
+        foreach (var wait in waits.Skip(1))
         {
-            await change;
+            try
+            {
+                await wait;
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
-        catch (OperationCanceledException)
-        {
-        }
-        return first == read;
+        return first == read ? IdleWake.Input : first == change ? IdleWake.Change : IdleWake.Keepalive;
     }
 
     /// <summary>Discards an overlong line up to its LF without buffering it; false when the session ended first.</summary>

@@ -75,6 +75,33 @@ public sealed class ImapIdleTests
     }
 
     [Fact]
+    public async Task A_quiet_idle_says_still_here_at_the_keepalive_interval_selected_or_not()
+    {
+        await using var server = await ImapWriteTestServer.StartAsync(imap => imap.IdleKeepaliveInterval = TimeSpan.FromMilliseconds(200));
+        using var client = await server.LoginAsync();
+        await client.SendAsync("i IDLE\r\n");
+        Assert.Equal("+ idling", await client.ReadLineAsync());
+        Assert.Equal("* OK Still here", await client.ReadLineAsync());
+        Assert.Equal("* OK Still here", await client.ReadLineAsync());
+        var done = await client.CommandAsync("i", "DONE", raw: true);
+        Assert.Equal("i OK IDLE terminated", done[^1]);
+        Assert.All(done[..^1], line => Assert.Equal("* OK Still here", line));
+
+        await client.SelectAsync();
+        await client.SendAsync("j IDLE\r\n");
+        Assert.Equal("+ idling", await client.ReadLineAsync());
+        await server.DeliverAsync(ImapWriteTestServer.Message("a"));
+        var lines = new List<string>();
+        while (lines.Count < 2 || lines[^1] != "* OK Still here")
+            lines.Add((await client.ReadLineAsync())!);
+        Assert.Contains("* 1 EXISTS", lines);
+        Assert.All(lines, line => Assert.True(line is "* 1 EXISTS" or "* OK Still here", line));
+        var end = await client.CommandAsync("j", "DONE", raw: true);
+        Assert.Equal("j OK IDLE terminated", end[^1]);
+        Assert.All(end[..^1], line => Assert.Equal("* OK Still here", line));
+    }
+
+    [Fact]
     public async Task Idle_is_ended_by_the_autologout_timer_and_by_the_deletion_of_its_mailbox()
     {
         await using var server = await ImapWriteTestServer.StartAsync(appliance: options => options.Listeners.Limits.ImapIdleTimeout = TimeSpan.FromSeconds(2));
