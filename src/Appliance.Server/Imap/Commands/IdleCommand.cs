@@ -1,6 +1,8 @@
 // RFC 2177 (IDLE) and RFC 9051 section 6.3.13: "+ idling" continuation, then mailbox changes as they
 // happen until the client sends DONE (anything else ends IDLE with BAD); in the authenticated state
-// there is nothing to report, but IDLE still works (RFC 9051 allows it in both states).
+// there is nothing to report, but IDLE still works (RFC 9051 allows it in both states). The waiting,
+// the keepalive ("* OK Still here", ImapServerOptions.IdleKeepaliveInterval) and the autologout are
+// ImapSession.ReadLineReportingChangesAsync.
 namespace Appliance.Server.Imap.Commands;
 
 internal static class IdleCommand

@@ -27,11 +27,15 @@ public sealed class ImapCopyMoveExpungeTests
         Assert.Equal(["v OK COPY completed"], await client.CommandAsync("v", "UID COPY 999 Archive"));
         Assert.Equal(["* 3 EXISTS", "n OK NOOP completed"], await watcher.CommandAsync("n", "NOOP"));
 
+        // A copy into the selected mailbox itself: its EXISTS comes before the tagged OK.
+        var inbox = server.Status();
+        Assert.Equal(["* 4 EXISTS", $"s OK [COPYUID {inbox.Validity} {a} {inbox.Next}] COPY completed"], await client.CommandAsync("s", "COPY 1 INBOX"));
+
         var copy = server.AliceAccount.GetMessage("Archive", next);
         Assert.Equal(MessageFlags.Seen, copy.Flags);
         Assert.Equal(["$Work"], copy.Keywords);
         Assert.Equal(server.Read(a), server.Read(next, "Archive"));
-        Assert.Equal(3, server.AliceAccount.GetMailbox("INBOX").MessageCount);
+        Assert.Equal(4, server.AliceAccount.GetMailbox("INBOX").MessageCount);
     }
 
     [Fact]
