@@ -1,7 +1,7 @@
 // RFC 9051 section 6.4.3 (EXPUNGE: remove the messages flagged \Deleted, one EXPUNGE response each),
 // RFC 4315 section 2.1 (UID EXPUNGE uid-set: only those of them in the set), RFC 7162 3.2.10 (VANISHED
-// instead of EXPUNGE with QRESYNC) and 3.1 / 3.2.10 (HIGHESTMODSEQ in the tagged OK once CONDSTORE
-// is on, so the client's cache can move on). The responses are written by the session's report of the
+// instead of EXPUNGE with QRESYNC) and 3.2.7 (HIGHESTMODSEQ in the tagged OK once CONDSTORE is on,
+// so the client's cache can move on). The responses are written by the session's report of the
 // store's change (SelectedMailbox.Report), as they are for other sessions' expunges. A mailbox opened
 // with EXAMINE cannot be changed (RFC 9051 6.3.3): NO [READ-ONLY].
 using Appliance.Storage.Mail;

@@ -3,7 +3,7 @@
 // no changes to the mailbox's permanent state, so STORE is refused with NO [READ-ONLY], RFC 9051 7.1),
 // 9 (store-att-flags); RFC 7162 section 3.1.3 (UNCHANGEDSINCE: messages changed since are left alone
 // and listed in OK [MODIFIED set], sequence numbers for STORE, UIDs for UID STORE; the command turns
-// CONDSTORE on; FETCH carries MODSEQ and is sent even with .SILENT, 3.1.4) and 3.2.4 (UID in FETCH
+// CONDSTORE on; once it is on, FETCH carries MODSEQ and is sent even with .SILENT) and 3.2.4 (UID in FETCH
 // once QRESYNC is on). RFC 3501 6.4.6: \Recent cannot be stored (BAD, see ImapFlags).
 using Appliance.Storage.Mail;
 
