@@ -16,6 +16,7 @@ internal sealed class ImapHandler(ImapEngine engine) : ConnectionHandler
 internal sealed class ImapEngine(
     Configuration.ApplianceOptions options,
     Accounts.PasswordAuthenticator authenticator,
+    Accounts.AccountService accounts,
     MessageStore store,
     TimeProvider time,
     Microsoft.Extensions.Logging.ILogger<ImapSession> logger)
@@ -23,6 +24,12 @@ internal sealed class ImapEngine(
     public ImapServerOptions Options { get; } = options.Imap;
     public Accounts.PasswordAuthenticator Authenticator { get; } = authenticator;
     public MessageStore Store { get; } = store;
+
+    /// <summary>The users' settings read while a session runs (the quota of QUOTA, APPEND and COPY, RFC 9208).</summary>
+    public Accounts.AccountService Accounts { get; } = accounts;
+
+    /// <summary>Logged-in sessions per user, for <see cref="ImapServerOptions.MaxConnectionsPerUser"/>.</summary>
+    public ImapUserConnections UserConnections { get; } = new();
     public TimeProvider Time { get; } = time;
     public Microsoft.Extensions.Logging.ILogger<ImapSession> Logger { get; } = logger;
 }

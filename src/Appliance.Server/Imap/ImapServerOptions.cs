@@ -151,6 +151,16 @@ public sealed class ImapServerOptions
     /// limit): real clients nest a handful of levels; values under 1 are treated as 1.
     /// </summary>
     public int MaxSearchDepth { get; set; } = 100;
+
+    // WRITE: options of the commands that change mail, IDLE and QUOTA.
+
+    /// <summary>
+    /// How long an idling session stays silent before it writes "* OK Still here" (RFC 2177 leaves this
+    /// to the server), so that NAT and firewall state survives a quiet mailbox: Dovecot's
+    /// imap_idle_notify_interval, 2 minutes. It does not renew the autologout timer; zero turns it off;
+    /// more than a day counts as a day.
+    /// </summary>
+    public TimeSpan IdleKeepaliveInterval { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>The limits the command reader applies in one state (see <see cref="ImapServerOptions.ReadLimits"/>).</summary>

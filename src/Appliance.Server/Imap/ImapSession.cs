@@ -1,7 +1,10 @@
 // RFC 9051 (IMAP4rev2): section 3 (states), 5.4 (autologout timer), 7.1.1 (greeting with OK and a
 // CAPABILITY response code), 7.1.5 (BYE), 7.5 (continuation requests for literals); section 6.1-6.3
 // commands dispatched by state (ImapCommandTable). RFC 3501 for rev1 clients. RFC 7888 (LITERAL+ /
-// LITERAL-): the reader's limits change at login.
+// LITERAL-): the reader's limits change at login. RFC 9051 6.3.12 (APPEND): a large message literal
+// is streamed to the store (ImapAppendUpload). RFC 2177 / RFC 9051 6.3.13 (IDLE): the session waits
+// for the client's DONE and for mailbox changes at once. Per-user connection limit at login
+// (ImapServerOptions.MaxConnectionsPerUser, RFC 5530 LIMIT).
 using System.Buffers;
 using System.IO.Pipelines;
 using Appliance.Server.Accounts;
@@ -26,6 +29,8 @@ internal sealed partial class ImapSession
     private bool _mustWait = true;
     private bool _closing;
     private int _errors;
+    private ImapAppendUpload? _upload; // the streamed message literal of the APPEND being read
+    private ImapUserConnections.Lease _userLease; // this session's slot in the per-user count, once logged in
 
     public ImapSession(MailConnection connection, ImapEngine engine)
     {
@@ -101,8 +106,9 @@ internal sealed partial class ImapSession
                 }
                 if (result.Status == ImapReadStatus.LiteralData)
                 {
-                    // APPEND's message, streamed: stored by APPEND in a later increment, dropped here
-                    // (the command is answered NO [CANNOT] once it is complete).
+                    // APPEND's message, streamed: the chunk is valid only until the input advances.
+                    if (_upload is not null)
+                        await _upload.WriteAsync(result.Data);
                     Advance(result.Consumed);
                     continue;
                 }
@@ -118,14 +124,27 @@ internal sealed partial class ImapSession
                         break;
                     case ImapReadStatus.LiteralStart:
                         LogLiteralStreamed(Logger, result.Command!.Name, result.LiteralSize);
+                        await BeginStreamedLiteralAsync(result.Command!, result.LiteralSize);
                         break;
                     case ImapReadStatus.Error:
+                        await AbortUploadAsync();
                         Respond().ReadError(result);
                         if (ImapReadErrors.Reply(result.Error).Status == ImapStatus.Bad)
                             CountError();
                         break;
                     case ImapReadStatus.Command:
-                        await ExecuteAsync(result.Command!);
+                        var upload = _upload;
+                        _upload = null;
+                        try
+                        {
+                            await ExecuteAsync(result.Command!, upload);
+                        }
+                        finally
+                        {
+                            // Whatever became of the command, the store must not wait for more of its message.
+                            if (upload is not null)
+                                await upload.AbortAsync();
+                        }
                         break;
                 }
             }
@@ -136,6 +155,8 @@ internal sealed partial class ImapSession
         }
         finally
         {
+            await AbortUploadAsync();
+            _userLease.Dispose();
             Selected?.Dispose();
             try
             {
@@ -148,9 +169,48 @@ internal sealed partial class ImapSession
         }
     }
 
-    private async ValueTask ExecuteAsync(ImapCommand command)
+    /// <summary>
+    /// A top-level literal too large for memory starts. Only APPEND's message may be one: it goes to the
+    /// store as it arrives. Any other command's literal is read and dropped, and the command answered
+    /// NO [TOOBIG] (RFC 9051 7.1) when it is complete; so is a second one in an APPEND (no MULTIAPPEND).
+    /// </summary>
+    private async ValueTask BeginStreamedLiteralAsync(ImapCommand soFar, long size)
+    {
+        var refusal = new ImapRefusal(ImapStatus.No, "TOOBIG", $"Only APPEND's message may exceed {Options.MaxBufferedLiterals} octets");
+        if (_upload is not null)
+        {
+            await _upload.RefuseAsync(new ImapRefusal(ImapStatus.Bad, null, "One message per APPEND (MULTIAPPEND is not supported)"));
+            return;
+        }
+        _upload = ImapCommandTable.Parse(soFar.Name) == ImapVerb.Append && State is ImapState.Authenticated or ImapState.Selected
+            ? await AppendCommand.BeginStreamedAsync(this, soFar, size)
+            : ImapAppendUpload.Refused(refusal);
+    }
+
+    private async ValueTask AbortUploadAsync()
+    {
+        if (_upload is null)
+            return;
+        var upload = _upload;
+        _upload = null;
+        await upload.AbortAsync();
+    }
+
+    private async ValueTask ExecuteAsync(ImapCommand command, ImapAppendUpload? upload)
     {
         var verb = ImapCommandTable.Parse(command.Name);
+        if (upload is not null && verb != ImapVerb.Append)
+        {
+            // Its refusal (TOOBIG) was decided when the literal started; the literal is read by now.
+            No(command.Tag, upload.Refusal!.Code, upload.Refusal.Text);
+            return;
+        }
+        if (verb == ImapVerb.Unknown && command.Name == "SETQUOTA" && State != ImapState.NotAuthenticated)
+        {
+            // RFC 9208 4.1.1: SETQUOTA exists, but quotas are the administrator's (NO, not BAD for an unknown command).
+            QuotaCommands.SetQuota(this, command);
+            return;
+        }
         if (verb == ImapVerb.Unknown)
         {
             Bad(command.Tag, "Unknown command");
@@ -209,13 +269,13 @@ internal sealed partial class ImapSession
             case ImapVerb.Sort: SortCommand.Execute(this, command, byUid); break;
             case ImapVerb.Thread: ThreadCommand.Execute(this, command, byUid); break;
             case ImapVerb.Store: StoreCommand.Execute(this, command, byUid); break;
-            case ImapVerb.Copy: CopyCommand.Execute(this, command, byUid); break;
+            case ImapVerb.Copy: await CopyCommand.ExecuteAsync(this, command, byUid); break;
             case ImapVerb.Move: MoveCommand.Execute(this, command, byUid); break;
             case ImapVerb.Expunge: ExpungeCommand.Execute(this, command, byUid); break;
-            case ImapVerb.Append: await AppendCommand.ExecuteAsync(this, command); break;
+            case ImapVerb.Append: await AppendCommand.ExecuteAsync(this, command, upload); break;
             case ImapVerb.Idle: await IdleCommand.ExecuteAsync(this, command); break;
-            case ImapVerb.GetQuota: QuotaCommands.GetQuota(this, command); break;
-            case ImapVerb.GetQuotaRoot: QuotaCommands.GetQuotaRoot(this, command); break;
+            case ImapVerb.GetQuota: await QuotaCommands.GetQuotaAsync(this, command); break;
+            case ImapVerb.GetQuotaRoot: await QuotaCommands.GetQuotaRootAsync(this, command); break;
             default:
                 // The table allows it but nothing runs it: a defect, refused rather than a client error.
                 No(command.Tag, "CANNOT", $"{command.Name} is not available");
@@ -278,6 +338,16 @@ internal sealed partial class ImapSession
             State = ImapState.Authenticated;
     }
 
+    /// <summary>
+    /// The store failed on its own (disk full, I/O error): "tag NO [SERVERBUG]", logged. Caught in the
+    /// commands, since an IOException reaching <see cref="RunAsync"/> would be taken for the client leaving.
+    /// </summary>
+    public void StoreFailed(string tag, IOException e)
+    {
+        LogStoreFailed(Logger, e, User?.Address ?? "");
+        No(tag, "SERVERBUG", "The mail store failed; try again later");
+    }
+
     /// <summary>"tag BAD text", counted toward <see cref="ImapServerOptions.MaxErrors"/>.</summary>
     public void Bad(string tag, string text, bool countsAsError = true)
     {
@@ -310,12 +380,23 @@ internal sealed partial class ImapSession
         _closing = true;
     }
 
-    /// <summary>RFC 9051 3.2: LOGIN or AUTHENTICATE succeeded.</summary>
-    public void EnterAuthenticated(AuthenticatedUser user, MailAccount account)
+    /// <summary>
+    /// RFC 9051 3.2: LOGIN or AUTHENTICATE succeeded. False (after "tag NO [LIMIT]" and BYE) when the
+    /// user has <see cref="ImapServerOptions.MaxConnectionsPerUser"/> sessions already.
+    /// </summary>
+    public bool EnterAuthenticated(AuthenticatedUser user, MailAccount account, string tag)
     {
+        if (!_engine.UserConnections.TryAcquire(user.StoreId, Options.MaxConnectionsPerUser, out _userLease))
+        {
+            LogTooManyUserConnections(Logger, user.Address, Options.MaxConnectionsPerUser);
+            No(tag, "LIMIT", $"Too many connections for this user (at most {Options.MaxConnectionsPerUser}); close another mail client first");
+            Close("Too many connections for this user");
+            return false;
+        }
         User = user;
         Account = account;
         State = ImapState.Authenticated;
+        return true;
     }
 
     public ValueTask<FlushResult> FlushAsync() => _connection.Output.FlushAsync();
@@ -402,6 +483,122 @@ internal sealed partial class ImapSession
         }
     }
 
+    /// <summary>
+    /// IDLE (RFC 2177 section 3, RFC 9051 6.3.13): waits for the client's next line (DONE) while writing
+    /// the selected mailbox's changes the moment they happen: the read and the store's change signal are
+    /// awaited together, nothing polls. EXISTS, FETCH and EXPUNGE are all allowed meanwhile (RFC 9051
+    /// 7.4.1). The autologout timer (RFC 9051 5.4) starts with the wait and is not renewed by what the
+    /// server writes, so an idling client must send something within it: RFC 2177 section 3 tells clients
+    /// to re-issue IDLE at least every 29 minutes. Dovecot, too, counts only client input as activity.
+    /// Returns the line without its CRLF ("" for an overlong one, skipped), or null when the session ended.
+    /// </summary>
+    public async Task<string?> ReadLineReportingChangesAsync()
+    {
+        using var stop = new CancellationTokenSource();
+        Task<TimedReadResult>? read = null;
+        try
+        {
+            while (true)
+            {
+                ReadResult input;
+                if (read is null && !_mustWait && _connection.Input.TryRead(out var buffered))
+                    input = buffered;
+                else
+                {
+                    ReportChanges(expungesAllowed: true);
+                    if (_closing)
+                        return null;
+                    await _connection.Output.FlushAsync();
+                    read ??= _connection.ReadAsync(null, stop.Token).AsTask();
+                    var woken = await WaitInIdleAsync(read, State == ImapState.Selected ? Selected : null);
+                    if (woken == IdleWake.Keepalive)
+                        Respond().Status(null, ImapStatus.Ok, null, "Still here");
+                    if (woken != IdleWake.Input)
+                        continue; // report what changed (or flush the keepalive) and wait on for the same read
+                    var timed = await read;
+                    read = null;
+                    if (timed.IsInterrupted)
+                    {
+                        State = ImapState.Logout;
+                        _closing = true;
+                        await _connection.SayGoodbyeAsync(timed.Interruption);
+                        return null;
+                    }
+                    input = timed.Result;
+                }
+                var buffer = input.Buffer;
+                var status = CommandLineReader.TryRead(buffer, Options.MaxCommandLineLength, out var line, out var next);
+                if (status == LineStatus.Complete)
+                {
+                    string text = System.Text.Encoding.Latin1.GetString(line.ToArray());
+                    Advance(next);
+                    return text;
+                }
+                if (status == LineStatus.TooLong)
+                    return await SkipLineAsync(buffer) ? "" : null;
+                _connection.Input.AdvanceTo(buffer.Start, buffer.End);
+                _mustWait = true;
+                if (input.IsCompleted || input.IsCanceled)
+                {
+                    _closing = true;
+                    return null;
+                }
+            }
+        }
+        finally
+        {
+            if (read is not null)
+            {
+                // The session ends during the wait (its mailbox was deleted): stop the read.
+                await stop.CancelAsync();
+                try
+                {
+                    await read;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
+
+    private enum IdleWake
+    {
+        Input,
+        Change,
+        Keepalive,
+    }
+
+    /// <summary>
+    /// Waits for the first of: <paramref name="read"/>, a change of the account (when a mailbox is
+    /// selected), the keepalive interval (<see cref="ImapServerOptions.IdleKeepaliveInterval"/>). The
+    /// other waits are cancelled; the read goes on.
+    /// </summary>
+    private async Task<IdleWake> WaitInIdleAsync(Task<TimedReadResult> read, SelectedMailbox? selected)
+    {
+        using var others = new CancellationTokenSource();
+        var waits = new List<Task> { read };
+        Task? change = null, keepalive = null;
+        if (selected is not null)
+            waits.Add(change = selected.WaitForChangeAsync(others.Token).AsTask());
+        var interval = Options.IdleKeepaliveInterval;
+        if (interval > TimeSpan.Zero)
+            waits.Add(keepalive = Task.Delay(interval < TimeSpan.FromDays(1) ? interval : TimeSpan.FromDays(1), _engine.Time, others.Token));
+        var first = await Task.WhenAny(waits);
+        await others.CancelAsync();
+        foreach (var wait in waits.Skip(1))
+        {
+            try
+            {
+                await wait;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        return first == read ? IdleWake.Input : first == change ? IdleWake.Change : IdleWake.Keepalive;
+    }
+
     /// <summary>Discards an overlong line up to its LF without buffering it; false when the session ended first.</summary>
     private async Task<bool> SkipLineAsync(ReadOnlySequence<byte> buffer)
     {
@@ -428,4 +625,10 @@ internal sealed partial class ImapSession
 
     [LoggerMessage(EventId = 5301, Level = LogLevel.Debug, Message = "IMAP {Command} streams a literal of {Size} octets")]
     private static partial void LogLiteralStreamed(ILogger logger, string command, long size);
+
+    [LoggerMessage(EventId = 5360, Level = LogLevel.Warning, Message = "IMAP login of {User} refused: {Limit} sessions of this user are open")]
+    private static partial void LogTooManyUserConnections(ILogger logger, string user, int limit);
+
+    [LoggerMessage(EventId = 5361, Level = LogLevel.Error, Message = "IMAP command of {User} failed in the mail store")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, string user);
 }

@@ -46,7 +46,8 @@ internal static partial class ImapLogin
             session.No(tag, "UNAVAILABLE", "Your mailboxes cannot be opened now; try again later");
             return;
         }
-        session.EnterAuthenticated(user, account);
+        if (!session.EnterAuthenticated(user, account, tag))
+            return; // refused (per-user connection limit) and answered
         LogLoggedIn(session.Logger, user.Address);
         session.Ok(tag, "Logged in", "CAPABILITY " + CapabilityCommand.List(session));
     }
