@@ -15,6 +15,9 @@ public static class AdminUi
     /// <summary>Paths served over plain HTTP too: health checks, ACME challenges, mail client set-up (Thunderbird tries http://autoconfig.domain).</summary>
     private static readonly string[] PlainHttpPrefixes = ["/healthz", "/.well-known/", "/mail/config-v1.1.xml", "/autodiscover/"];
 
+    /// <summary>The API answers plain HTTP with an error rather than a redirect: a client that follows it would have sent its token in clear already.</summary>
+    private const string ApiPrefix = "/api";
+
     public static void AddAdminUi(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -29,6 +32,8 @@ public static class AdminUi
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<SignInFailures>();
         services.AddSingleton<FirstRunSetup>();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        Appliance.Web.Api.ApiEndpoints.AddApi(services);
     }
 
     public static void MapAdminUi(this WebApplication app)
@@ -40,6 +45,7 @@ public static class AdminUi
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapPost(SignOutPath, SignOutAsync);
+        Appliance.Web.Api.ApiEndpoints.MapApi(app);
         app.MapGet("/domains/{name}/zone", ZoneFileAsync).RequireAuthorization(AdminAuthentication.ManagePolicy);
     }
 
@@ -68,6 +74,11 @@ public static class AdminUi
     {
         if (context.Request.IsHttps || PlainHttpPrefixes.Any(p => context.Request.Path.StartsWithSegments(p.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
             return next();
+        if (context.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return context.Response.WriteAsync("The API is served over HTTPS only.");
+        }
         var endpoints = context.RequestServices.GetRequiredService<ApplianceEndpoints>();
         if (!endpoints.TryGet(ListenerKind.Https, out var https))
         {
