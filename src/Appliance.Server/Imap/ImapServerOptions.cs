@@ -142,6 +142,16 @@ public sealed class ImapServerOptions
         if (errors.Count > 0)
             throw new Configuration.ApplianceConfigurationException(string.Join(Environment.NewLine, errors));
     }
+
+    // FETCH
+    /// <summary>
+    /// Estimated bytes of parsed message structure (MIME trees with their part headers) that FETCH
+    /// keeps in memory for all sessions, least recently used first out; 0 keeps none. Our choice:
+    /// Dovecot keeps BODYSTRUCTURE in its on-disk index cache rather than in memory; 32 MB holds the
+    /// trees of tens of thousands of typical messages (a few KB each), enough for a client's initial
+    /// sync of a large mailbox to parse each message once.
+    /// </summary>
+    public long FetchStructureCacheBytes { get; set; } = 32L * 1024 * 1024;
 }
 
 /// <summary>The limits the command reader applies in one state (see <see cref="ImapServerOptions.ReadLimits"/>).</summary>
