@@ -107,7 +107,10 @@ internal sealed class FetchRequest
             // RFC 4466 2.4: fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
             var modifiers = args[2];
             if (modifiers.Kind != ImapArgumentKind.List || modifiers.Items.Count == 0)
+            {
+                error = Syntax;
                 return false;
+            }
             for (int i = 0; i < modifiers.Items.Count; i++)
             {
                 var modifier = modifiers.Items[i];
