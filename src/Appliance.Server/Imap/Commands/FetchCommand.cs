@@ -316,12 +316,15 @@ internal static class FetchCommand
         switch (content)
         {
             case SectionContent.Octets octets:
-                writer.Literal(octets.Bytes.AsSpan((int)start, (int)count));
+                // Header fields: a NUL in them goes as 0x80, as in FileRange.
+                var window = octets.Bytes.AsSpan((int)start, (int)count).ToArray();
+                window.AsSpan().Replace((byte)0, (byte)0x80);
+                writer.Literal(window);
                 break;
             case SectionContent.FileRange range:
-                writer.LiteralHeader(count, binary: false);
+                writer.LiteralHeader(count, binary: range.HasNul);
                 message.File.Position = range.Offset + start;
-                await output.CopyAsync(message.File, count);
+                await output.CopyAsync(message.File, count, nulAs80: !range.Binary);
                 break;
             case SectionContent.Decoded decoded:
                 // RFC 3516 4.2: literal8 only when the decoded content holds NUL (a literal cannot).

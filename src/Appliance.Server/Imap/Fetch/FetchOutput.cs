@@ -40,8 +40,12 @@ internal sealed class FetchOutput(ImapSession session)
         _unflushed += octets.Length;
     }
 
-    /// <summary>Copies <paramref name="count"/> octets of <paramref name="source"/> from its current place; fewer is an error (the literal was announced).</summary>
-    public async ValueTask CopyAsync(Stream source, long count)
+    /// <summary>
+    /// Copies <paramref name="count"/> octets of <paramref name="source"/> from its current place;
+    /// fewer is an error (the literal was announced). With <paramref name="nulAs80"/> each NUL becomes
+    /// 0x80: a literal holds CHAR8 (RFC 9051 4.3), which excludes NUL, and its length must not change.
+    /// </summary>
+    public async ValueTask CopyAsync(Stream source, long count, bool nulAs80 = false)
     {
         while (count > 0)
         {
@@ -50,6 +54,8 @@ internal sealed class FetchOutput(ImapSession session)
             int read = await source.ReadAsync(memory[..want]);
             if (read == 0)
                 throw new IOException("A message file ended before the octets its structure promised.");
+            if (nulAs80)
+                memory.Span[..read].Replace((byte)0, (byte)0x80);
             _output.Advance(read);
             _unflushed += read;
             count -= read;

@@ -124,12 +124,12 @@ internal sealed class FetchedMessage(MailAccount account, string mailbox, Messag
         // RFC 3516 4.1: BINARY[] is the whole message; multiparts and messages have an identity
         // encoding (RFC 2045 6.4: only 7bit, 8bit or binary), so their bytes go as they are.
         if (section.Part.Count == 0)
-            return new SectionContent.FileRange(0, File.Length);
+            return Undecoded(0, File.Length);
         var part = Structure.Root.FindPart(PartNumber(section.Part));
         if (part is null)
             return SectionContent.Empty;
         if (part.IsMultipart || part.EncapsulatedMessage is not null)
-            return Range(part.BodyStart, part.BodyEnd);
+            return Undecoded(part.BodyStart, part.BodyEnd - part.BodyStart);
         if (part.TransferEncoding is not ("7bit" or "8bit" or "binary" or "base64" or "quoted-printable"))
             return null;
         if (!Structure.TryGetDecodedSize(part, out var size))
@@ -138,6 +138,26 @@ internal sealed class FetchedMessage(MailAccount account, string mailbox, Messag
             Structure.SetDecodedSize(part, size);
         }
         return new SectionContent.Decoded(part, size);
+    }
+
+    /// <summary>
+    /// BINARY of octets that need no decoding: they go as they are, so a NUL among them must be
+    /// found first (one more read of the range) to choose literal8 (RFC 3516 4.2).
+    /// </summary>
+    private SectionContent.FileRange Undecoded(long start, long count)
+    {
+        var file = File;
+        file.Position = start;
+        var buffer = new byte[(int)Math.Min(Math.Max(count, 1), FetchOutput.ChunkSize)];
+        long left = count;
+        bool nul = false;
+        int read;
+        while (!nul && left > 0 && (read = file.Read(buffer, 0, (int)Math.Min(left, buffer.Length))) > 0)
+        {
+            nul = buffer.AsSpan(0, read).Contains((byte)0);
+            left -= read;
+        }
+        return new SectionContent.FileRange(start, Math.Max(0, count), Binary: true, HasNul: nul);
     }
 
     /// <summary>Decodes the part once, counting octets and looking for NUL, without keeping it.</summary>
@@ -170,8 +190,12 @@ internal abstract record SectionContent
 
     public abstract long Length { get; }
 
-    /// <summary>Octets of the message file, streamed from it.</summary>
-    public sealed record FileRange(long Offset, long Count) : SectionContent
+    /// <summary>
+    /// Octets of the message file, streamed from it. For BODY (not <paramref name="Binary"/>) a NUL
+    /// goes out as 0x80, since a literal cannot carry NUL (RFC 9051 4.3 CHAR8) and the count must
+    /// stay; Dovecot does the same. BINARY sends them as they are, in literal8 when <paramref name="HasNul"/>.
+    /// </summary>
+    public sealed record FileRange(long Offset, long Count, bool Binary = false, bool HasNul = false) : SectionContent
     {
         public override long Length => Count;
     }

@@ -41,6 +41,30 @@ public sealed class FetchBinaryTests
     }
 
     [Fact]
+    public async Task Nul_octets_go_as_0x80_in_body_and_as_they_are_in_binary_literal8()
+    {
+        await using var server = await ImapStoreTestServer.StartAsync();
+        const string message = "Subject: nul\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\na\0b\r\n";
+        await server.AppendAsync(message);
+        using var client = await server.LoginAsync();
+        await SelectAsync(client);
+
+        await client.Raw.SendAsync("a FETCH 1 BODY.PEEK[1]\r\n");
+        Assert.Equal("* 1 FETCH (BODY[1] {5}", await client.ReadLineAsync());
+        Assert.Equal(new byte[] { (byte)'a', 0x80, (byte)'b', 13, 10 }, await ReadOctetsAsync(client, 5));
+        Assert.Equal(")", await client.ReadLineAsync());
+        Assert.Equal("a OK FETCH completed", await client.ReadLineAsync());
+
+        await client.Raw.SendAsync("b FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[])\r\n");
+        Assert.Equal("* 1 FETCH (BINARY[1] ~{5}", await client.ReadLineAsync());
+        Assert.Equal("a\0b\r\n"u8.ToArray(), await ReadOctetsAsync(client, 5));
+        Assert.Equal($" BINARY[] ~{{{message.Length}}}", await client.ReadLineAsync());
+        Assert.Equal(System.Text.Encoding.ASCII.GetBytes(message), await ReadOctetsAsync(client, message.Length));
+        Assert.Equal(")", await client.ReadLineAsync());
+        Assert.Equal("b OK FETCH completed", await client.ReadLineAsync());
+    }
+
+    [Fact]
     public async Task A_large_base64_attachment_decodes_intact()
     {
         await using var server = await ImapStoreTestServer.StartAsync();
