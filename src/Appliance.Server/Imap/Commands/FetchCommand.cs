@@ -75,7 +75,13 @@ internal static class FetchCommand
                 await output.FlushIfFullAsync();
             }
         }
-        catch (MailStoreException e) when (e is not MessageNotFoundException)
+        catch (MessageNotFoundException)
+        {
+            // Files are opened in Prepare, before a message's response starts; a miss anywhere else
+            // (none is known) ends the FETCH as a skipped message would.
+            expungeIssued = true;
+        }
+        catch (MailStoreException e)
         {
             ImapMailboxes.Refuse(session, command.Tag, e);
             return;
@@ -135,45 +141,16 @@ internal static class FetchCommand
         List<(uint Low, uint High)> vanished;
         if (expunged.Complete)
         {
-            vanished = [.. expunged.Uids.Where(uid => request.Set.Contains(uid, max) && selected.SequenceOf(uid) == 0).Select(uid => (uid, uid))];
+            vanished = VanishedEarlier.FromLog(expunged.Uids, uid => request.Set.Contains(uid, max), uid => selected.SequenceOf(uid) > 0);
         }
         else
         {
-            uint uidNext = account.GetMailbox(selected.Name).UidNext;
             var present = new SortedSet<uint>(rows.Keys);
             present.UnionWith(selected.Uids);
-            vanished = [];
-            foreach (var (low, high) in request.Set.Normalize(max))
-            {
-                if (low >= uidNext)
-                    break;
-                uint top = Math.Min(high, uidNext - 1);
-                uint from = low;
-                foreach (uint uid in present.GetViewBetween(low, top))
-                {
-                    if (uid > from)
-                        vanished.Add((from, uid - 1));
-                    from = uid + 1;
-                }
-                if (from <= top && from != 0)
-                    vanished.Add((from, top));
-            }
+            vanished = VanishedEarlier.FromGaps(request.Set.Normalize(max), present, account.GetMailbox(selected.Name).UidNext);
         }
         if (vanished.Count > 0)
-            session.Respond().Untagged().Atom("VANISHED").Atom("(EARLIER)").Atom(SequenceSet.Format(Merge(vanished))).EndLine();
-    }
-
-    private static List<(uint Low, uint High)> Merge(List<(uint Low, uint High)> ranges)
-    {
-        var merged = new List<(uint Low, uint High)>();
-        foreach (var range in ranges)
-        {
-            if (merged.Count > 0 && (ulong)merged[^1].High + 1 >= range.Low)
-                merged[^1] = (merged[^1].Low, Math.Max(merged[^1].High, range.High));
-            else
-                merged.Add(range);
-        }
-        return merged;
+            session.Respond().Untagged().Atom("VANISHED").Atom("(EARLIER)").Atom(SequenceSet.Format(vanished)).EndLine();
     }
 
     /// <summary>

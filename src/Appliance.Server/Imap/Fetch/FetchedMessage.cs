@@ -37,7 +37,7 @@ internal sealed class FetchedMessage(MailAccount account, string mailbox, Messag
             {
                 var file = File;
                 file.Position = 0;
-                structure = new MessageStructure(MimeParser.Parse(file), file.Length);
+                structure = new MessageStructure(MimeParser.Parse(file));
                 cache.Add(key, structure);
             }
             return _structure = structure;

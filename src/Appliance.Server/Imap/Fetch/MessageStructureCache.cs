@@ -11,7 +11,7 @@ namespace Appliance.Server.Imap.Fetch;
 /// One message's parsed MIME tree and what FETCH derives from it, computed at most once each
 /// (racing sessions may compute the same text twice; either result is the same).
 /// </summary>
-internal sealed class MessageStructure(MimeEntity root, long messageSize)
+internal sealed class MessageStructure(MimeEntity root)
 {
     private string? _bodyStructure;
     private string? _body;
@@ -19,9 +19,6 @@ internal sealed class MessageStructure(MimeEntity root, long messageSize)
     private readonly ConcurrentDictionary<MimeEntity, DecodedSize> _decodedSizes = new(ReferenceEqualityComparer.Instance);
 
     public MimeEntity Root { get; } = root;
-
-    /// <summary>The file's length when it was parsed (the index's RFC822.SIZE).</summary>
-    public long MessageSize { get; } = messageSize;
 
     /// <summary>RFC 9051 7.5.2 BODYSTRUCTURE in IMAP syntax (UTF-8; literals counted in UTF-8 octets).</summary>
     public string BodyStructure => _bodyStructure ??= ImapBodyStructure.FromEntity(Root).ToString(extended: true);

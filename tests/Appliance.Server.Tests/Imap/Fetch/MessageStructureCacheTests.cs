@@ -13,7 +13,7 @@ namespace Appliance.Server.Tests.Imap.Fetch;
 public sealed class MessageStructureCacheTests
 {
     private static MessageStructure Parse(string message) =>
-        new(MimeParser.Parse(Encoding.ASCII.GetBytes(message)), message.Length);
+        new(MimeParser.Parse(Encoding.ASCII.GetBytes(message)));
 
     private static MessageKey Key(uint uid) => new(Guid.Empty, 1, 7, uid);
 
