@@ -60,6 +60,46 @@ public sealed class FetchBodySectionTests
         ], await client.CommandAsync("a", "FETCH 1 (BODY.PEEK[9] BODY.PEEK[1.HEADER] BODY.PEEK[1.TEXT] BODY.PEEK[3.9] BODY.PEEK[1.1.1.1.1.1.1.1] BODY.PEEK[3.2.HEADER])"));
     }
 
+    /// <summary>The CRLF before a delimiter belongs to the delimiter (RFC 2046 5.1.1), so part 2 ends at "Inside".</summary>
+    [Fact]
+    public async Task A_single_part_message_is_its_own_part_1_and_a_nested_single_part_message_is_n_1()
+    {
+        const string inner = "Subject: inner\r\nContent-Type: text/plain\r\n\r\nInside\r\n";
+        const string message =
+            "Subject: outer\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+            "--b\r\n\r\nFirst\r\n" +
+            "--b\r\nContent-Type: message/rfc822\r\n\r\n" + inner +
+            "--b--\r\n";
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await server.AppendAsync("Subject: single\r\n\r\nJust text\r\n");
+        await server.AppendAsync(message);
+        using var client = await server.LoginAsync();
+        await SelectAsync(client);
+
+        Assert.Equal(
+            [.. Split($"* 1 FETCH (BODY[1] {Sent("Just text\r\n")} BODY[1.MIME] {Sent("Subject: single\r\n\r\n")} BODY[TEXT] {Sent("Just text\r\n")})"), "a OK FETCH completed"],
+            await client.CommandAsync("a", "FETCH 1 (BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[TEXT])"));
+        Assert.Equal(
+            [.. Split($"* 2 FETCH (BODY[2] {Sent(inner[..^2])} BODY[2.HEADER] {Sent("Subject: inner\r\nContent-Type: text/plain\r\n\r\n")} " +
+                $"BODY[2.TEXT] {Sent("Inside")} BODY[2.1] {Sent("Inside")} BODY[1] {Sent("First")})"), "b OK FETCH completed"],
+            await client.CommandAsync("b", "FETCH 2 (BODY.PEEK[2] BODY.PEEK[2.HEADER] BODY.PEEK[2.TEXT] BODY.PEEK[2.1] BODY.PEEK[1])"));
+    }
+
+    [Fact]
+    public async Task A_message_without_a_blank_line_is_all_header_and_has_an_empty_text()
+    {
+        const string message = "Subject: no body\r\nFrom: Carol <carol@example.net>\r\n";
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await server.AppendAsync(message);
+        using var client = await server.LoginAsync();
+        await SelectAsync(client);
+
+        // RFC 9051 6.4.5: the blank line is in every header fetch "except in the case of a message which has no body and no blank line".
+        Assert.Equal(
+            [.. Split($"* 1 FETCH (BODY[HEADER] {Sent(message)} BODY[HEADER.FIELDS (FROM)] {Sent("From: Carol <carol@example.net>\r\n")} BODY[TEXT] \"\")"), "a OK FETCH completed"],
+            await client.CommandAsync("a", "FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[HEADER.FIELDS (FROM)] BODY.PEEK[TEXT])"));
+    }
+
     [Fact]
     public async Task Whole_message_header_and_text_and_their_rfc822_forms()
     {

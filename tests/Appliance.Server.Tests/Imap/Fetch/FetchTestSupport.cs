@@ -79,6 +79,12 @@ internal static class FetchTestSupport
         return lines;
     }
 
+    /// <summary>A literal as sent: "{n}" CRLF and its octets.</summary>
+    public static string Sent(string literal) => Literal(literal) + "\r\n" + literal;
+
+    /// <summary>A whole response as the line-reading client sees it: split at CRLF.</summary>
+    public static List<string> Split(string response) => [.. response.Split("\r\n")];
+
     /// <summary>Reads exactly <paramref name="count"/> octets (a literal's content) from the client's stream.</summary>
     public static async Task<byte[]> ReadOctetsAsync(ImapTestClient client, long count)
     {
