@@ -46,7 +46,13 @@ internal static class FetchCommand
                 ReportVanished(session, account, selected, request, rows);
             if (request.ChangedSince is { } since)
                 messages = [.. messages.Where(m => !rows.TryGetValue(m.Uid, out var row) || row.ModSeq > since)];
-            var seen = MarkSeen(session, account, selected, request, messages, rows);
+            var seen = MarkSeen(account, selected, request, messages, rows);
+            if (seen.Count > 0)
+            {
+                // Setting \Seen renamed the files (Maildir keeps flags in the name) and gave new
+                // MODSEQs: one more query reads the rows as they are now.
+                rows = ReadRows(account, selected, request, messages, byUid);
+            }
 
             var output = new FetchOutput(session);
             var cache = MessageStructureCache.For(session.Engine);
@@ -156,10 +162,10 @@ internal static class FetchCommand
     /// <summary>
     /// RFC 9051 6.4.5: BODY[...] (not .PEEK), BINARY[...], RFC822 and RFC822.TEXT set \Seen, in a
     /// read-write mailbox only (EXAMINE, 6.3.3). One store call for the whole FETCH; the change is this
-    /// session's own, answered in the FETCH responses (with FLAGS, 7.5.2 "if this causes the flags to
+    /// session's own, answered in the FETCH responses (with FLAGS, 6.4.5: "if this causes the flags to
     /// change, they SHOULD be included"), so it is not reported again. Returns the UIDs it changed.
     /// </summary>
-    private static HashSet<uint> MarkSeen(ImapSession session, MailAccount account, SelectedMailbox selected, FetchRequest request,
+    private static HashSet<uint> MarkSeen(MailAccount account, SelectedMailbox selected, FetchRequest request,
         List<(int Sequence, uint Uid)> messages, Dictionary<uint, MessageFetchRow> rows)
     {
         var changed = new HashSet<uint>();
@@ -172,8 +178,6 @@ internal static class FetchCommand
         foreach (var update in result.Updated)
         {
             selected.ReportedOwnFlagChange(update.ModSeq);
-            if (rows.TryGetValue(update.Uid, out var row))
-                rows[update.Uid] = row with { Flags = update.Flags, Keywords = update.Keywords, ModSeq = update.ModSeq };
             changed.Add(update.Uid);
         }
         return changed;

@@ -21,7 +21,7 @@ internal sealed class FetchedMessage(MailAccount account, string mailbox, Messag
     private HeaderBlock? _header;
     private string? _envelope;
 
-    public MessageFetchRow Row { get; set; } = row;
+    public MessageFetchRow Row { get; } = row;
 
     /// <summary>Opens the file; <see cref="MessageNotFoundException"/> when another session expunged it.</summary>
     public Stream File => _file ??= account.OpenMessage(mailbox, Row.File);
