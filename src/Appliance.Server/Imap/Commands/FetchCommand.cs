@@ -220,14 +220,15 @@ internal static class FetchCommand
 
     /// <summary>
     /// "* n FETCH (...)": the items in the order asked; UID first in UID FETCH when not asked (RFC
-    /// 9051 6.4.9); FLAGS when this FETCH set \Seen; MODSEQ once CONDSTORE is on (RFC 7162 3.1.4).
+    /// 9051 6.4.9) and with QRESYNC; FLAGS when this FETCH set \Seen; MODSEQ once CONDSTORE is on (RFC 7162 3.1.4).
     /// </summary>
     private static async ValueTask WriteAsync(ImapSession session, FetchOutput output, FetchRequest request, FetchedMessage message,
         Dictionary<FetchItem, SectionContent> contents, int sequence, bool byUid, bool seenChanged)
     {
         var row = message.Row;
         var writer = session.Respond().Untagged().Number((ulong)sequence).Atom("FETCH").BeginList();
-        if (byUid && !request.Has(FetchItemKind.Uid))
+        // RFC 7162 3.2.4: with QRESYNC enabled every FETCH response carries UID (as in SelectedMailbox.WriteFlags).
+        if ((byUid || session.QResyncEnabled) && !request.Has(FetchItemKind.Uid))
             writer.Atom("UID").Number(row.Uid);
         foreach (var item in request.Items)
         {

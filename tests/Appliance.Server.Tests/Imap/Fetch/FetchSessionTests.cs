@@ -112,6 +112,9 @@ public sealed class FetchSessionTests
         Assert.Equal($"* VANISHED {uids[0]}", lines[^2]);
         Assert.Equal("c NO [EXPUNGEISSUED] Some of the requested messages were expunged by another session", lines[^1]);
         Assert.DoesNotContain(lines, l => l.StartsWith("* VANISHED (EARLIER)", StringComparison.Ordinal));
+        // With QRESYNC every FETCH response carries UID, and MODSEQ (QRESYNC implies CONDSTORE).
+        var modSeq = server.AliceAccount.GetMessage("INBOX", uids[2]).ModSeq;
+        Assert.Equal([$"* 1 FETCH (UID {uids[2]} FLAGS (\\Flagged) MODSEQ ({modSeq}))", "f OK FETCH completed"], await client.CommandAsync("f", "FETCH 1 FLAGS"));
         Assert.Equal(["d BAD VANISHED is only allowed in UID FETCH"], await client.CommandAsync("d", $"FETCH 1:* FLAGS (CHANGEDSINCE {before} VANISHED)"));
         Assert.Equal(["e BAD VANISHED needs CHANGEDSINCE"], await client.CommandAsync("e", "UID FETCH 1:* FLAGS (VANISHED)"));
     }
