@@ -77,7 +77,15 @@ internal sealed class FetchedMessage(MailAccount account, string mailbox, Messag
     }
 
     /// <summary>Where the top-level body starts; a message without a blank line is all header (RFC 9051 6.4.5: no body, no blank line).</summary>
-    private long TopBodyStart => HasStructure ? Structure.Root.BodyStart : Math.Min(TopHeader.Length, File.Length);
+    private long TopBodyStart
+    {
+        get
+        {
+            // The header first: an oversized one brings in the structure, whose offsets are exact.
+            var header = TopHeader;
+            return HasStructure ? Structure.Root.BodyStart : Math.Min(header.Length, File.Length);
+        }
+    }
 
     /// <summary>RFC 9051 7.5.2 ENVELOPE, from the header alone unless the structure is cached.</summary>
     public string Envelope => _envelope ??= HasStructure ? Structure.Envelope : ImapEnvelope.FromHeader(TopHeader).ToString();

@@ -101,6 +101,24 @@ public sealed class FetchBodySectionTests
     }
 
     [Fact]
+    public async Task A_header_larger_than_the_parsers_header_limit_still_ends_where_the_body_starts()
+    {
+        var header = new System.Text.StringBuilder("Subject: long\r\n");
+        for (int i = 0; header.Length < 150 * 1024; i++)
+            header.Append("X-Filler-").Append(i).Append(": ").Append('x', 900).Append("\r\n");
+        header.Append("\r\n");
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await server.AppendAsync(header + "Body\r\n");
+        using var client = await server.LoginAsync();
+        await SelectAsync(client);
+
+        Assert.Equal([.. Split($"* 1 FETCH (BODY[TEXT] {Sent("Body\r\n")})"), "a OK FETCH completed"], await client.CommandAsync("a", "FETCH 1 BODY.PEEK[TEXT]"));
+        var lines = await client.CommandAsync("b", "FETCH 1 BODY.PEEK[HEADER]");
+        Assert.Equal($"* 1 FETCH (BODY[HEADER] {{{header.Length}}}", lines[0]);
+        Assert.Equal("b OK FETCH completed", lines[^1]);
+    }
+
+    [Fact]
     public async Task Whole_message_header_and_text_and_their_rfc822_forms()
     {
         await using var server = await ImapStoreTestServer.StartAsync();
