@@ -39,6 +39,7 @@ internal static class FetchCommand
 
         var account = session.Account!;
         bool expungeIssued = false;
+        int? unknownEncoding = null;
         try
         {
             var rows = ReadRows(account, selected, request, messages, byUid);
@@ -68,9 +69,12 @@ internal static class FetchCommand
                 var prepared = Prepare(request, message);
                 if (prepared.UnknownEncoding)
                 {
-                    // RFC 3516 4.1: "the server MUST respond with a tagged NO response with the UNKNOWN-CTE response code".
-                    session.No(command.Tag, "UNKNOWN-CTE", $"Message {sequence} has a part in a transfer encoding this server cannot decode");
-                    return;
+                    // RFC 3516 4.1: the command ends in "NO [UNKNOWN-CTE]"; the other messages are
+                    // still fetched, and a \Seen this FETCH set on this one is still told.
+                    unknownEncoding ??= sequence;
+                    if (seen.Contains(uid))
+                        SelectedMailbox.WriteFlags(session, sequence, uid, row.Flags, row.Keywords, row.ModSeq);
+                    continue;
                 }
                 if (prepared.Expunged)
                 {
@@ -90,6 +94,12 @@ internal static class FetchCommand
         catch (MailStoreException e)
         {
             ImapMailboxes.Refuse(session, command.Tag, e);
+            return;
+        }
+        if (unknownEncoding is { } first)
+        {
+            // RFC 3516 4.1: "the server MUST respond with a tagged NO response with the UNKNOWN-CTE response code".
+            session.No(command.Tag, "UNKNOWN-CTE", $"Message {first} has a part in a transfer encoding this server cannot decode");
             return;
         }
         if (expungeIssued)

@@ -30,12 +30,21 @@ public sealed class FetchBinaryTests
     public async Task An_unknown_transfer_encoding_is_refused_with_unknown_cte()
     {
         await using var server = await ImapStoreTestServer.StartAsync();
-        await server.AppendAsync(Multipart);
+        var uid = await server.AppendAsync(Multipart);
         using var client = await server.LoginAsync();
         await SelectAsync(client);
 
         Assert.Equal(["a NO [UNKNOWN-CTE] Message 1 has a part in a transfer encoding this server cannot decode"],
             await client.CommandAsync("a", "FETCH 1 BINARY.PEEK[4]"));
+        // The other messages are fetched, and the \Seen that BINARY (without PEEK) set is told.
+        await server.AppendAsync("Subject: plain\r\n\r\nText\r\n");
+        Assert.Equal(["* 2 EXISTS", "n OK NOOP completed"], await client.CommandAsync("n", "NOOP"));
+        Assert.Equal(
+        [
+            $"* 1 FETCH (UID {uid} FLAGS (\\Seen))",
+            "* 2 FETCH (BINARY[4] \"\" FLAGS (\\Seen))",
+            "c NO [UNKNOWN-CTE] Message 1 has a part in a transfer encoding this server cannot decode",
+        ], await client.CommandAsync("c", "FETCH 1:2 BINARY[4]"));
         // BODY[4] is the undecoded content and always works.
         Assert.Equal([.. Lines("* 1 FETCH (BODY[4] ", "begin 644 x", ")"), "b OK FETCH completed"], await client.CommandAsync("b", "FETCH 1 BODY.PEEK[4]"));
     }
