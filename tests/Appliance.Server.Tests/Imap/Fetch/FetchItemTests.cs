@@ -84,6 +84,32 @@ public sealed class FetchItemTests
     }
 
     [Fact]
+    public async Task The_index_read_takes_many_ranges_in_one_query_and_keeps_only_their_uids()
+    {
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var uids = new List<uint>();
+        for (int i = 0; i < 12; i++)
+            uids.Add(await server.AppendAsync(ImapStoreTestServer.Message("m" + i)));
+        var answered = uids.First(u => u % 2 == 1);
+        server.AliceAccount.StoreFlags("INBOX", [answered], FlagOperation.Add, MessageFlags.Answered, ["$Done"]);
+        // Every other UID up to 400: more ranges than the query names one by one, so they are applied after it.
+        var ranges = Enumerable.Range(0, 200).Select(i => ((uint)(2 * i + 1), (uint)(2 * i + 1))).ToList();
+
+        var rows = server.AliceAccount.ListMessagesForFetch("INBOX", ranges);
+        Assert.Equal(uids.Where(u => u % 2 == 1), rows.Select(r => r.Uid));
+        var stored = server.AliceAccount.GetMessage("INBOX", answered);
+        var row = rows.Single(r => r.Uid == answered);
+        Assert.Equal((MessageFlags.Answered, "$Done", stored.ModSeq, stored.Size), (row.Flags, Assert.Single(row.Keywords), row.ModSeq, row.Size));
+        Assert.Equal(uids.Take(3), server.AliceAccount.ListMessagesForFetch("INBOX", [(uids[0], uids[2])]).Select(r => r.Uid));
+        Assert.Empty(server.AliceAccount.ListMessagesForFetch("INBOX", []));
+        foreach (var each in rows)
+        {
+            using var file = server.AliceAccount.OpenMessage("INBOX", each.File);
+            Assert.Equal(each.Size, file.Length);
+        }
+    }
+
+    [Fact]
     public async Task A_thousand_messages_come_back_in_one_uid_fetch()
     {
         await using var server = await ImapStoreTestServer.StartAsync();
