@@ -68,6 +68,24 @@ public sealed class MessageStructureCacheTests
         Assert.Equal(1, cache.Count);
     }
 
+    [Fact]
+    public async Task With_the_cache_bound_at_zero_nothing_is_kept_and_fetch_still_answers()
+    {
+        await using var server = await ImapStoreTestServer.StartAsync(options => options.FetchStructureCacheBytes = 0);
+        await server.AppendAsync(Multipart);
+        var cache = MessageStructureCache.For(server.Services.GetRequiredService<ImapEngine>());
+        using var client = await server.LoginAsync();
+        await SelectAsync(client);
+
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(["* 1 FETCH (BINARY.SIZE[3.1] 5 BODY[3.2] {9}", "<p>hi</p>)", "a OK FETCH completed"],
+                await client.CommandAsync("a", "FETCH 1 (BINARY.SIZE[3.1] BODY.PEEK[3.2])"));
+        }
+        Assert.Equal(0, cache.CapacityBytes);
+        Assert.Equal(0, cache.Count);
+    }
+
     [Theory]
     [InlineData(2026, 11, 2, 9, 5, 7, 0, "\" 2-Nov-2026 09:05:07 +0000\"")]
     [InlineData(1999, 1, 17, 23, 0, 0, -330, "\"17-Jan-1999 23:00:00 -0530\"")]
