@@ -127,6 +127,8 @@ public sealed class ImapServerOptions
         AtLeast(nameof(MaxConnectionsPerUser), MaxConnectionsPerUser, 1, "a count");
         AtLeast(nameof(MaxConnectionsPerIp), MaxConnectionsPerIp, 1, "a count");
         AtLeast(nameof(MaxErrors), MaxErrors, 1, "a session needs room for one mistake");
+        AtLeast(nameof(MaxSearchDepth), MaxSearchDepth, 1, "a SEARCH has at least one level");
+        AtLeast(nameof(FetchStructureCacheBytes), FetchStructureCacheBytes, 0, "0 turns the cache off");
         if (AutologoutAfterLogin < TimeSpan.FromMinutes(30))
             errors.Add($"{Prefix}{nameof(AutologoutAfterLogin)} must be at least 30 minutes (RFC 9051 section 5.4); it is {AutologoutAfterLogin}.");
         foreach (var (name, value) in new[]
@@ -134,6 +136,7 @@ public sealed class ImapServerOptions
             (nameof(AutologoutAfterLogin), AutologoutAfterLogin),
             (nameof(AutologoutBeforeLogin), AutologoutBeforeLogin),
             (nameof(FailedLoginDelay), FailedLoginDelay),
+            (nameof(IdleKeepaliveInterval), IdleKeepaliveInterval),
         })
         {
             if (value < TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
@@ -161,6 +164,16 @@ public sealed class ImapServerOptions
     /// more than a day counts as a day.
     /// </summary>
     public TimeSpan IdleKeepaliveInterval { get; set; } = TimeSpan.FromMinutes(2);
+
+    // FETCH
+    /// <summary>
+    /// Estimated bytes of parsed message structure (MIME trees with their part headers) that FETCH
+    /// keeps in memory for all sessions, least recently used first out; 0 keeps none. Our choice:
+    /// Dovecot keeps BODYSTRUCTURE in its on-disk index cache rather than in memory; 32 MB holds the
+    /// trees of tens of thousands of typical messages (a few KB each), enough for a client's initial
+    /// sync of a large mailbox to parse each message once.
+    /// </summary>
+    public long FetchStructureCacheBytes { get; set; } = 32L * 1024 * 1024;
 }
 
 /// <summary>The limits the command reader applies in one state (see <see cref="ImapServerOptions.ReadLimits"/>).</summary>

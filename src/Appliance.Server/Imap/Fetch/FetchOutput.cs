@@ -1,0 +1,91 @@
+// RFC 9051 section 4.3 (literal = "{" number64 "}" CRLF *CHAR8) and RFC 3516 section 4.2 (literal8 =
+// "~{" number64 "}" CRLF *OCTET): message content goes to the client as literals streamed from the
+// file in chunks, with the output flushed as it fills, so a 50 MB message never sits in memory.
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+
+namespace Appliance.Server.Imap.Fetch;
+
+/// <summary>
+/// The connection's output during one FETCH: raw octets between <see cref="ImapResponseWriter"/>
+/// tokens, literal content copied from files, and flushes whenever enough is buffered (the
+/// flush waits while the client is not reading: Kestrel's back-pressure).
+/// </summary>
+internal sealed class FetchOutput(ImapSession session)
+{
+    /// <summary>Read size for message files, and the unflushed amount that makes us flush: 64 KB, the MIME parser's chunk size.</summary>
+    public const int ChunkSize = 64 * 1024;
+
+    private readonly PipeWriter _output = session.Connection.Output;
+    private long _unflushed;
+
+    /// <summary>
+    /// Text the MIME library wrote in IMAP syntax (ENVELOPE, BODYSTRUCTURE), after a space: UTF-8,
+    /// whose literals "{n}" already count UTF-8 octets.
+    /// </summary>
+    public void WriteSyntax(string imapText)
+    {
+        int written = Encoding.UTF8.GetByteCount(imapText) + 1;
+        var span = _output.GetSpan(written);
+        span[0] = (byte)' ';
+        Encoding.UTF8.GetBytes(imapText, span[1..]);
+        _output.Advance(written);
+        _unflushed += written;
+    }
+
+    public void Write(ReadOnlySpan<byte> octets)
+    {
+        _output.Write(octets);
+        _unflushed += octets.Length;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="count"/> octets of <paramref name="source"/> from its current place;
+    /// fewer is an error (the literal was announced). With <paramref name="nulAs80"/> each NUL becomes
+    /// 0x80: a literal holds CHAR8 (RFC 9051 4.3), which excludes NUL, and its length must not change.
+    /// </summary>
+    public async ValueTask CopyAsync(Stream source, long count, bool nulAs80 = false)
+    {
+        while (count > 0)
+        {
+            var memory = _output.GetMemory(ChunkSize);
+            int want = (int)Math.Min(count, Math.Min(memory.Length, ChunkSize));
+            int read = await source.ReadAsync(memory[..want]);
+            if (read == 0)
+                throw new IOException("A message file ended before the octets its structure promised.");
+            if (nulAs80)
+                memory.Span[..read].Replace((byte)0, (byte)0x80);
+            _output.Advance(read);
+            _unflushed += read;
+            count -= read;
+            await FlushIfFullAsync();
+        }
+    }
+
+    /// <summary>Skips <paramref name="count"/> octets of a stream that cannot seek (decoded content before a partial's origin).</summary>
+    public static async ValueTask SkipAsync(Stream source, long count)
+    {
+        var buffer = new byte[(int)Math.Min(count, ChunkSize)];
+        while (count > 0)
+        {
+            int read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)));
+            if (read == 0)
+                throw new IOException("Decoded content ended before the octets its size promised.");
+            count -= read;
+        }
+    }
+
+    /// <summary>Flushes once a chunk's worth is buffered; the session ends (IOException) when the client has gone.</summary>
+    public async ValueTask FlushIfFullAsync()
+    {
+        // The response writer's tokens go to the same pipe: count them too where the pipe can say.
+        long pending = _output.CanGetUnflushedBytes ? _output.UnflushedBytes : _unflushed;
+        if (pending < ChunkSize)
+            return;
+        _unflushed = 0;
+        var result = await session.FlushAsync();
+        if (result.IsCompleted || result.IsCanceled)
+            throw new IOException("The client stopped reading during FETCH.");
+    }
+}
