@@ -30,9 +30,7 @@ internal static class EnableCommand
         {
             // Unknown and unadvertised names are ignored (RFC 5161 3.1); each is reported once, when enabled.
             string? name = Enableable.FirstOrDefault(e => argument.IsAtom(e));
-            // QRESYNC is complete on this side (SELECT QRESYNC, VANISHED) and enabled even before it is advertised:
-            // RFC 5161 3.1 only has the server ignore what it does not support.
-            if (name is not null && (advertised.Contains(name) || name == QResync) && session.Enabled.Add(name))
+            if (name is not null && advertised.Contains(name) && session.Enabled.Add(name))
                 writer.Atom(name);
         }
         writer.EndLine();

@@ -108,21 +108,7 @@ internal static class FetchTestSupport
     }
 }
 
-/// <summary>
-/// A session that has ENABLE QRESYNC behind it (RFC 7162 3.2.3), for VANISHED (EARLIER): ENABLE
-/// does not offer QRESYNC yet, so the test handler turns it on as ENABLE will.
-/// </summary>
-internal sealed class QResyncImapHandler(ImapEngine engine) : ConnectionHandler
-{
-    public override Task OnConnectedAsync(ConnectionContext context)
-    {
-        var session = new ImapSession(MailConnection.From(context), engine);
-        session.Enabled.Add("QRESYNC");
-        return session.RunAsync();
-    }
-}
-
-/// <summary>The <see cref="ImapStoreTestServer"/> setup with <see cref="QResyncImapHandler"/>: Alice's account and sessions with QRESYNC on.</summary>
+/// <summary>The <see cref="ImapStoreTestServer"/> setup whose sessions log in as Alice and ENABLE QRESYNC (RFC 7162 3.2.3).</summary>
 internal sealed class QResyncTestServer : IAsyncDisposable
 {
     private readonly TestMailServer _server;
@@ -137,7 +123,7 @@ internal sealed class QResyncTestServer : IAsyncDisposable
 
     public static async Task<QResyncTestServer> StartAsync()
     {
-        var server = await TestMailServer.StartAsync<QResyncImapHandler>(ListenerKind.Imaps,
+        var server = await TestMailServer.StartAsync<ImapHandler>(ListenerKind.Imaps,
             options => options.Imap.FailedLoginDelay = TimeSpan.Zero, services => services.AddImapServer());
         await server.Services.InitializeApplianceAsync();
         var accounts = server.Services.GetRequiredService<AccountService>();
@@ -154,6 +140,7 @@ internal sealed class QResyncTestServer : IAsyncDisposable
         Assert.StartsWith("* OK [CAPABILITY IMAP4rev2 ", await client.ReadLineAsync());
         var login = await client.CommandAsync("l", $"LOGIN {ImapStoreTestServer.Alice} \"{ImapStoreTestServer.Password}\"");
         Assert.StartsWith("l OK ", login[^1]);
+        Assert.Equal(["* ENABLED QRESYNC", "q OK ENABLE completed"], await client.CommandAsync("q", "ENABLE QRESYNC"));
         return client;
     }
 

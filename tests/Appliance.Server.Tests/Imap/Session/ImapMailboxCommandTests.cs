@@ -18,7 +18,7 @@ public sealed class ImapMailboxCommandTests
     private const string Alice = "alice@example.org";
     private const string Bob = "bob@example.org";
     private const string Greeting993 = "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=PLAIN SASL-IR ID ENABLE LITERAL- NAMESPACE UTF8=ACCEPT] Appliance IMAP server ready";
-    private const string LoggedIn = "OK [CAPABILITY IMAP4rev2 IMAP4rev1 ID ENABLE LITERAL+ NAMESPACE LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE UTF8=ACCEPT] Logged in";
+    private const string LoggedIn = "OK [CAPABILITY IMAP4rev2 IMAP4rev1 ID ENABLE LITERAL+ NAMESPACE LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE IDLE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC ESEARCH SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES QUOTA QUOTA=RES-STORAGE APPENDLIMIT=52428800 UTF8=ACCEPT] Logged in";
 
     private sealed class Server(TestMailServer server, MailAccount alice, MailAccount bob) : IAsyncDisposable
     {
