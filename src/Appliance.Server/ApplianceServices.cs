@@ -35,6 +35,7 @@ public static class ApplianceServices
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<PasswordAuthenticator>();
         services.AddSingleton<ApiTokenService>();
+        services.AddSingleton<TwoFactorService>();
 
         // One application name so the server and the CLI read each other's protected values.
         services.AddDataProtection()

@@ -44,6 +44,8 @@ public class ApplianceDbContext : DbContext
             e.Property(m => m.LocalPart).HasMaxLength(64);
             e.Property(m => m.DisplayName).HasMaxLength(200);
             e.Property(m => m.PasswordHash).HasMaxLength(512);
+            e.Property(m => m.TotpSecret).HasMaxLength(1024);
+            e.Property(m => m.RecoveryCodeHashes).HasMaxLength(2048);
             e.HasIndex(m => m.Address).IsUnique();
             e.HasIndex(m => m.StoreId).IsUnique();
             // A domain with mailboxes cannot disappear underneath them; removal is explicit (forced).

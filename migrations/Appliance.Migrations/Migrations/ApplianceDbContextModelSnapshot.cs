@@ -237,10 +237,21 @@ namespace Appliance.Migrations.Migrations
                     b.Property<long>("QuotaBytes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RecoveryCodeHashes")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Role")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("StoreId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TotpLastStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TotpSecret")
+                        .HasMaxLength(1024)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");

@@ -256,11 +256,22 @@ namespace Appliance.Migrations.PostgreSql
                     b.Property<long>("QuotaBytes")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("RecoveryCodeHashes")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
                     b.Property<int>("Role")
                         .HasColumnType("integer");
 
                     b.Property<Guid>("StoreId")
                         .HasColumnType("uuid");
+
+                    b.Property<long>("TotpLastStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("TotpSecret")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
 
                     b.HasKey("Id");
 

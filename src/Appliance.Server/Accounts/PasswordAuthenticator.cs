@@ -66,6 +66,22 @@ public sealed class PasswordAuthenticator
         return mailbox is { Enabled: true, Domain.Enabled: true } ? SessionStamp.Of(mailbox) : null;
     }
 
+    /// <summary>
+    /// The account of a sign-in whose password was checked earlier (the second step of a two-factor
+    /// sign-in), or null when it may no longer sign in.
+    /// </summary>
+    public async Task<AuthenticatedUser?> GetUserAsync(int mailboxId, CancellationToken ct = default)
+    {
+        var mailbox = await FindAsync(mailboxId, ct);
+        if (mailbox is not { Enabled: true, Domain.Enabled: true })
+            return null;
+        return new AuthenticatedUser(mailbox.Id, mailbox.Address, mailbox.Role, mailbox.StoreId,
+            mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList())
+        {
+            SessionStamp = SessionStamp.Of(mailbox),
+        };
+    }
+
     private async Task<Mailbox?> FindAsync(int mailboxId, CancellationToken ct)
     {
         await using var db = await _dbFactory.CreateDbContextAsync(ct);

@@ -16,7 +16,8 @@ public static class SessionStamp
     {
         // Role and administered domains too: the session's claims say what it may manage.
         string domains = string.Join(',', mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal));
-        string material = $"{mailbox.PasswordHash}|{mailbox.Enabled}|{mailbox.Domain?.Enabled ?? true}|{mailbox.Role}|{domains}";
+        // Turning two-factor sign-in on or off ends other sessions too.
+        string material = $"{mailbox.PasswordHash}|{mailbox.Enabled}|{mailbox.Domain?.Enabled ?? true}|{mailbox.Role}|{domains}|{mailbox.TotpSecret}";
         return Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(material)), 0, 16);
     }
 }

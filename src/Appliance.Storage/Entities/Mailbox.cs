@@ -42,4 +42,13 @@ public sealed class Mailbox
     public DateTime CreatedUtc { get; set; }
 
     public List<Domain> AdministeredDomains { get; set; } = [];
+
+    /// <summary>The TOTP secret (RFC 6238) protected with Data Protection, or null when two-factor sign-in is off.</summary>
+    public string? TotpSecret { get; set; }
+
+    /// <summary>The last TOTP time step accepted: a code is good once (RFC 6238 5.2).</summary>
+    public long TotpLastStep { get; set; }
+
+    /// <summary>SHA-256 hashes (hex, comma-separated) of the unused recovery codes.</summary>
+    public string? RecoveryCodeHashes { get; set; }
 }

@@ -32,6 +32,7 @@ public static class AdminUi
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<SignInFailures>();
         services.AddSingleton<FirstRunSetup>();
+        services.AddSingleton<TwoFactorSignIn>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         Appliance.Web.Api.ApiEndpoints.AddApi(services);
     }
