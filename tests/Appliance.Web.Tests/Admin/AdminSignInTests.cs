@@ -182,6 +182,15 @@ public sealed class AdminSignInTests
         Assert.True((await script.Content.ReadAsByteArrayAsync()).Length > 100_000);
         var css = await client.GetAsync("/app.css");
         Assert.Equal("text/css", css.Content.Headers.ContentType!.MediaType);
+
+        var page = await client.GetAsync("/signin");
+        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
+        Assert.StartsWith("max-age=", page.Headers.GetValues("Strict-Transport-Security").Single());
+        string csp = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("script-src 'self';", csp);
+        Assert.Contains("frame-ancestors 'none'", csp);
     }
 
     [Fact]
