@@ -39,6 +39,11 @@ public sealed class AdminUiBrowserTests
             await page.GetByLabel("Password").FillAsync("correct horse");
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await Assertions.Expect(page.GetByTestId("domain-count")).ToHaveTextAsync("1");
+            await Assertions.Expect(page.GetByTestId("deliveries")).ToHaveTextAsync("0 delivered, 0 deferred, 0 failed");
+            await Assertions.Expect(page.GetByTestId("listeners")).ToContainTextAsync("Imaps on 127.0.0.1:");
+            // The fake zone has the MX and the host's address but no SPF, DKIM or PTR: the dashboard says so.
+            await Assertions.Expect(page.GetByTestId("dns-warnings")).ToContainTextAsync("example.org: TXT record example.org is missing");
+            await Assertions.Expect(page.GetByTestId("dns-warnings")).Not.ToContainTextAsync("MX record");
 
             // The interactive page: the button is enabled once the circuit is up, and the new row
             // arrives over it without a reload.
