@@ -54,6 +54,14 @@ public sealed class AdminUiBrowserTests
             await page.GetByTestId("new-domain").FillAsync("second.example");
             await page.GetByRole(AriaRole.Button, new() { Name = "Add" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "second.example", Exact = true })).ToBeVisibleAsync();
+            var second = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "second.example" });
+            await second.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+            await Assertions.Expect(second).ToContainTextAsync("disabled");
+            var first = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "example.org" }).Filter(new() { HasNotText = "second" });
+            await first.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("mailbox");
+            await second.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "second.example", Exact = true })).ToHaveCountAsync(0);
 
             await page.GetByRole(AriaRole.Row, new() { Name = "example.org" }).Filter(new() { HasNotText = "second" })
                 .GetByRole(AriaRole.Link, new() { Name = "DNS records" }).ClickAsync();
