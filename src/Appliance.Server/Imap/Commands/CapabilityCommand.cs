@@ -35,11 +35,11 @@ internal static class CapabilityCommand
             list.AddRange(["LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE"]);
             // RFC 2177 IDLE, RFC 3691 UNSELECT, RFC 4315 UIDPLUS, RFC 6851 MOVE, RFC 7162 CONDSTORE and
             // QRESYNC, RFC 4731 ESEARCH, RFC 5182 SEARCHRES, RFC 5256 SORT and THREAD, RFC 5957
-            // SORT=DISPLAY, RFC 9208 QUOTA with the STORAGE resource, RFC 7889 APPENDLIMIT (the
+            // SORT=DISPLAY, RFC 9208 QUOTA with the STORAGE resource, RFC 3516 BINARY, RFC 7889 APPENDLIMIT (the
             // literal limit: larger messages get TOOBIG before they are sent).
             list.AddRange(["IDLE", "UNSELECT", "UIDPLUS", "MOVE", "CONDSTORE", "QRESYNC", "ESEARCH", "SEARCHRES",
                 "SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "QUOTA", "QUOTA=RES-STORAGE",
-                "APPENDLIMIT=" + session.Options.MaxLiteralSize.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                "BINARY", "APPENDLIMIT=" + session.Options.MaxLiteralSize.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
         list.Add(Utf8Accept);
         return string.Join(' ', list);

@@ -47,6 +47,30 @@ public sealed class ImapAppendTests
     }
 
     [Fact]
+    public async Task Append_of_a_literal8_stores_binary_content_byte_exact()
+    {
+        // RFC 3516 4.4: APPEND may carry the message as literal8 (~{n}), which may hold NUL.
+        await using var server = await ImapWriteTestServer.StartAsync();
+        using var client = await server.LoginAsync();
+        var (validity, next, _) = server.Status("Archive");
+        byte[] message = [.. Encoding.ASCII.GetBytes("Subject: binary\r\nContent-Transfer-Encoding: binary\r\n\r\n"), 0, 1, 2, 0xFF, 0, (byte)'\r', (byte)'\n'];
+
+        await client.SendAsync($"a APPEND Archive ~{{{message.Length}}}\r\n");
+        Assert.Equal("+ Ready for literal data", await client.ReadLineAsync());
+        await client.SendBytesAsync(message);
+        await client.SendAsync("\r\n");
+        Assert.Equal([$"a OK [APPENDUID {validity} {next}] APPEND completed"], await client.ReadUntilTaggedAsync("a"));
+        Assert.Equal(message, server.Read(next, "Archive"));
+
+        // The same with LITERAL+ (RFC 7888 3 applies to literal8 too).
+        await client.SendAsync($"b APPEND Archive ~{{{message.Length}+}}\r\n");
+        await client.SendBytesAsync(message);
+        await client.SendAsync("\r\n");
+        Assert.Equal([$"b OK [APPENDUID {validity} {next + 1}] APPEND completed"], await client.ReadUntilTaggedAsync("b"));
+        Assert.Equal(message, server.Read(next + 1, "Archive"));
+    }
+
+    [Fact]
     public async Task Append_to_the_selected_mailbox_shows_exists_to_this_and_other_sessions()
     {
         await using var server = await ImapWriteTestServer.StartAsync();
