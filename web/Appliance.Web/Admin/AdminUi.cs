@@ -55,7 +55,7 @@ public static class AdminUi
     }
 
     /// <summary>The DNS page's zone-file download; a domain the user may not manage is as unknown as a missing one.</summary>
-    private static async Task<IResult> ZoneFileAsync(string name, HttpContext context, Appliance.Server.Accounts.AccountService accounts, Appliance.Server.DnsSetup.DnsSetupService dns)
+    private static async Task<IResult> ZoneFileAsync(string name, HttpContext context, Appliance.Server.Accounts.AccountService accounts, Appliance.Server.DnsAdvisor.DnsSetupService dns)
     {
         try
         {

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Appliance.Server.Accounts;
-using Appliance.Server.DnsSetup;
+using Appliance.Server.DnsAdvisor;
 using Appliance.Server.Queue;
 using Appliance.Storage.Entities;
 using Appliance.Web.Admin;

@@ -6,7 +6,7 @@ using Appliance.Server.ClientSetup;
 using Appliance.Server.Configuration;
 using Appliance.Server.Delivery;
 using Appliance.Server.Dkim;
-using Appliance.Server.DnsSetup;
+using Appliance.Server.DnsAdvisor;
 using Appliance.Server.Queue;
 using Appliance.Server.Pop3;
 using Appliance.Server.Smtp;

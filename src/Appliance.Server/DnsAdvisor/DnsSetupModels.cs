@@ -2,7 +2,7 @@
 // "returned as typed results, never strings").
 using Appliance.Dns;
 
-namespace Appliance.Server.DnsSetup;
+namespace Appliance.Server.DnsAdvisor;
 
 /// <summary>How much a record matters for mail to work.</summary>
 public enum RecordRequirement

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Appliance.Server.DnsSetup;
+namespace Appliance.Server.DnsAdvisor;
 
 public static class DnsSetupServices
 {

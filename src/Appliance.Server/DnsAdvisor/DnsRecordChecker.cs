@@ -8,7 +8,7 @@ using Appliance.MailAuth.Dkim;
 using Appliance.MailAuth.Dmarc;
 using Appliance.MailAuth.Spf;
 
-namespace Appliance.Server.DnsSetup;
+namespace Appliance.Server.DnsAdvisor;
 
 /// <summary>Checks planned records against what DNS answers now.</summary>
 public sealed class DnsRecordChecker(IDnsResolver resolver)

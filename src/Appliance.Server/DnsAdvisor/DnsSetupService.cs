@@ -3,7 +3,7 @@ using Appliance.Server.ClientSetup;
 using Appliance.Server.Configuration;
 using Appliance.Server.Dkim;
 
-namespace Appliance.Server.DnsSetup;
+namespace Appliance.Server.DnsAdvisor;
 
 /// <summary>
 /// The DNS page's operations for one domain: the records to publish, their live check, and the

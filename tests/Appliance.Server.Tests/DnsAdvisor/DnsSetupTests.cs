@@ -5,12 +5,12 @@ using Appliance.Server.Accounts;
 using Appliance.Server.ClientSetup;
 using Appliance.Server.Configuration;
 using Appliance.Server.Dkim;
-using Appliance.Server.DnsSetup;
+using Appliance.Server.DnsAdvisor;
 using Appliance.Server.Tests.Dkim;
 using Appliance.Storage.Entities;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Appliance.Server.Tests.DnsSetup;
+namespace Appliance.Server.Tests.DnsAdvisor;
 
 /// <summary>The records the DNS page asks for, their zone-file export and their live checks against a fake zone.</summary>
 public sealed class DnsSetupTests

@@ -9,7 +9,7 @@ using Appliance.Dns;
 using Appliance.Server.ClientSetup;
 using Appliance.Server.Dkim;
 
-namespace Appliance.Server.DnsSetup;
+namespace Appliance.Server.DnsAdvisor;
 
 /// <summary>Computes the exact records for one domain. Pure: the same inputs give the same plan.</summary>
 public static class DnsRecordPlanner
