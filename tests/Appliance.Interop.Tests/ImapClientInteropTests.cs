@@ -171,7 +171,7 @@ public sealed partial class ImapClientInteropTests : IAsyncLifetime
         Assert.Contains("Subject: from python", Line("fetch-header"));
         Assert.Contains("Subject: message 1", Line("fetch-body"));
         Assert.Contains("body of m1", Line("fetch-body"));
-        Assert.Contains("\\Seen", Line("fetch-seen")); // RFC822 is BODY[], which sets \Seen (RFC 9051 6.4.5)
+        Assert.Contains("\\Seen", Line("fetch-seen")); // RFC822 is BODY[], which sets \Seen (RFC 3501 6.4.5; IMAP4rev2 dropped the RFC822 items)
         Assert.Contains("\\Deleted", Line("store"));
         Assert.Equal("expunge 2", Line("expunge"));
         Assert.Equal(3, Regex.Count(Line("uid-fetch"), @"UID \d+"));
