@@ -10,6 +10,7 @@ using Appliance.Server.Listeners;
 using Appliance.Storage.Mail;
 using Appliance.Web.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace Appliance.Interop.Tests;
 
@@ -18,7 +19,7 @@ namespace Appliance.Interop.Tests;
 /// STARTTLS), curl (imaps:// and imap:// with --ssl-reqd) and mbsync syncing a 1,000-message
 /// mailbox to a Maildir and back. Every client trusts exactly the certificate the server made.
 /// </summary>
-public sealed partial class ImapClientInteropTests : IAsyncLifetime
+public sealed partial class ImapClientInteropTests(ITestOutputHelper testOutput) : IAsyncLifetime
 {
     private const string Hostname = "mail.interop.test";
     private const string User = "alice@example.org";
@@ -352,11 +353,12 @@ public sealed partial class ImapClientInteropTests : IAsyncLifetime
         Assert.Single(ServerFlags("Projects"));
     }
 
-    private static async Task SyncAsync(string rc, string home)
+    private async Task SyncAsync(string rc, string home)
     {
-        var (exit, output) = await RunAsync("mbsync", ["--config", rc, "--all", "--verbose"], SyncGuard,
+        var (exit, log) = await RunAsync("mbsync", ["--config", rc, "--all", "--verbose"], SyncGuard,
             new Dictionary<string, string> { ["HOME"] = home });
-        Assert.True(exit == 0, $"mbsync exit {exit}:\n{output}");
+        testOutput.WriteLine(log);
+        Assert.True(exit == 0, $"mbsync exit {exit}:\n{log}");
     }
 
     /// <summary>The server's messages of <paramref name="mailbox"/> by test id, with their flags.</summary>
