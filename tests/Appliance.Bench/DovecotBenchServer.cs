@@ -5,28 +5,33 @@ using System.Net.Sockets;
 
 namespace Appliance.Bench;
 
+/// <summary>The protocol a private Dovecot serves: one per instance, as each comparison needs one.</summary>
+internal enum DovecotProtocol { Pop3, Imap }
+
 /// <summary>
-/// Debian's Dovecot (dovecot-core + dovecot-pop3d) as a private instance for the POP3 comparison:
-/// its own config, base_dir, state_dir and log under /tmp, never the system's /etc/dovecot or
-/// /run/dovecot. One user in a passwd-file (SHA512-CRYPT), mail in maildir:{dir}/Maildir owned by
-/// nobody (mail_uid/gid 65534), POP3 only, on 127.0.0.1 on a free high port with implicit TLS
-/// (ssl=required, a self-signed RSA 2048 certificate like our bootstrap one). Everything else is
-/// Dovecot's default, including the login processes (service_count=1: one pop3-login per
-/// connection, which keeps proxying the TLS stream to the pop3 process after login) and
-/// pop3_uidl_format %08Xu%08Xv. Dovecot's master needs root.
+/// Debian's Dovecot (dovecot-core + dovecot-pop3d or dovecot-imapd) as a private instance for the
+/// POP3 and IMAP comparisons: its own config, base_dir, state_dir and log under /tmp, never the
+/// system's /etc/dovecot or /run/dovecot. One user in a passwd-file (SHA512-CRYPT), mail in
+/// maildir:{dir}/Maildir owned by nobody (mail_uid/gid 65534), one protocol, on 127.0.0.1 on a
+/// free high port with implicit TLS (ssl=required, a self-signed RSA 2048 certificate like our
+/// bootstrap one). Everything else is Dovecot's default, including the login processes
+/// (service_count=1: one pop3-login or imap-login per connection, which keeps proxying the TLS
+/// stream to the mail process after login) and pop3_uidl_format %08Xu%08Xv. Dovecot's master
+/// needs root.
 /// </summary>
 internal sealed class DovecotBenchServer : IAsyncDisposable
 {
     public const string Binary = "/usr/sbin/dovecot";
-    private const string Pop3Binary = "/usr/lib/dovecot/pop3";
     private const int MailUid = 65534;
 
     private readonly string _directory;
+    private readonly DovecotProtocol _protocol;
     private Process? _process;
 
-    private DovecotBenchServer(string directory, string user, string password)
+    private DovecotBenchServer(string directory, DovecotProtocol protocol, string user, string password)
     {
         _directory = directory;
+        _protocol = protocol;
         User = user;
         Password = password;
     }
@@ -43,15 +48,20 @@ internal sealed class DovecotBenchServer : IAsyncDisposable
 
     private string LogPath => Path.Combine(_directory, "dovecot.log");
 
-    public static async Task<DovecotBenchServer> StartAsync(string user, IReadOnlyList<byte[]> messages)
+    /// <summary>"pop3" or "imap": Dovecot's name of the protocol, its service and its binary.</summary>
+    private string Name => _protocol == DovecotProtocol.Pop3 ? "pop3" : "imap";
+
+    public static async Task<DovecotBenchServer> StartAsync(DovecotProtocol protocol, string user, IReadOnlyList<byte[]> messages)
     {
-        if (!File.Exists(Binary) || !File.Exists(Pop3Binary))
-            throw new InvalidOperationException($"{Binary} or {Pop3Binary} is missing: apt-get install -y dovecot-pop3d");
+        string name = protocol == DovecotProtocol.Pop3 ? "pop3" : "imap";
+        string mailBinary = $"/usr/lib/dovecot/{name}";
+        if (!File.Exists(Binary) || !File.Exists(mailBinary))
+            throw new InvalidOperationException($"{Binary} or {mailBinary} is missing: apt-get install -y dovecot-{name}d");
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
             throw new InvalidOperationException("Dovecot's master must be started as root.");
         // Short: Dovecot's UNIX sockets live under base_dir (sun_path is 108 octets).
         string directory = Path.Combine(Path.GetTempPath(), "dvb-" + Guid.NewGuid().ToString("N")[..10]);
-        var server = new DovecotBenchServer(directory, user, "bench password " + Guid.NewGuid().ToString("N"));
+        var server = new DovecotBenchServer(directory, protocol, user, "bench password " + Guid.NewGuid().ToString("N"));
         try
         {
             await server.StartCoreAsync(messages);
@@ -83,12 +93,12 @@ internal sealed class DovecotBenchServer : IAsyncDisposable
 
         Port = FreePort();
         await File.WriteAllTextAsync(ConfigPath, $$"""
-            # Private instance for tests/Appliance.Bench pop3 --compare; everything not set here is Dovecot's default.
+            # Private instance for tests/Appliance.Bench {{Name}} --compare; everything not set here is Dovecot's default.
             base_dir = {{_directory}}/run
             state_dir = {{_directory}}/state
             instance_name = dovecot-bench-{{Port}}
             log_path = {{LogPath}}
-            protocols = pop3
+            protocols = {{Name}}
             listen = 127.0.0.1
             ssl = required
             ssl_cert = <{{_directory}}/cert.pem
@@ -106,19 +116,20 @@ internal sealed class DovecotBenchServer : IAsyncDisposable
             mail_uid = {{MailUid}}
             mail_gid = {{MailUid}}
             first_valid_uid = 1
-            service pop3-login {
-              inet_listener pop3 {
+            service {{Name}}-login {
+              inet_listener {{Name}} {
                 port = 0
               }
-              inet_listener pop3s {
+              inet_listener {{Name}}s {
                 address = 127.0.0.1
                 port = {{Port}}
                 ssl = yes
               }
             }
-            # Our limit is 10 per address; Dovecot's default per user and address is 10 too (mail_max_userip_connections).
-            protocol pop3 {
-              mail_max_userip_connections = 10
+            # As many sessions per user and address as ours allows: POP3's listener limit is 10 per
+            # address (Dovecot's default is 10 too); IMAP allows 20 per user (ImapServerOptions.MaxConnectionsPerUser).
+            protocol {{Name}} {
+              mail_max_userip_connections = {{(_protocol == DovecotProtocol.Pop3 ? 10 : 20)}}
             }
 
             """);
@@ -132,7 +143,7 @@ internal sealed class DovecotBenchServer : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        // Ready when pop3-login's port accepts connections (guard: 30 s); a dead master ends the wait at once.
+        // Ready when the login service's port accepts connections (guard: 30 s); a dead master ends the wait at once.
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
@@ -174,7 +185,7 @@ internal sealed class DovecotBenchServer : IAsyncDisposable
 
     /// <summary>
     /// CPU time of the instance so far: user and system time of the master and its live children
-    /// plus what the master's reaped children used (cutime, cstime), so a pop3-login or pop3 that
+    /// plus what the master's reaped children used (cutime, cstime), so a login or mail process that
     /// exits between two readings is still counted once. Clock ticks of 10 ms (USER_HZ 100).
     /// </summary>
     public TimeSpan CpuTime()

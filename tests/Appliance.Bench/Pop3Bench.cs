@@ -89,15 +89,15 @@ internal static class Pop3Bench
     private static async Task<int> CompareAsync(Options options)
     {
         Console.WriteLine($"pop3 --compare: {options.Messages} messages of ~{options.Size} octets, connections {string.Join(",", options.Connections)}, {options.Rounds} round(s), {Environment.ProcessorCount} cores; load: {File.ReadAllText("/proc/loadavg").Trim()}");
-        var messages = Pop3BenchMessages.Create(options.Messages, options.Size, "sender@client.bench.test", Address);
+        var messages = BenchMessages.Create(options.Messages, options.Size, "sender@client.bench.test", Address);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mailbox: {messages.Messages.Count} messages, {messages.TotalOctets / 1e6:F1} MB"));
 
         var clock = Stopwatch.StartNew();
-        await using var ours = await Pop3BenchHost.StartAsync(Address);
+        await using var ours = await MailBenchHost.StartAsync(Appliance.Server.Listeners.ListenerKind.Pop3s, Address);
         await ours.FillAsync(messages.Messages);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours: 127.0.0.1:{ours.Port} (implicit TLS), INBOX filled through MailAccount.AppendAsync in {clock.Elapsed.TotalSeconds:F1} s"));
         clock.Restart();
-        await using var dovecot = await DovecotBenchServer.StartAsync("reader", messages.Messages);
+        await using var dovecot = await DovecotBenchServer.StartAsync(DovecotProtocol.Pop3, "reader", messages.Messages);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dovecot: 127.0.0.1:{dovecot.Port} (implicit TLS, {DovecotVersion()}), Maildir written and instance started in {clock.Elapsed.TotalSeconds:F1} s"));
 
         using var self = Process.GetCurrentProcess();
@@ -194,7 +194,7 @@ internal static class Pop3Bench
     /// message at once (timed together), then QUIT without DELE.
     /// </summary>
     private static async Task<(Pass Pass, IReadOnlyList<string> Uidl)> RunPassAsync(
-        Target target, int connections, bool pipelined, Pop3BenchMessages messages, Func<int, bool> wantsContent, bool[]? seen)
+        Target target, int connections, bool pipelined, BenchMessages messages, Func<int, bool> wantsContent, bool[]? seen)
     {
         var clients = new List<Pop3BenchClient>();
         try

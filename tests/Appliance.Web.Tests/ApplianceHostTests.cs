@@ -93,11 +93,18 @@ public sealed class ApplianceHostTests : IAsyncLifetime
         return line.Count == 0 ? null : Encoding.ASCII.GetString([.. line]);
     }
 
+    /// <summary>
+    /// The IMAP greeting (RFC 9051 7.1.1) lists the capabilities, which grow as the engine does: the
+    /// fixed parts are asserted, and the TLS-dependent ones by the callers.
+    /// </summary>
+    private const string ImapGreetingStart = "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 ";
+    private const string ImapGreetingEnd = "] Appliance IMAP server ready";
+
     [Theory]
     [InlineData(ListenerKind.Smtps, "220 mail.appliance.test ESMTP Appliance")]
-    [InlineData(ListenerKind.Imaps, "* BYE IMAP service not available yet")]
+    [InlineData(ListenerKind.Imaps, null)]
     [InlineData(ListenerKind.Pop3s, "+OK Appliance POP3 server ready")]
-    public async Task Implicit_TLS_endpoint_presents_the_stored_certificate_and_greets_through_TLS(ListenerKind kind, string greeting)
+    public async Task Implicit_TLS_endpoint_presents_the_stored_certificate_and_greets_through_TLS(ListenerKind kind, string? greeting)
     {
         var (tcp, ssl) = await ConnectTlsAsync(kind);
         using (tcp)
@@ -105,9 +112,21 @@ public sealed class ApplianceHostTests : IAsyncLifetime
         {
             Assert.True(ssl.IsAuthenticated);
             Assert.True(ssl.SslProtocol is SslProtocols.Tls12 or SslProtocols.Tls13);
-            Assert.Equal(greeting, await ReadLineAsync(ssl));
-            if (kind is ListenerKind.Smtps or ListenerKind.Pop3s)
+            string? line = await ReadLineAsync(ssl);
+            if (kind == ListenerKind.Imaps)
             {
+                // Under TLS: passwords are allowed at once, STARTTLS is not offered.
+                Assert.StartsWith(ImapGreetingStart, line);
+                Assert.EndsWith(ImapGreetingEnd, line);
+                Assert.Contains(" AUTH=PLAIN ", line);
+                Assert.DoesNotContain("STARTTLS", line);
+                await ssl.WriteAsync("a LOGOUT\r\n"u8.ToArray());
+                Assert.Equal("* BYE Appliance IMAP server logging out", await ReadLineAsync(ssl));
+                Assert.Equal("a OK LOGOUT completed", await ReadLineAsync(ssl));
+            }
+            else
+            {
+                Assert.Equal(greeting, line);
                 await ssl.WriteAsync("QUIT\r\n"u8.ToArray());
                 Assert.Equal(kind == ListenerKind.Smtps ? "221 2.0.0 mail.appliance.test Bye" : "+OK Bye", await ReadLineAsync(ssl));
             }
@@ -118,13 +137,24 @@ public sealed class ApplianceHostTests : IAsyncLifetime
     [Theory]
     [InlineData(ListenerKind.Smtp, "220 mail.appliance.test ESMTP Appliance")]
     [InlineData(ListenerKind.Submission, "220 mail.appliance.test ESMTP Appliance")]
-    [InlineData(ListenerKind.Imap, "* BYE IMAP service not available yet")]
+    [InlineData(ListenerKind.Imap, null)]
     [InlineData(ListenerKind.Pop3, "+OK Appliance POP3 server ready")]
-    public async Task Plaintext_mail_endpoint_greets_in_cleartext(ListenerKind kind, string greeting)
+    public async Task Plaintext_mail_endpoint_greets_in_cleartext(ListenerKind kind, string? greeting)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(_host.Endpoints[kind]).WaitAsync(Guard);
-        Assert.Equal(greeting, await ReadLineAsync(tcp.GetStream()));
+        string? line = await ReadLineAsync(tcp.GetStream());
+        if (kind == ListenerKind.Imap)
+        {
+            // In cleartext: STARTTLS offered and passwords refused until then (RFC 9051 6.2.3, RFC 8314).
+            Assert.StartsWith(ImapGreetingStart, line);
+            Assert.EndsWith(ImapGreetingEnd, line);
+            Assert.Contains(" STARTTLS LOGINDISABLED ", line);
+        }
+        else
+        {
+            Assert.Equal(greeting, line);
+        }
     }
 
     [Fact]
@@ -210,6 +240,16 @@ public sealed class ApplianceHostTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<Appliance.Server.Configuration.ApplianceConfigurationException>(() =>
             StartAsync(("Appliance:Listeners:Imap:Address", "mail.example.org")));
         Assert.Contains("Appliance:Listeners:Imap:Address", error.Message);
+    }
+
+    [Theory]
+    [InlineData("Appliance:Imap:MaxCommandLineLength", "1000")]
+    [InlineData("Appliance:Pop3:MaxCommandLineLength", "100")]
+    public async Task Mail_engine_options_below_the_RFC_minimums_fail_start_up_naming_the_setting(string key, string value)
+    {
+        var error = await Assert.ThrowsAsync<Appliance.Server.Configuration.ApplianceConfigurationException>(() =>
+            StartAsync((key, value)));
+        Assert.Contains(key + " must be at least", error.Message);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace Appliance.Server.Imap;
 
 public static class ImapServices
 {
-    /// <summary>The IMAP engine for ports 143 and 993 (not yet wired to the listeners: SELECT and FETCH come first).</summary>
+    /// <summary>The IMAP engine for ports 143 and 993.</summary>
     public static IServiceCollection AddImapServer(this IServiceCollection services)
     {
         services.TryAddSingleton<ImapEngine>();

@@ -42,13 +42,13 @@ internal static class ListenerSetup
     }
 
     /// <summary>
-    /// Makes <paramref name="listen"/> a mail endpoint served by the current handler of its protocol.
-    /// When an engine lands, its handler replaces the placeholder here, and nowhere else.
+    /// Makes <paramref name="listen"/> a mail endpoint served by the engine of its protocol (each
+    /// engine's handler is registered by AddSmtpServer, AddImapServer and AddPop3Server).
     /// </summary>
     public static ListenOptions UseMailEndpoint(this ListenOptions listen, ListenerKind kind) => kind.Protocol() switch
     {
         MailProtocol.Smtp => listen.UseMailEndpoint<Smtp.SmtpHandler>(kind),
-        MailProtocol.Imap => listen.UseMailEndpoint<UnavailableImapHandler>(kind),
+        MailProtocol.Imap => listen.UseMailEndpoint<Imap.ImapHandler>(kind),
         _ => listen.UseMailEndpoint<Pop3.Pop3Handler>(kind),
     };
 

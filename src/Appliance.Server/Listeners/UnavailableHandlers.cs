@@ -57,16 +57,6 @@ internal sealed class UnavailableSmtpHandler : ConnectionHandler
     }
 }
 
-/// <summary>IMAP placeholder until the IMAP engine lands: a BYE greeting (RFC 9051 section 7.1.5) and close.</summary>
-internal sealed class UnavailableImapHandler : ConnectionHandler
-{
-    public override async Task OnConnectedAsync(ConnectionContext context)
-    {
-        var connection = MailConnection.From(context);
-        await connection.WriteAsync(MailReplies.Encode("* BYE IMAP service not available yet\r\n"));
-    }
-}
-
 /// <summary>POP3 placeholder until the POP3 engine lands: a negative greeting and close.</summary>
 internal sealed class UnavailablePop3Handler : ConnectionHandler
 {

@@ -1,3 +1,4 @@
+using Appliance.Server.Imap;
 using Appliance.Server.Listeners;
 
 namespace Appliance.Server.Tests.Listeners;
@@ -74,17 +75,31 @@ public sealed class SessionLifetimeTests
         Assert.True(await client.IsClosedByServerAsync());
     }
 
-    [Theory]
-    [InlineData(ListenerKind.Imap, "* BYE IMAP service not available yet")]
-    [InlineData(ListenerKind.Pop3, "-ERR POP3 service not available yet")]
-    public async Task IMAP_and_POP3_placeholders_say_so_and_close(ListenerKind kind, string expected)
+    [Fact]
+    public async Task POP3_placeholder_says_so_and_closes()
     {
-        await using var server = kind == ListenerKind.Imap
-            ? await TestMailServer.StartAsync<UnavailableImapHandler>(kind)
-            : await TestMailServer.StartAsync<UnavailablePop3Handler>(kind);
+        await using var server = await TestMailServer.StartAsync<UnavailablePop3Handler>(ListenerKind.Pop3);
         using var client = await server.ConnectAsync();
-        Assert.Equal(expected, await client.ReadLineAsync());
+        Assert.Equal("-ERR POP3 service not available yet", await client.ReadLineAsync());
         Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task IMAP_endpoint_greets_with_the_engine_and_logout_closes_releasing_the_session()
+    {
+        await using var server = await TestMailServer.StartAsync<ImapHandler>(ListenerKind.Imap, services: services => services.AddImapServer());
+        using var client = await server.ConnectAsync();
+        // RFC 9051 7.1.1: OK with the capabilities; on the cleartext port STARTTLS and LOGINDISABLED among them.
+        string? greeting = await client.ReadLineAsync();
+        Assert.StartsWith("* OK [CAPABILITY IMAP4rev2 ", greeting);
+        Assert.Contains(" STARTTLS ", greeting);
+        Assert.Contains(" LOGINDISABLED ", greeting);
+        Assert.EndsWith("] Appliance IMAP server ready", greeting);
+        await client.SendAsync("a LOGOUT\r\n");
+        Assert.StartsWith("* BYE ", await client.ReadLineAsync());
+        Assert.Equal("a OK LOGOUT completed", await client.ReadLineAsync());
+        Assert.True(await client.IsClosedByServerAsync());
+        await server.Tracker.WaitForDrainAsync().WaitAsync(TestMailServer.Guard);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Appliance.Server.Configuration;
 using Appliance.Server.Delivery;
 using Appliance.Server.Dkim;
 using Appliance.Server.DnsAdvisor;
+using Appliance.Server.Imap;
 using Appliance.Server.Queue;
 using Appliance.Server.Pop3;
 using Appliance.Server.Smtp;
@@ -46,6 +47,7 @@ public static partial class ApplianceHost
         var options = ApplianceConfiguration.Bind(configuration);
         options.Listeners.Limits.Validate();
         options.Smtp.Validate();
+        options.Imap.Validate();
         options.Pop3.Validate();
         options.Dns.ToResolverOptions(); // throws with the setting's name when a value is bad
 
@@ -70,11 +72,12 @@ public static partial class ApplianceHost
         builder.Services.AddAdminUi();
         builder.Services.AddSingleton<IBoundListenerPorts>(sp => sp.GetRequiredService<ApplianceEndpoints>());
         // The mail engines and what they deliver through: DKIM signing, the delivery log, the
-        // outbound queue and its worker, local delivery and the SMTP server.
+        // outbound queue and its worker, local delivery, and the SMTP, IMAP and POP3 servers.
         builder.Services.AddDkimSigning();
         builder.Services.AddDeliveryLog();
         builder.Services.AddOutboundQueue();
         builder.Services.AddSmtpServer();
+        builder.Services.AddImapServer();
         builder.Services.AddPop3Server();
         builder.Services.AddSingleton<ApplianceEndpoints>();
         // How long mail sessions get to say goodbye before Kestrel aborts them.

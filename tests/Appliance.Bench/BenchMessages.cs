@@ -4,12 +4,12 @@ using System.Text;
 namespace Appliance.Bench;
 
 /// <summary>
-/// The mailbox both servers serve: N plain-text RFC 5322 messages of about the requested size,
+/// The mailbox both servers serve in the POP3 and IMAP comparisons: N plain-text RFC 5322 messages of about the requested size,
 /// CRLF line ends (so each server's octet count is the file size, RFC 1939 11), a unique
 /// Message-ID each, body lines of at most 78 characters (RFC 5322 2.1.1) and some that begin with
 /// "." so that RETR's byte-stuffing (RFC 1939 3) is exercised, not only copying.
 /// </summary>
-internal sealed class Pop3BenchMessages
+internal sealed class BenchMessages
 {
     private static readonly string[] Words =
     [
@@ -20,7 +20,7 @@ internal sealed class Pop3BenchMessages
 
     private readonly Dictionary<string, int> _byMessageId = new(StringComparer.Ordinal);
 
-    private Pop3BenchMessages(List<byte[]> messages)
+    private BenchMessages(List<byte[]> messages)
     {
         Messages = messages;
         for (int i = 0; i < messages.Count; i++)
@@ -31,7 +31,7 @@ internal sealed class Pop3BenchMessages
 
     public long TotalOctets => Messages.Sum(m => (long)m.Length);
 
-    public static Pop3BenchMessages Create(int count, int size, string from, string to)
+    public static BenchMessages Create(int count, int size, string from, string to)
     {
         // Fixed seed: the same mailbox on every run, so runs compare.
         var random = new Random(1939);
@@ -73,7 +73,7 @@ internal sealed class Pop3BenchMessages
             }
             messages.Add(Encoding.ASCII.GetBytes(text.ToString()));
         }
-        return new Pop3BenchMessages(messages);
+        return new BenchMessages(messages);
     }
 
     /// <summary>The index of the message with this content's Message-ID, or -1.</summary>

@@ -8,32 +8,35 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Appliance.Bench;
 
 /// <summary>
-/// Our server for the POP3 comparison: the real host (ApplianceHost) in this process on a
-/// temporary data directory, only the port-995 listener (implicit TLS, the bootstrap self-signed
-/// RSA 2048 certificate) on 127.0.0.1 port 0, one domain and one mailbox whose INBOX is filled
-/// through the host's own MessageStore (the same MailAccount the POP3 sessions open).
+/// Our server for the POP3 and IMAP comparisons: the real host (ApplianceHost) in this process on
+/// a temporary data directory, only one listener (an implicit-TLS one: 995 or 993, with the
+/// bootstrap self-signed RSA 2048 certificate) on 127.0.0.1 port 0, one domain and one mailbox
+/// whose INBOX is filled through the host's own MessageStore (the same MailAccount the sessions open).
 /// </summary>
-internal sealed class Pop3BenchHost : IAsyncDisposable
+internal sealed class MailBenchHost : IAsyncDisposable
 {
     private readonly string _data;
     private readonly RunningAppliance _host;
+    private readonly ListenerKind _listener;
     private readonly Guid _storeId;
 
-    private Pop3BenchHost(string data, RunningAppliance host, Guid storeId, string password)
+    private MailBenchHost(string data, RunningAppliance host, ListenerKind listener, Guid storeId, string password)
     {
         _data = data;
         _host = host;
+        _listener = listener;
         _storeId = storeId;
         Password = password;
     }
 
-    public int Port => _host.Endpoints[ListenerKind.Pop3s].Port;
+    public int Port => _host.Endpoints[_listener].Port;
 
     public string Password { get; }
 
-    public static async Task<Pop3BenchHost> StartAsync(string address)
+    /// <param name="listener">The one endpoint to open: <see cref="ListenerKind.Pop3s"/> or <see cref="ListenerKind.Imaps"/>.</param>
+    public static async Task<MailBenchHost> StartAsync(ListenerKind listener, string address)
     {
-        string data = Path.Combine(Path.GetTempPath(), "appliance-pop3-bench-" + Guid.NewGuid().ToString("N")[..10]);
+        string data = Path.Combine(Path.GetTempPath(), $"appliance-{listener.ToString().ToLowerInvariant()}-bench-" + Guid.NewGuid().ToString("N")[..10]);
         var overrides = new Dictionary<string, string?>
         {
             ["Appliance:Hostname"] = "mail." + address[(address.IndexOf('@') + 1)..],
@@ -45,7 +48,7 @@ internal sealed class Pop3BenchHost : IAsyncDisposable
         {
             overrides[$"Appliance:Listeners:{kind}:Address"] = "127.0.0.1";
             overrides[$"Appliance:Listeners:{kind}:Port"] = "0";
-            overrides[$"Appliance:Listeners:{kind}:Enabled"] = kind == ListenerKind.Pop3s ? "true" : "false";
+            overrides[$"Appliance:Listeners:{kind}:Enabled"] = kind == listener ? "true" : "false";
         }
         var host = await ApplianceHost.StartAsync(ApplianceHost.Build(ApplianceConfiguration.Load(configPath: null, overrides)));
         try
@@ -54,7 +57,7 @@ internal sealed class Pop3BenchHost : IAsyncDisposable
             await accounts.AddDomainAsync(address[(address.IndexOf('@') + 1)..], "bench");
             string password = "bench password " + Guid.NewGuid().ToString("N");
             var mailbox = await accounts.AddMailboxAsync(new NewMailbox(address, password), "bench");
-            return new Pop3BenchHost(data, host, mailbox.StoreId, password);
+            return new MailBenchHost(data, host, listener, mailbox.StoreId, password);
         }
         catch
         {
@@ -91,8 +94,8 @@ internal sealed class Pop3BenchHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// How long the index takes to list INBOX with every column (Pop3Maildrop.Open does this at
-    /// each login, before +OK): median of five, so the login latency can be split into its parts.
+    /// How long the index takes to list INBOX with every column (POP3's Pop3Maildrop.Open does this
+    /// at each login, before +OK): median of five, so the login latency can be split into its parts.
     /// </summary>
     public TimeSpan TimeInboxListing()
     {

@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Globalization;
+using Appliance.Server.Listeners;
+
+namespace Appliance.Bench;
+
+/// <summary>
+/// The `imap --compare` command: our server in this process and a private Debian Dovecot, each
+/// serving the same N-message INBOX over implicit TLS (993), read by the same client: login
+/// latency, SELECT of the whole mailbox, UID FETCH 1:* (FLAGS) (what a client does to resync), the
+/// headers of S messages (a message list) and S whole messages (reading), by 1 or more concurrent
+/// sessions; one table with the ratios. Nothing is changed: every fetch is a BODY.PEEK.
+/// </summary>
+internal static class ImapBench
+{
+    private const string Usage = """
+        usage: Appliance.Bench imap --compare [--messages N (10000)] [--size BYTES (4096)] [--connections C[,C...] (1,4)]
+                                    [--rounds R (3)] [--logins L (20)] [--sample S (100)]
+        """;
+
+    private const string Address = "reader@bench.test";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        Options options;
+        try
+        {
+            options = Options.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        return await CompareAsync(options);
+    }
+
+    private sealed record Options(int Messages, int Size, IReadOnlyList<int> Connections, int Rounds, int Logins, int Sample)
+    {
+        public static Options Parse(string[] args)
+        {
+            if (!args.Contains("--compare"))
+                throw new ArgumentException("imap: only --compare is implemented (ours against a private Dovecot)");
+            int messages = 10_000, size = 4096, rounds = 3, logins = 20, sample = 100;
+            IReadOnlyList<int> connections = [1, 4];
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                int Positive(string text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
+                    ? n : throw new ArgumentException($"not a positive number: {text}");
+                switch (args[i])
+                {
+                    case "--compare": break;
+                    case "--messages": messages = Positive(Value()); break;
+                    case "--size": size = Positive(Value()); break;
+                    case "--connections": connections = Value().Split(',').Select(Positive).ToList(); break;
+                    case "--rounds": rounds = Positive(Value()); break;
+                    case "--logins": logins = Positive(Value()); break;
+                    case "--sample": sample = Positive(Value()); break;
+                    default: throw new ArgumentException($"unknown option {args[i]}");
+                }
+            }
+            if (sample > messages)
+                throw new ArgumentException("--sample cannot exceed --messages");
+            // Both servers allow 20 sessions per user (ImapServerOptions.MaxConnectionsPerUser; the Dovecot config).
+            if (connections.Any(c => c > 20))
+                throw new ArgumentException("--connections: at most 20 sessions per user");
+            return new Options(messages, size, connections, rounds, logins, sample);
+        }
+    }
+
+    /// <summary>A server under test: where it listens, how to log in, and how much CPU it has used so far.</summary>
+    private sealed record Target(string Name, int Port, string User, string Password, Func<TimeSpan> ServerCpu);
+
+    /// <summary>One measured pass of C sessions, each phase timed from the moment all sessions start it until the last finishes.</summary>
+    /// <param name="Flags">UID FETCH 1:* (FLAGS).</param>
+    /// <param name="Headers">FETCH of the sample's BODY.PEEK[HEADER].</param>
+    /// <param name="Bodies">FETCH of the sample's BODY.PEEK[].</param>
+    /// <param name="Cpu">Process CPU during the three phases: for ours, this process (server and client); for Dovecot, its processes.</param>
+    /// <param name="ClientCpu">This process's CPU during the phases: the client's share when the target is Dovecot.</param>
+    private sealed record Pass(TimeSpan Flags, TimeSpan Headers, TimeSpan Bodies, long Octets, TimeSpan Cpu, TimeSpan ClientCpu);
+
+    private static async Task<int> CompareAsync(Options options)
+    {
+        Console.WriteLine($"imap --compare: {options.Messages} messages of ~{options.Size} octets, sample {options.Sample}, connections {string.Join(",", options.Connections)}, {options.Rounds} round(s), {Environment.ProcessorCount} cores; load: {File.ReadAllText("/proc/loadavg").Trim()}");
+        var messages = BenchMessages.Create(options.Messages, options.Size, "sender@client.bench.test", Address);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mailbox: {messages.Messages.Count} messages, {messages.TotalOctets / 1e6:F1} MB"));
+
+        var clock = Stopwatch.StartNew();
+        await using var ours = await MailBenchHost.StartAsync(ListenerKind.Imaps, Address);
+        await ours.FillAsync(messages.Messages);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours: 127.0.0.1:{ours.Port} (implicit TLS), INBOX filled through MailAccount.AppendAsync in {clock.Elapsed.TotalSeconds:F1} s"));
+        clock.Restart();
+        await using var dovecot = await DovecotBenchServer.StartAsync(DovecotProtocol.Imap, "reader", messages.Messages);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dovecot: 127.0.0.1:{dovecot.Port} (implicit TLS), Maildir written and instance started in {clock.Elapsed.TotalSeconds:F1} s"));
+
+        using var self = Process.GetCurrentProcess();
+        TimeSpan SelfCpu()
+        {
+            self.Refresh();
+            return self.TotalProcessorTime;
+        }
+        var targets = new[]
+        {
+            new Target("ours", ours.Port, Address, ours.Password, SelfCpu),
+            new Target("dovecot", dovecot.Port, dovecot.User, dovecot.Password, dovecot.CpuTime),
+        };
+        foreach (var target in targets)
+        {
+            await using var client = await ImapBenchClient.ConnectAsync(target.Port);
+            Console.WriteLine($"{target.Name}: {client.Protocol}; {client.Greeting}");
+        }
+
+        // The first session on each: Dovecot indexes the Maildir at this SELECT. Every message is
+        // fetched whole and compared octet for octet. Reported, not part of the measured passes.
+        var first = new Dictionary<string, TimeSpan>();
+        foreach (var target in targets)
+        {
+            clock.Restart();
+            await using var client = await ImapBenchClient.ConnectAsync(target.Port);
+            await client.LoginAsync(target.User, target.Password);
+            int exists = await client.SelectAsync("INBOX");
+            if (exists != options.Messages)
+                throw new InvalidOperationException($"{target.Name}: SELECT says {exists} messages");
+            var seen = new bool[messages.Messages.Count];
+            await client.FetchAsync("FETCH 1:* (BODY.PEEK[])", (_, literals) => seen[Verify(target, messages, Whole(literals))] = true);
+            await client.LogoutAsync();
+            first[target.Name] = clock.Elapsed;
+            if (seen.Any(s => !s))
+                throw new InvalidOperationException($"{target.Name}: {seen.Count(s => !s)} stored messages were not fetched");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{target.Name}: first session (cold{(target.Name == "dovecot" ? ", indexes the Maildir" : "")}) {first[target.Name].TotalSeconds:F2} s, every message fetched and verified"));
+        }
+
+        // Login latency (connect, TLS handshake, greeting, LOGIN) and SELECT of the whole INBOX, sequential sessions.
+        var logins = new Dictionary<string, List<double>>();
+        var selects = new Dictionary<string, List<double>>();
+        foreach (var target in targets)
+        {
+            logins[target.Name] = [];
+            selects[target.Name] = [];
+            for (int i = 0; i < options.Logins; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await using var client = await ImapBenchClient.ConnectAsync(target.Port);
+                await client.LoginAsync(target.User, target.Password);
+                logins[target.Name].Add(watch.Elapsed.TotalMilliseconds);
+                watch.Restart();
+                int exists = await client.SelectAsync("INBOX");
+                selects[target.Name].Add(watch.Elapsed.TotalMilliseconds);
+                if (exists != options.Messages)
+                    throw new InvalidOperationException($"{target.Name}: SELECT says {exists} messages");
+                await client.LogoutAsync();
+            }
+        }
+
+        // The sample: S messages spread over the mailbox, by sequence number.
+        string sample = string.Join(',', Enumerable.Range(0, options.Sample).Select(i => (1 + (long)i * options.Messages / options.Sample).ToString(CultureInfo.InvariantCulture)));
+        var passes = new Dictionary<(string, int), List<Pass>>();
+        for (int round = 1; round <= options.Rounds; round++)
+        {
+            foreach (int connections in options.Connections)
+            {
+                foreach (var target in targets)
+                {
+                    var pass = await RunPassAsync(target, connections, options, sample, messages);
+                    if (!passes.TryGetValue((target.Name, connections), out var list))
+                        passes[(target.Name, connections)] = list = [];
+                    list.Add(pass);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"round {round}, {connections} conn, {target.Name}: FLAGS 1:* {pass.Flags.TotalMilliseconds:F1} ms, {options.Sample} headers {pass.Headers.TotalMilliseconds:F1} ms, {options.Sample} bodies {pass.Bodies.TotalMilliseconds:F1} ms, {(target.Name == "ours" ? $"CPU of this process (server and client) {pass.Cpu.TotalMilliseconds:F0} ms" : $"CPU of Dovecot {pass.Cpu.TotalMilliseconds:F0} ms, of this process (client) {pass.ClientCpu.TotalMilliseconds:F0} ms")}"));
+                }
+            }
+        }
+
+        PrintTable(options, logins, selects, passes, first);
+        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+
+    /// <summary>C sessions log in and SELECT INBOX; then all run each phase at once, verified, and LOGOUT.</summary>
+    private static async Task<Pass> RunPassAsync(Target target, int connections, Options options, string sample, BenchMessages messages)
+    {
+        var clients = new List<ImapBenchClient>();
+        try
+        {
+            for (int i = 0; i < connections; i++)
+            {
+                var client = await ImapBenchClient.ConnectAsync(target.Port);
+                clients.Add(client);
+                await client.LoginAsync(target.User, target.Password);
+                await client.SelectAsync("INBOX");
+            }
+            long octets = 0;
+
+            async Task<TimeSpan> PhaseAsync(Func<ImapBenchClient, Task> phase)
+            {
+                var watch = Stopwatch.StartNew();
+                await Task.WhenAll(clients.Select(c => Task.Run(() => phase(c))));
+                return watch.Elapsed;
+            }
+
+            var clientCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+            var cpuStart = target.ServerCpu();
+            var flags = await PhaseAsync(async client =>
+            {
+                int count = await client.FetchAsync("UID FETCH 1:* (FLAGS)", null);
+                if (count != options.Messages)
+                    throw new InvalidOperationException($"{target.Name}: UID FETCH 1:* (FLAGS) gave {count} responses");
+            });
+            var headers = await PhaseAsync(async client =>
+            {
+                int count = await client.FetchAsync($"FETCH {sample} (BODY.PEEK[HEADER])", (_, literals) =>
+                {
+                    byte[] header = Whole(literals);
+                    int index = messages.IndexOf(header);
+                    byte[] message = index >= 0 ? messages.Messages[index] : [];
+                    int end = message.AsSpan().IndexOf("\r\n\r\n"u8);
+                    if (end < 0 || !header.AsSpan().SequenceEqual(message.AsSpan(0, end + 4)))
+                        throw new InvalidOperationException($"{target.Name}: a BODY[HEADER] differs from every stored header");
+                    Interlocked.Add(ref octets, header.Length);
+                });
+                if (count != options.Sample)
+                    throw new InvalidOperationException($"{target.Name}: {count} header responses for {options.Sample} messages");
+            });
+            var bodies = await PhaseAsync(async client =>
+            {
+                int count = await client.FetchAsync($"FETCH {sample} (BODY.PEEK[])", (_, literals) =>
+                {
+                    byte[] body = Whole(literals);
+                    Verify(target, messages, body);
+                    Interlocked.Add(ref octets, body.Length);
+                });
+                if (count != options.Sample)
+                    throw new InvalidOperationException($"{target.Name}: {count} body responses for {options.Sample} messages");
+            });
+            var cpu = target.ServerCpu() - cpuStart;
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
+
+            await Task.WhenAll(clients.Select(c => c.LogoutAsync()));
+            return new Pass(flags, headers, bodies, octets, cpu, clientCpu);
+        }
+        finally
+        {
+            foreach (var client in clients)
+                await client.DisposeAsync();
+        }
+    }
+
+    /// <summary>The one literal of a FETCH response that asked for one section.</summary>
+    private static byte[] Whole(IReadOnlyList<byte[]> literals) =>
+        literals.Count == 1 ? literals[0] : throw new InvalidOperationException($"a FETCH response with {literals.Count} literals, 1 expected");
+
+    /// <summary>The index of the stored message <paramref name="content"/> is, octet for octet; throws when none.</summary>
+    private static int Verify(Target target, BenchMessages messages, byte[] content)
+    {
+        int index = messages.IndexOf(content);
+        if (index < 0 || !content.AsSpan().SequenceEqual(messages.Messages[index]))
+            throw new InvalidOperationException($"{target.Name}: a BODY[] differs from every stored message");
+        return index;
+    }
+
+    private static void PrintTable(Options options, Dictionary<string, List<double>> logins, Dictionary<string, List<double>> selects,
+        Dictionary<(string, int), List<Pass>> passes, Dictionary<string, TimeSpan> first)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"| {options.Messages} x ~{options.Size} octets, implicit TLS | ours | Dovecot | ratio (>1: ours better) |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        void Row(string label, double ours, double dovecot, string format = "F1") =>
+            Console.WriteLine($"| {label} | {ours.ToString(format, CultureInfo.InvariantCulture)} | {dovecot.ToString(format, CultureInfo.InvariantCulture)} | {(dovecot / ours).ToString("F2", CultureInfo.InvariantCulture)} |");
+        Row($"login p50 ms (connect, TLS, LOGIN; {options.Logins} sessions)", Percentile(logins["ours"], 0.5), Percentile(logins["dovecot"], 0.5));
+        Row("login p90 ms", Percentile(logins["ours"], 0.9), Percentile(logins["dovecot"], 0.9));
+        Row($"SELECT INBOX p50 ms ({options.Messages} messages)", Percentile(selects["ours"], 0.5), Percentile(selects["dovecot"], 0.5));
+        Row("SELECT INBOX p90 ms", Percentile(selects["ours"], 0.9), Percentile(selects["dovecot"], 0.9));
+        Row("first session s (cold; Dovecot indexes the Maildir; every message fetched)", first["ours"].TotalSeconds, first["dovecot"].TotalSeconds, "F2");
+        foreach (int c in options.Connections)
+        {
+            var o = passes[("ours", c)];
+            var d = passes[("dovecot", c)];
+            string label = $"{c} conn";
+            Row($"{label}: UID FETCH 1:* (FLAGS) ms", Median(o.Select(p => p.Flags.TotalMilliseconds)), Median(d.Select(p => p.Flags.TotalMilliseconds)));
+            Row($"{label}: FETCH {options.Sample} x BODY.PEEK[HEADER] ms", Median(o.Select(p => p.Headers.TotalMilliseconds)), Median(d.Select(p => p.Headers.TotalMilliseconds)));
+            Row($"{label}: FETCH {options.Sample} x BODY.PEEK[] ms", Median(o.Select(p => p.Bodies.TotalMilliseconds)), Median(d.Select(p => p.Bodies.TotalMilliseconds)));
+            // Ours: this process's CPU during our pass less its CPU during Dovecot's pass of the same round (the client's share).
+            var oursCpu = o.Zip(d, (ours, dove) => (ours.Cpu - dove.ClientCpu).TotalMilliseconds);
+            Row($"{label}: server CPU ms for the three phases (ours ~)", Median(oursCpu), Median(d.Select(p => p.Cpu.TotalMilliseconds)));
+        }
+        Console.WriteLine($"Times are medians over {options.Rounds} round(s); with C connections every session runs each phase at once and the time is until the last one finishes. CPU: Dovecot's is its master and every child (imap-login, imap, auth...); ours (~) is this process's CPU less its CPU during Dovecot's pass (the client's share).");
+    }
+
+    private static double Median(IEnumerable<double> values) => Percentile(values.ToList(), 0.5);
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+    }
+}
