@@ -39,7 +39,7 @@ public sealed class ApplianceOptions
     /// <summary>The SMTP server: limits and policies of ports 25, 587 and 465.</summary>
     public Appliance.Server.Smtp.SmtpServerOptions Smtp { get; set; } = new();
 
-    /// <summary>The IMAP server: limits of ports 143 and 993 (the engine is being built; its parser reads these).</summary>
+    /// <summary>The IMAP server: limits of ports 143 and 993.</summary>
     public Appliance.Server.Imap.ImapServerOptions Imap { get; set; } = new();
 
     /// <summary>The POP3 server: limits of ports 110 and 995.</summary>

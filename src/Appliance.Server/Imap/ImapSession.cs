@@ -283,9 +283,6 @@ internal sealed partial class ImapSession
         }
     }
 
-    /// <summary>"tag NO [CANNOT]": for a command that is not built yet (the port stays closed until all are).</summary>
-    public void NotYet(ImapCommand command) => No(command.Tag, "CANNOT", $"{command.Name} is not available yet");
-
     private string WrongState(ImapVerb verb, string name) => State switch
     {
         ImapState.NotAuthenticated => $"{name} is not allowed before login",
