@@ -89,13 +89,11 @@ public sealed class ImapServerOptions
 
     /// <summary>
     /// Simultaneous IMAP connections of one user: Dovecot's mail_max_userip_connections, 10 per user
-    /// and IP; phones, desktop clients and webmail together stay well below. We count per user (20) and
-    /// per IP (<see cref="MaxConnectionsPerIp"/>).
+    /// and IP; phones, desktop clients and webmail together stay well below. We count per user (20);
+    /// connections per IP address are the listener's limit (Appliance:Listeners:Limits:ImapConnectionsPerAddress).
     /// </summary>
     public int MaxConnectionsPerUser { get; set; } = 20;
 
-    /// <summary>Simultaneous IMAP connections from one IP address: Dovecot's default per user and IP is 10; a NAT with many users needs more, so 50.</summary>
-    public int MaxConnectionsPerIp { get; set; } = 50;
 
     /// <summary>Protocol errors (BAD replies) in one session before it is closed: SMTP's MaxErrors, Postfix's smtpd_hard_error_limit, 20.</summary>
     public int MaxErrors { get; set; } = 20;
@@ -125,7 +123,6 @@ public sealed class ImapServerOptions
         AtLeast(nameof(MaxArgumentsBeforeLogin), MaxArgumentsBeforeLogin, 8, "LOGIN and ID must fit");
         AtLeast(nameof(MaxFailedLogins), MaxFailedLogins, 1, "a mistyped password is not an attack");
         AtLeast(nameof(MaxConnectionsPerUser), MaxConnectionsPerUser, 1, "a count");
-        AtLeast(nameof(MaxConnectionsPerIp), MaxConnectionsPerIp, 1, "a count");
         AtLeast(nameof(MaxErrors), MaxErrors, 1, "a session needs room for one mistake");
         AtLeast(nameof(MaxSearchDepth), MaxSearchDepth, 1, "a SEARCH has at least one level");
         AtLeast(nameof(FetchStructureCacheBytes), FetchStructureCacheBytes, 0, "0 turns the cache off");
