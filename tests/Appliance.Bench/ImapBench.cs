@@ -8,14 +8,16 @@ namespace Appliance.Bench;
 /// The `imap --compare` command: our server in this process and a private Debian Dovecot, each
 /// serving the same N-message INBOX over implicit TLS (993), read by the same client: login
 /// latency, SELECT of the whole mailbox, UID FETCH 1:* (FLAGS) (what a client does to resync), the
-/// headers of S messages (a message list) and S whole messages (reading), by 1 or more concurrent
-/// sessions; one table with the ratios. Nothing is changed: every fetch is a BODY.PEEK.
+/// headers of S messages (a message list) and S whole messages (reading), FETCH 1:* (ENVELOPE), UID
+/// SEARCH by subject and by body text, STORE on 1,000 messages (set, then cleared: the mailbox ends as
+/// it began), by 1 or more concurrent sessions; then 20 sessions doing a mix of all that for 20
+/// seconds (operations per second). One table with the ratios. Fetches are BODY.PEEK.
 /// </summary>
 internal static class ImapBench
 {
     private const string Usage = """
         usage: Appliance.Bench imap --compare [--messages N (10000)] [--size BYTES (4096)] [--connections C[,C...] (1,4)]
-                                    [--rounds R (3)] [--logins L (20)] [--sample S (100)]
+                                    [--rounds R (3)] [--logins L (20)] [--sample S (100)] [--load-seconds T (20)]
         """;
 
     private const string Address = "reader@bench.test";
@@ -36,13 +38,13 @@ internal static class ImapBench
         return await CompareAsync(options);
     }
 
-    private sealed record Options(int Messages, int Size, IReadOnlyList<int> Connections, int Rounds, int Logins, int Sample)
+    private sealed record Options(int Messages, int Size, IReadOnlyList<int> Connections, int Rounds, int Logins, int Sample, int LoadSeconds = 20)
     {
         public static Options Parse(string[] args)
         {
             if (!args.Contains("--compare"))
                 throw new ArgumentException("imap: only --compare is implemented (ours against a private Dovecot)");
-            int messages = 10_000, size = 4096, rounds = 3, logins = 20, sample = 100;
+            int messages = 10_000, size = 4096, rounds = 3, logins = 20, sample = 100, loadSeconds = 20;
             IReadOnlyList<int> connections = [1, 4];
             for (int i = 0; i < args.Length; i++)
             {
@@ -58,6 +60,7 @@ internal static class ImapBench
                     case "--rounds": rounds = Positive(Value()); break;
                     case "--logins": logins = Positive(Value()); break;
                     case "--sample": sample = Positive(Value()); break;
+                    case "--load-seconds": loadSeconds = Positive(Value()); break;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
             }
@@ -66,7 +69,7 @@ internal static class ImapBench
             // Both servers allow 20 sessions per user (ImapServerOptions.MaxConnectionsPerUser; the Dovecot config).
             if (connections.Any(c => c > 20))
                 throw new ArgumentException("--connections: at most 20 sessions per user");
-            return new Options(messages, size, connections, rounds, logins, sample);
+            return new Options(messages, size, connections, rounds, logins, sample, loadSeconds);
         }
     }
 
@@ -79,7 +82,13 @@ internal static class ImapBench
     /// <param name="Bodies">FETCH of the sample's BODY.PEEK[].</param>
     /// <param name="Cpu">Process CPU during the three phases: for ours, this process (server and client); for Dovecot, its processes.</param>
     /// <param name="ClientCpu">This process's CPU during the phases: the client's share when the target is Dovecot.</param>
-    private sealed record Pass(TimeSpan Flags, TimeSpan Headers, TimeSpan Bodies, long Octets, TimeSpan Cpu, TimeSpan ClientCpu);
+    /// <param name="Envelopes">FETCH 1:* (ENVELOPE).</param>
+    /// <param name="SearchSubject">UID SEARCH SUBJECT of a common word.</param>
+    /// <param name="SearchBody">UID SEARCH BODY of a common word.</param>
+    /// <param name="Store">STORE 1:1000 +FLAGS.SILENT (\Flagged), then -FLAGS.SILENT.</param>
+    /// <param name="Hits">Results of the two searches, to check that both servers found the same.</param>
+    private sealed record Pass(TimeSpan Flags, TimeSpan Headers, TimeSpan Bodies, long Octets, TimeSpan Cpu, TimeSpan ClientCpu,
+        TimeSpan Envelopes, TimeSpan SearchSubject, TimeSpan SearchBody, TimeSpan Store, (int Subject, int Body) Hits);
 
     private static async Task<int> CompareAsync(Options options)
     {
@@ -173,7 +182,20 @@ internal static class ImapBench
             }
         }
 
-        PrintTable(options, logins, selects, passes, first);
+        var mixed = new Dictionary<string, double>();
+        foreach (var target in targets)
+        {
+            mixed[target.Name] = await MixedLoadAsync(target, 20, options.LoadSeconds, options.Messages);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{target.Name}: 20 sessions, mixed operations for {options.LoadSeconds} s: {mixed[target.Name]:F0} ops/s"));
+        }
+        foreach (var ((name, c), list) in passes.Where(p => p.Key.Item1 == "ours"))
+        {
+            var theirs = passes[("dovecot", c)];
+            if (list.Select(p => p.Hits).Distinct().Single() != theirs.Select(p => p.Hits).Distinct().Single())
+                Console.WriteLine($"WARNING: search results differ: ours {list[0].Hits}, Dovecot {theirs[0].Hits}");
+        }
+
+        PrintTable(options, logins, selects, passes, first, mixed);
         Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
     }
@@ -237,8 +259,83 @@ internal static class ImapBench
             var cpu = target.ServerCpu() - cpuStart;
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
 
+            var envelopes = await PhaseAsync(async client =>
+            {
+                int count = await client.FetchAsync("FETCH 1:* (ENVELOPE)", null);
+                if (count != options.Messages)
+                    throw new InvalidOperationException($"{target.Name}: FETCH 1:* (ENVELOPE) gave {count} responses");
+            });
+            int subjectHits = 0, bodyHits = 0;
+            var searchSubject = await PhaseAsync(async client => subjectHits = SearchHits(await client.RunAsync("UID SEARCH SUBJECT quarterly")));
+            var searchBody = await PhaseAsync(async client => bodyHits = SearchHits(await client.RunAsync("UID SEARCH BODY budget")));
+            int storeCount = Math.Min(1000, options.Messages);
+            var store = await PhaseAsync(async client =>
+            {
+                await client.RunAsync($"STORE 1:{storeCount} +FLAGS.SILENT (\\Flagged)");
+                await client.RunAsync($"STORE 1:{storeCount} -FLAGS.SILENT (\\Flagged)");
+            });
+
             await Task.WhenAll(clients.Select(c => c.LogoutAsync()));
-            return new Pass(flags, headers, bodies, octets, cpu, clientCpu);
+            return new Pass(flags, headers, bodies, octets, cpu, clientCpu, envelopes, searchSubject, searchBody, store, (subjectHits, bodyHits));
+        }
+        finally
+        {
+            foreach (var client in clients)
+                await client.DisposeAsync();
+        }
+    }
+
+    /// <summary>The count of UIDs in "* SEARCH n n n" (or an ESEARCH ALL set).</summary>
+    private static int SearchHits(List<string> lines)
+    {
+        var search = lines.SingleOrDefault(l => l.StartsWith("* SEARCH", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("no SEARCH response: " + string.Join(" | ", lines));
+        return search.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length - 2;
+    }
+
+    /// <summary>
+    /// S sessions each repeat a random operation for T seconds: 10 messages' flags and envelopes,
+    /// one whole message, a subject search, one message flagged and unflagged, or NOOP. Returns the
+    /// operations per second of all sessions together.
+    /// </summary>
+    private static async Task<double> MixedLoadAsync(Target target, int sessions, int seconds, int messageCount)
+    {
+        var clients = new List<ImapBenchClient>();
+        try
+        {
+            for (int i = 0; i < sessions; i++)
+            {
+                var client = await ImapBenchClient.ConnectAsync(target.Port);
+                clients.Add(client);
+                await client.LoginAsync(target.User, target.Password);
+                await client.SelectAsync("INBOX");
+            }
+            long operations = 0;
+            var until = Stopwatch.StartNew();
+            var limit = TimeSpan.FromSeconds(seconds);
+            await Task.WhenAll(clients.Select((client, index) => Task.Run(async () =>
+            {
+                var random = new Random(index);
+                while (until.Elapsed < limit)
+                {
+                    int n = random.Next(1, messageCount + 1);
+                    switch (random.Next(5))
+                    {
+                        case 0: await client.FetchAsync($"FETCH {n}:{Math.Min(messageCount, n + 9)} (FLAGS ENVELOPE)", null); break;
+                        case 1: await client.FetchAsync($"FETCH {n} (BODY.PEEK[])", null); break;
+                        case 2: await client.RunAsync("UID SEARCH SUBJECT report"); break;
+                        case 3:
+                            await client.RunAsync($"STORE {n} +FLAGS.SILENT (\\Flagged)");
+                            await client.RunAsync($"STORE {n} -FLAGS.SILENT (\\Flagged)");
+                            break;
+                        default: await client.RunAsync("NOOP"); break;
+                    }
+                    Interlocked.Increment(ref operations);
+                }
+            })));
+            double rate = operations / until.Elapsed.TotalSeconds;
+            await Task.WhenAll(clients.Select(c => c.LogoutAsync()));
+            return rate;
         }
         finally
         {
@@ -261,7 +358,7 @@ internal static class ImapBench
     }
 
     private static void PrintTable(Options options, Dictionary<string, List<double>> logins, Dictionary<string, List<double>> selects,
-        Dictionary<(string, int), List<Pass>> passes, Dictionary<string, TimeSpan> first)
+        Dictionary<(string, int), List<Pass>> passes, Dictionary<string, TimeSpan> first, Dictionary<string, double> mixed)
     {
         Console.WriteLine();
         Console.WriteLine($"| {options.Messages} x ~{options.Size} octets, implicit TLS | ours | Dovecot | ratio (>1: ours better) |");
@@ -281,10 +378,17 @@ internal static class ImapBench
             Row($"{label}: UID FETCH 1:* (FLAGS) ms", Median(o.Select(p => p.Flags.TotalMilliseconds)), Median(d.Select(p => p.Flags.TotalMilliseconds)));
             Row($"{label}: FETCH {options.Sample} x BODY.PEEK[HEADER] ms", Median(o.Select(p => p.Headers.TotalMilliseconds)), Median(d.Select(p => p.Headers.TotalMilliseconds)));
             Row($"{label}: FETCH {options.Sample} x BODY.PEEK[] ms", Median(o.Select(p => p.Bodies.TotalMilliseconds)), Median(d.Select(p => p.Bodies.TotalMilliseconds)));
+            Row($"{label}: FETCH 1:* (ENVELOPE) ms", Median(o.Select(p => p.Envelopes.TotalMilliseconds)), Median(d.Select(p => p.Envelopes.TotalMilliseconds)));
+            Row($"{label}: UID SEARCH SUBJECT ms ({o[0].Hits.Subject} hits)", Median(o.Select(p => p.SearchSubject.TotalMilliseconds)), Median(d.Select(p => p.SearchSubject.TotalMilliseconds)));
+            Row($"{label}: UID SEARCH BODY ms ({o[0].Hits.Body} hits)", Median(o.Select(p => p.SearchBody.TotalMilliseconds)), Median(d.Select(p => p.SearchBody.TotalMilliseconds)));
+            Row($"{label}: STORE on 1000 messages, set and clear, ms", Median(o.Select(p => p.Store.TotalMilliseconds)), Median(d.Select(p => p.Store.TotalMilliseconds)));
             // Ours: this process's CPU during our pass less its CPU during Dovecot's pass of the same round (the client's share).
             var oursCpu = o.Zip(d, (ours, dove) => (ours.Cpu - dove.ClientCpu).TotalMilliseconds);
             Row($"{label}: server CPU ms for the three phases (ours ~)", Median(oursCpu), Median(d.Select(p => p.Cpu.TotalMilliseconds)));
         }
+        // Operations per second: more is better, so the ratio is ours / Dovecot.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| 20 sessions, mixed operations, ops/s ({options.LoadSeconds} s) | {mixed["ours"]:F0} | {mixed["dovecot"]:F0} | {mixed["ours"] / mixed["dovecot"]:F2} |"));
         Console.WriteLine($"Times are medians over {options.Rounds} round(s); with C connections every session runs each phase at once and the time is until the last one finishes. CPU: Dovecot's is its master and every child (imap-login, imap, auth...); ours (~) is this process's CPU less its CPU during Dovecot's pass (the client's share).");
     }
 

@@ -91,6 +91,14 @@ internal sealed class ImapBenchClient : IAsyncDisposable
         return count;
     }
 
+    /// <summary>Any command that must end OK; returns its untagged responses' text (SEARCH results, ...).</summary>
+    public async Task<List<string>> RunAsync(string command)
+    {
+        var lines = new List<string>();
+        await CommandAsync(command, (text, _) => lines.Add(text));
+        return lines;
+    }
+
     public async Task LogoutAsync()
     {
         await CommandAsync("LOGOUT", null);
