@@ -22,10 +22,7 @@ public sealed class ApiTokensBrowserTests
 
         await browser.StepsAsync(nameof(A_token_made_in_the_browser_works_once_shown_and_stops_when_revoked), async page =>
         {
-            await page.GotoAsync(new Uri(web.Https, "/signin").ToString());
-            await page.GetByLabel("Address").FillAsync("admin@example.org");
-            await page.GetByLabel("Password").FillAsync("correct horse");
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Browser.SignInAsync(page, web.Https, "admin@example.org", "correct horse");
             await page.GetByRole(AriaRole.Link, new() { Name = "API tokens" }).ClickAsync();
             await page.GetByTestId("token-name").FillAsync("backup script");
             await page.GetByRole(AriaRole.Button, new() { Name = "Make a token" }).ClickAsync();

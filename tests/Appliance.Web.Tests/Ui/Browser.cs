@@ -57,6 +57,16 @@ internal sealed class Browser : IAsyncDisposable
         }
     }
 
+    /// <summary>Opens the sign-in page (with a return path when given) and submits an address and password.</summary>
+    public static async Task SignInAsync(IPage page, Uri site, string address, string password, string? returnUrl = null)
+    {
+        string path = returnUrl is null ? "/signin" : "/signin?ReturnUrl=" + Uri.EscapeDataString(returnUrl);
+        await page.GotoAsync(new Uri(site, path).ToString());
+        await page.GetByLabel("Address").FillAsync(address);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Context.CloseAsync();

@@ -10,14 +10,6 @@ namespace Appliance.Web.Tests.Ui;
 /// <summary>Mailboxes and aliases in a real browser, including what a domain admin may not do.</summary>
 public sealed class MailboxPagesBrowserTests
 {
-    private static async Task SignInAsync(IPage page, AdminWebHost web, string address, string password)
-    {
-        await page.GotoAsync(new Uri(web.Https, "/signin").ToString());
-        await page.GetByLabel("Address").FillAsync(address);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
-
     [Fact]
     public async Task An_admin_adds_a_mailbox_sets_its_password_and_the_user_changes_it()
     {
@@ -29,7 +21,7 @@ public sealed class MailboxPagesBrowserTests
 
         await browser.StepsAsync(nameof(An_admin_adds_a_mailbox_sets_its_password_and_the_user_changes_it), async page =>
         {
-            await SignInAsync(page, web, "admin@example.org", "correct horse");
+            await Browser.SignInAsync(page, web.Https, "admin@example.org", "correct horse");
             await page.GetByRole(AriaRole.Link, new() { Name = "Mailboxes" }).ClickAsync();
             await page.GetByTestId("new-address").FillAsync("carol@example.org");
             await page.GetByTestId("new-password").FillAsync("short");
@@ -52,7 +44,7 @@ public sealed class MailboxPagesBrowserTests
             await Assertions.Expect(page.GetByTestId("alias").Filter(new() { HasText = "sales@example.org" })).ToContainTextAsync("partner@elsewhere.example");
 
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-            await SignInAsync(page, web, "carol@example.org", "second password");
+            await Browser.SignInAsync(page, web.Https, "carol@example.org", "second password");
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/account$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Set up an iPhone, iPad or Mac" })).ToHaveAttributeAsync("href", "/mail/appliance.mobileconfig?emailaddress=carol%40example.org");
             await page.GetByRole(AriaRole.Link, new() { Name = "Change your password" }).ClickAsync();
@@ -81,7 +73,7 @@ public sealed class MailboxPagesBrowserTests
 
         await browser.StepsAsync(nameof(A_domain_admin_manages_only_users_of_their_domain), async page =>
         {
-            await SignInAsync(page, web, "boss@example.org", "correct horse");
+            await Browser.SignInAsync(page, web.Https, "boss@example.org", "correct horse");
             await page.GetByRole(AriaRole.Link, new() { Name = "Mailboxes" }).ClickAsync();
             var rows = page.GetByTestId("mailbox");
             await Assertions.Expect(rows.Filter(new() { HasText = "dave@example.org" })).ToHaveCountAsync(1);

@@ -38,10 +38,7 @@ public sealed class QueueAndLogsBrowserTests
 
         await browser.StepsAsync(nameof(The_admin_sees_retries_and_deletes_queued_mail_and_searches_the_logs), async page =>
         {
-            await page.GotoAsync(new Uri(web.Https, "/signin").ToString());
-            await page.GetByLabel("Address").FillAsync("admin@example.org");
-            await page.GetByLabel("Password").FillAsync("wrong");
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Browser.SignInAsync(page, web.Https, "admin@example.org", "wrong");
             await page.GetByLabel("Address").FillAsync("admin@example.org");
             await page.GetByLabel("Password").FillAsync("correct horse");
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();

@@ -28,14 +28,6 @@ public sealed class TwoFactorBrowserTests
         return [.. bytes];
     }
 
-    private static async Task SignInAsync(IPage page, AdminWebHost web)
-    {
-        await page.GotoAsync(new Uri(web.Https, "/signin?ReturnUrl=%2Fdomains").ToString());
-        await page.GetByLabel("Address").FillAsync("admin@example.org");
-        await page.GetByLabel("Password").FillAsync("correct horse");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
-
     [Fact]
     public async Task An_admin_turns_on_two_factor_sign_in_and_then_needs_a_code()
     {
@@ -47,7 +39,7 @@ public sealed class TwoFactorBrowserTests
 
         await browser.StepsAsync(nameof(An_admin_turns_on_two_factor_sign_in_and_then_needs_a_code), async page =>
         {
-            await SignInAsync(page, web);
+            await Browser.SignInAsync(page, web.Https, "admin@example.org", "correct horse", "/domains");
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/domains$"));
             await page.GetByRole(AriaRole.Link, new() { Name = "admin@example.org" }).ClickAsync();
             await page.GetByRole(AriaRole.Link, new() { Name = "Two-factor sign-in" }).ClickAsync();
@@ -67,7 +59,7 @@ public sealed class TwoFactorBrowserTests
             await page.GotoAsync(new Uri(web.Https, "/domains").ToString());
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/domains$"));
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-            await SignInAsync(page, web);
+            await Browser.SignInAsync(page, web.Https, "admin@example.org", "correct horse", "/domains");
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/signin/code\\?ReturnUrl=%2Fdomains$"));
             await page.GotoAsync(new Uri(web.Https, "/domains").ToString());
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/signin\\?ReturnUrl")); // not signed in yet
@@ -80,7 +72,7 @@ public sealed class TwoFactorBrowserTests
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/domains$"));
 
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-            await SignInAsync(page, web);
+            await Browser.SignInAsync(page, web.Https, "admin@example.org", "correct horse", "/domains");
             await page.GetByLabel("Code").FillAsync(Totp.Code(secret, Totp.StepAt(DateTimeOffset.UtcNow) + 1));
             await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/domains$"));

@@ -1,5 +1,6 @@
 using System.Text;
 using Appliance.Server.Accounts;
+using Appliance.Server.Configuration;
 using Appliance.Server.Imap;
 using Appliance.Server.Listeners;
 using Appliance.Server.Tests.Imap.Session;
@@ -35,12 +36,14 @@ internal sealed class ImapStoreTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _server.Services;
 
-    public static async Task<ImapStoreTestServer> StartAsync(Action<ImapServerOptions>? configure = null)
+    /// <param name="appliance">The whole configuration, for what is not IMAP's (the listener's idle timeout for IDLE's autologout).</param>
+    public static async Task<ImapStoreTestServer> StartAsync(Action<ImapServerOptions>? configure = null, Action<ApplianceOptions>? appliance = null)
     {
         var server = await TestMailServer.StartAsync<ImapHandler>(ListenerKind.Imaps, options =>
         {
             options.Imap.FailedLoginDelay = TimeSpan.Zero;
             configure?.Invoke(options.Imap);
+            appliance?.Invoke(options);
         }, services => services.AddImapServer());
         await server.Services.InitializeApplianceAsync();
         var accounts = server.Services.GetRequiredService<AccountService>();
@@ -51,13 +54,19 @@ internal sealed class ImapStoreTestServer : IAsyncDisposable
         return new ImapStoreTestServer(server, store.OpenAccount(alice.StoreId), store.OpenAccount(bob.StoreId));
     }
 
+    /// <summary>A TLS connection after its greeting, not logged in.</summary>
+    public async Task<ImapTestClient> ConnectAsync()
+    {
+        var client = new ImapTestClient(await _server.ConnectAsync());
+        await client.HandshakeAsync();
+        Assert.StartsWith("* OK [CAPABILITY IMAP4rev2 ", await client.ReadLineAsync());
+        return client;
+    }
+
     /// <summary>A TLS session logged in as <paramref name="user"/>; the greeting and the login are checked, not the exact capabilities.</summary>
     public async Task<ImapTestClient> LoginAsync(string user = Alice)
     {
-        var raw = await _server.ConnectAsync();
-        var client = new ImapTestClient(raw);
-        await client.HandshakeAsync();
-        Assert.StartsWith("* OK [CAPABILITY IMAP4rev2 ", await client.ReadLineAsync());
+        var client = await ConnectAsync();
         var login = await client.CommandAsync("l", $"LOGIN {user} \"{Password}\"");
         Assert.Single(login);
         Assert.StartsWith("l OK [CAPABILITY ", login[0]);
@@ -70,6 +79,25 @@ internal sealed class ImapStoreTestServer : IAsyncDisposable
     {
         var result = await (account ?? AliceAccount).AppendAsync(mailbox, new MemoryStream(Encoding.UTF8.GetBytes(text)), flags, keywords, date);
         return result.Uid;
+    }
+
+    /// <summary>Sets the user's quota as the administrator does (0 = unlimited).</summary>
+    public Task SetQuotaAsync(long bytes, string user = Alice) =>
+        Services.GetRequiredService<AccountService>().UpdateMailboxAsync(user, new MailboxUpdate { QuotaBytes = bytes }, "test");
+
+    /// <summary>The stored octets of a message.</summary>
+    public byte[] Read(uint uid, string mailbox = "INBOX", MailAccount? account = null)
+    {
+        using var stream = (account ?? AliceAccount).OpenMessage(mailbox, uid);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    public (uint Validity, uint Next, ulong ModSeq) Status(string mailbox = "INBOX")
+    {
+        var info = AliceAccount.GetMailbox(mailbox);
+        return (info.UidValidity, info.UidNext, info.HighestModSeq);
     }
 
     /// <summary>A small message with CRLF line ends.</summary>

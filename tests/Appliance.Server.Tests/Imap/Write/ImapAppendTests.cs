@@ -2,6 +2,8 @@ using System.Text;
 using Appliance.Storage.Mail;
 using Microsoft.Extensions.DependencyInjection;
 
+using Appliance.Server.Tests.Imap.Selected;
+
 namespace Appliance.Server.Tests.Imap.Write;
 
 /// <summary>
@@ -16,10 +18,10 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task Append_with_flags_and_date_stores_the_message_and_answers_appenduid()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         var (validity, next, _) = server.Status("Archive");
-        string message = ImapWriteTestServer.Message("appended");
+        string message = ImapStoreTestServer.Message("appended");
 
         await client.SendAsync($"a APPEND Archive (\\Seen $Work) \" 2-Nov-2026 10:00:00 +0100\" {{{message.Length}}}\r\n");
         Assert.Equal("+ Ready for literal data", await client.ReadLineAsync());
@@ -50,7 +52,7 @@ public sealed class ImapAppendTests
     public async Task Append_of_a_literal8_stores_binary_content_byte_exact()
     {
         // RFC 3516 4.4: APPEND may carry the message as literal8 (~{n}), which may hold NUL.
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         var (validity, next, _) = server.Status("Archive");
         byte[] message = [.. Encoding.ASCII.GetBytes("Subject: binary\r\nContent-Transfer-Encoding: binary\r\n\r\n"), 0, 1, 2, 0xFF, 0, (byte)'\r', (byte)'\n'];
@@ -73,8 +75,8 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task Append_to_the_selected_mailbox_shows_exists_to_this_and_other_sessions()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        await server.DeliverAsync(ImapWriteTestServer.Message("first"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await server.AppendAsync(ImapStoreTestServer.Message("first"));
         using var one = await server.LoginAsync();
         using var two = await server.LoginAsync();
         await one.SelectAsync();
@@ -90,7 +92,7 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task Append_to_a_mailbox_that_does_not_exist_says_trycreate_and_stores_nothing()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         await client.SendAsync("a APPEND Nowhere {5+}\r\nHello\r\n");
         Assert.Equal(["a NO [TRYCREATE] No such mailbox"], await client.ReadUntilTaggedAsync("a"));
@@ -112,7 +114,7 @@ public sealed class ImapAppendTests
     [InlineData("\"2026-01-01T10:00:00Z\"")]
     public async Task A_bad_date_time_is_bad_and_stores_nothing(string date)
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         await client.SendAsync($"a APPEND INBOX {date} {{5+}}\r\nHello\r\n");
         Assert.Equal(["a BAD Invalid date-time; " + Syntax], await client.ReadUntilTaggedAsync("a"));
@@ -123,7 +125,7 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task Hostile_appends_are_refused_and_the_session_goes_on()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         await client.SendAsync("a APPEND INBOX (\\Recent) {5+}\r\nHello\r\n");
         Assert.Equal(["a BAD \\Recent cannot be stored"], await client.ReadUntilTaggedAsync("a"));
@@ -143,7 +145,7 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task A_literal_over_the_limit_is_refused_before_its_continuation_or_skipped_after_literal_plus()
     {
-        await using var server = await ImapWriteTestServer.StartAsync(imap => imap.MaxLiteralSize = 64 * 1024);
+        await using var server = await ImapStoreTestServer.StartAsync(imap => imap.MaxLiteralSize = 64 * 1024);
         using var client = await server.LoginAsync();
         // RFC 9051 7.1 TOOBIG: no "+", so the client never sends the octets.
         Assert.Equal(["a NO [TOOBIG] Literals are limited to 65536 octets"], await client.CommandAsync("a", "APPEND INBOX {65537}"));
@@ -158,7 +160,7 @@ public sealed class ImapAppendTests
     private static byte[] LargeMessage(int size)
     {
         var data = new MemoryStream();
-        data.Write(Encoding.ASCII.GetBytes(ImapWriteTestServer.Message("large").Replace("Hello\r\n", "")));
+        data.Write(Encoding.ASCII.GetBytes(ImapStoreTestServer.Message("large").Replace("Hello\r\n", "")));
         var random = new Random(7);
         int line = 0;
         while (data.Length < size - 100)
@@ -179,7 +181,7 @@ public sealed class ImapAppendTests
     [InlineData(true)]
     public async Task A_3_MB_message_is_streamed_to_the_store_byte_exact(bool literalPlus)
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         await client.SelectAsync();
         var (validity, next, _) = server.Status();
@@ -202,7 +204,7 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task A_streamed_message_for_a_missing_mailbox_or_over_quota_is_read_and_dropped()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         await server.SetQuotaAsync(1024 * 1024);
         using var client = await server.LoginAsync();
         var message = LargeMessage(600 * 1024);
@@ -235,7 +237,7 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task A_connection_lost_in_the_middle_of_a_streamed_message_leaves_nothing()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         var message = LargeMessage(2 * 1024 * 1024);
         using (var client = await server.LoginAsync())
         {
@@ -255,7 +257,7 @@ public sealed class ImapAppendTests
     }
 
     /// <summary>Files in any Maildir tmp/ folder of the store: half-written appends.</summary>
-    private static List<string> TmpFiles(ImapWriteTestServer server)
+    private static List<string> TmpFiles(ImapStoreTestServer server)
     {
         string root = server.Services.GetRequiredService<MessageStore>().Root;
         return [.. Directory.EnumerateDirectories(root, "tmp", SearchOption.AllDirectories).SelectMany(Directory.EnumerateFiles)];
@@ -275,7 +277,7 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task A_second_streamed_message_in_one_append_is_bad_and_neither_is_stored()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         var message = LargeMessage(300 * 1024);
         await client.SendAsync($"a APPEND INBOX {{{message.Length}+}}\r\n");
@@ -292,10 +294,10 @@ public sealed class ImapAppendTests
     [Fact]
     public async Task Append_sent_one_byte_at_a_time_works()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         var (validity, next, _) = server.Status();
-        string message = ImapWriteTestServer.Message("trickled");
+        string message = ImapStoreTestServer.Message("trickled");
         foreach (char c in $"a APPEND INBOX (\\Answered) \"02-Nov-2026 10:00:00 -0230\" {{{message.Length}}}\r\n")
             await client.SendAsync(c.ToString());
         Assert.Equal("+ Ready for literal data", await client.ReadLineAsync());

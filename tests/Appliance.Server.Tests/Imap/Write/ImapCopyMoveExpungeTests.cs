@@ -1,5 +1,7 @@
 using Appliance.Storage.Mail;
 
+using Appliance.Server.Tests.Imap.Selected;
+
 namespace Appliance.Server.Tests.Imap.Write;
 
 /// <summary>
@@ -11,10 +13,10 @@ public sealed class ImapCopyMoveExpungeTests
     [Fact]
     public async Task Copy_keeps_flags_and_answers_copyuid_and_the_target_session_sees_exists()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"), flags: MessageFlags.Seen, keywords: ["$Work"]);
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"));
-        var c = await server.DeliverAsync(ImapWriteTestServer.Message("c"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"), flags: MessageFlags.Seen, keywords: ["$Work"]);
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"));
+        var c = await server.AppendAsync(ImapStoreTestServer.Message("c"));
         using var client = await server.LoginAsync();
         using var watcher = await server.LoginAsync();
         await client.SelectAsync();
@@ -41,8 +43,8 @@ public sealed class ImapCopyMoveExpungeTests
     [Fact]
     public async Task Copy_and_move_to_a_missing_mailbox_say_trycreate_and_bad_arguments_are_bad()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        await server.DeliverAsync(ImapWriteTestServer.Message("a"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await server.AppendAsync(ImapStoreTestServer.Message("a"));
         using var client = await server.LoginAsync();
         await client.SelectAsync();
 
@@ -58,10 +60,10 @@ public sealed class ImapCopyMoveExpungeTests
     [Fact]
     public async Task Copy_over_quota_is_refused_whole()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         var body = new string('x', 4000);
-        await server.DeliverAsync(ImapWriteTestServer.Message("a", body));
-        await server.DeliverAsync(ImapWriteTestServer.Message("b", body));
+        await server.AppendAsync(ImapStoreTestServer.Message("a", body));
+        await server.AppendAsync(ImapStoreTestServer.Message("b", body));
         long used = server.AliceAccount.GetQuotaUsage();
         await server.SetQuotaAsync(used + 5000);
         using var client = await server.LoginAsync();
@@ -77,10 +79,10 @@ public sealed class ImapCopyMoveExpungeTests
     [Fact]
     public async Task Move_sends_copyuid_then_expunge_and_both_mailboxes_other_sessions_follow()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"));
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"), flags: MessageFlags.Flagged);
-        var c = await server.DeliverAsync(ImapWriteTestServer.Message("c"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"));
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"), flags: MessageFlags.Flagged);
+        var c = await server.AppendAsync(ImapStoreTestServer.Message("c"));
         using var client = await server.LoginAsync();
         using var inbox = await server.LoginAsync();
         using var archive = await server.LoginAsync();
@@ -120,11 +122,11 @@ public sealed class ImapCopyMoveExpungeTests
     [Fact]
     public async Task Expunge_and_uid_expunge_remove_deleted_messages_and_other_sessions_see_it_at_allowed_moments()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"), flags: MessageFlags.Deleted);
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"), flags: MessageFlags.Deleted);
-        var c = await server.DeliverAsync(ImapWriteTestServer.Message("c"));
-        var d = await server.DeliverAsync(ImapWriteTestServer.Message("d"), flags: MessageFlags.Deleted);
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"), flags: MessageFlags.Deleted);
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"), flags: MessageFlags.Deleted);
+        var c = await server.AppendAsync(ImapStoreTestServer.Message("c"));
+        var d = await server.AppendAsync(ImapStoreTestServer.Message("d"), flags: MessageFlags.Deleted);
         using var client = await server.LoginAsync();
         using var other = await server.LoginAsync();
         await client.SelectAsync();
@@ -151,10 +153,10 @@ public sealed class ImapCopyMoveExpungeTests
     [Fact]
     public async Task With_condstore_expunge_reports_highestmodseq_and_with_qresync_vanished()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"), flags: MessageFlags.Deleted);
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"), flags: MessageFlags.Deleted);
-        await server.DeliverAsync(ImapWriteTestServer.Message("c"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"), flags: MessageFlags.Deleted);
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"), flags: MessageFlags.Deleted);
+        await server.AppendAsync(ImapStoreTestServer.Message("c"));
         using var client = await server.LoginAsync();
         using var other = await server.LoginAsync();
         Assert.Equal(["* ENABLED QRESYNC", "e OK ENABLE completed"], await other.CommandAsync("e", "ENABLE QRESYNC"));

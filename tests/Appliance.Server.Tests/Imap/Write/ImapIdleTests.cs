@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Appliance.Storage.Mail;
 
+using Appliance.Server.Tests.Imap.Selected;
+
 namespace Appliance.Server.Tests.Imap.Write;
 
 /// <summary>
@@ -12,8 +14,8 @@ public sealed class ImapIdleTests
     [Fact]
     public async Task Idle_reports_a_delivery_a_flag_change_and_an_expunge_as_they_happen()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"));
         using var client = await server.LoginAsync();
         await client.SelectAsync();
 
@@ -21,7 +23,7 @@ public sealed class ImapIdleTests
         Assert.Equal("+ idling", await client.ReadLineAsync());
 
         var clock = Stopwatch.StartNew();
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"));
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"));
         Assert.Equal("* 2 EXISTS", await client.ReadLineAsync());
         // "Within a second" of the delivery, with room for a busy test machine; no polling interval exists.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"EXISTS after {clock.Elapsed}");
@@ -35,7 +37,7 @@ public sealed class ImapIdleTests
         Assert.Equal("* 1 EXPUNGE", await client.ReadLineAsync());
 
         // Changes to other mailboxes are not told.
-        await server.DeliverAsync(ImapWriteTestServer.Message("elsewhere"), mailbox: "Archive");
+        await server.AppendAsync(ImapStoreTestServer.Message("elsewhere"), mailbox: "Archive");
         Assert.Equal(["i OK IDLE terminated"], await client.CommandAsync("i", "DONE", raw: true));
         Assert.Equal(["n OK NOOP completed"], await client.CommandAsync("n", "NOOP"));
     }
@@ -43,10 +45,10 @@ public sealed class ImapIdleTests
     [Fact]
     public async Task Idle_tells_pending_changes_first_and_ends_with_bad_on_anything_but_done()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         await client.SelectAsync();
-        await server.DeliverAsync(ImapWriteTestServer.Message("before"));
+        await server.AppendAsync(ImapStoreTestServer.Message("before"));
 
         await client.SendAsync("i IDLE\r\n");
         Assert.Equal("* 1 EXISTS", await client.ReadLineAsync());
@@ -59,7 +61,7 @@ public sealed class ImapIdleTests
     [Fact]
     public async Task Idle_works_unselected_and_done_may_come_at_once_or_one_byte_at_a_time()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         // Pipelined: DONE is already buffered when IDLE starts.
         await client.SendAsync("i IDLE\r\nDONE\r\n");
@@ -68,7 +70,7 @@ public sealed class ImapIdleTests
 
         await client.SendAsync("j IDLE\r\n");
         Assert.Equal("+ idling", await client.ReadLineAsync());
-        await server.DeliverAsync(ImapWriteTestServer.Message("unseen by an unselected session"));
+        await server.AppendAsync(ImapStoreTestServer.Message("unseen by an unselected session"));
         foreach (char c in "done\r\n")
             await client.SendAsync(c.ToString());
         Assert.Equal("j OK IDLE terminated", await client.ReadLineAsync());
@@ -77,7 +79,7 @@ public sealed class ImapIdleTests
     [Fact]
     public async Task A_quiet_idle_says_still_here_at_the_keepalive_interval_selected_or_not()
     {
-        await using var server = await ImapWriteTestServer.StartAsync(imap => imap.IdleKeepaliveInterval = TimeSpan.FromMilliseconds(200));
+        await using var server = await ImapStoreTestServer.StartAsync(imap => imap.IdleKeepaliveInterval = TimeSpan.FromMilliseconds(200));
         using var client = await server.LoginAsync();
         await client.SendAsync("i IDLE\r\n");
         Assert.Equal("+ idling", await client.ReadLineAsync());
@@ -90,7 +92,7 @@ public sealed class ImapIdleTests
         await client.SelectAsync();
         await client.SendAsync("j IDLE\r\n");
         Assert.Equal("+ idling", await client.ReadLineAsync());
-        await server.DeliverAsync(ImapWriteTestServer.Message("a"));
+        await server.AppendAsync(ImapStoreTestServer.Message("a"));
         var lines = new List<string>();
         while (lines.Count < 2 || lines[^1] != "* OK Still here")
             lines.Add((await client.ReadLineAsync())!);
@@ -104,7 +106,7 @@ public sealed class ImapIdleTests
     [Fact]
     public async Task Idle_is_ended_by_the_autologout_timer_and_by_the_deletion_of_its_mailbox()
     {
-        await using var server = await ImapWriteTestServer.StartAsync(appliance: options => options.Listeners.Limits.ImapIdleTimeout = TimeSpan.FromSeconds(2));
+        await using var server = await ImapStoreTestServer.StartAsync(appliance: options => options.Listeners.Limits.ImapIdleTimeout = TimeSpan.FromSeconds(2));
         server.AliceAccount.CreateMailbox("Doomed");
         using (var client = await server.LoginAsync())
         {
@@ -112,7 +114,7 @@ public sealed class ImapIdleTests
             await client.SendAsync("i IDLE\r\n");
             Assert.Equal("+ idling", await client.ReadLineAsync());
             // Deliveries during IDLE do not renew the timer: only the client's input does (RFC 9051 5.4, RFC 2177 3).
-            await server.DeliverAsync(ImapWriteTestServer.Message("a"));
+            await server.AppendAsync(ImapStoreTestServer.Message("a"));
             Assert.Equal("* 1 EXISTS", await client.ReadLineAsync());
             Assert.Equal("* BYE Autologout; idle for too long", await client.ReadLineAsync());
             Assert.True(await client.Raw.IsClosedByServerAsync());

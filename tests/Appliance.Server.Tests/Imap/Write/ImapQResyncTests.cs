@@ -1,6 +1,8 @@
 using Appliance.Storage.Mail;
 using Microsoft.Extensions.DependencyInjection;
 
+using Appliance.Server.Tests.Imap.Selected;
+
 namespace Appliance.Server.Tests.Imap.Write;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Appliance.Server.Tests.Imap.Write;
 /// </summary>
 public sealed class ImapQResyncTests
 {
-    private static List<string> Opening(ImapWriteTestServer server, int exists, string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft")
+    private static List<string> Opening(ImapStoreTestServer server, int exists, string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft")
     {
         var (validity, next, modSeq) = server.Status();
         return
@@ -28,10 +30,10 @@ public sealed class ImapQResyncTests
     [Fact]
     public async Task Select_qresync_reports_vanished_earlier_and_changed_flags_since_the_clients_modseq()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         var uids = new List<uint>();
         for (int i = 0; i < 5; i++)
-            uids.Add(await server.DeliverAsync(ImapWriteTestServer.Message("m" + i)));
+            uids.Add(await server.AppendAsync(ImapStoreTestServer.Message("m" + i)));
         var (validity, _, known) = server.Status();
         // Since the client's last visit: 2 and 4 expunged, 3 flagged.
         server.AliceAccount.StoreFlags("INBOX", [uids[1], uids[3]], FlagOperation.Add, MessageFlags.Deleted);
@@ -74,10 +76,10 @@ public sealed class ImapQResyncTests
     [Fact]
     public async Task When_the_expunge_log_does_not_reach_back_every_known_uid_not_in_the_mailbox_has_vanished()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         var uids = new List<uint>();
         for (int i = 0; i < 5; i++)
-            uids.Add(await server.DeliverAsync(ImapWriteTestServer.Message("m" + i)));
+            uids.Add(await server.AppendAsync(ImapStoreTestServer.Message("m" + i)));
         var (validity, _, known) = server.Status();
         server.AliceAccount.StoreFlags("INBOX", [uids[1], uids[3]], FlagOperation.Add, MessageFlags.Deleted);
         server.AliceAccount.Expunge("INBOX");
@@ -102,7 +104,7 @@ public sealed class ImapQResyncTests
     [Fact]
     public async Task Qresync_parameters_need_enable_and_valid_syntax()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         using var client = await server.LoginAsync();
         Assert.Equal(["a BAD QRESYNC needs ENABLE QRESYNC first"], await client.CommandAsync("a", "SELECT INBOX (QRESYNC (1 1))"));
         Assert.Equal(["* ENABLED QRESYNC", "e OK ENABLE completed"], await client.CommandAsync("e", "ENABLE QRESYNC"));

@@ -1,3 +1,5 @@
+using Appliance.Server.Tests.Imap.Selected;
+
 namespace Appliance.Server.Tests.Imap.Write;
 
 /// <summary>
@@ -9,8 +11,8 @@ public sealed class ImapQuotaAndLimitTests
     [Fact]
     public async Task Quota_root_and_usage_come_from_the_account_quota()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        await server.DeliverAsync(ImapWriteTestServer.Message("a", new string('x', 3000)));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await server.AppendAsync(ImapStoreTestServer.Message("a", new string('x', 3000)));
         long used = server.AliceAccount.GetQuotaUsage();
         using var client = await server.LoginAsync();
 
@@ -32,7 +34,7 @@ public sealed class ImapQuotaAndLimitTests
     [Fact]
     public async Task Append_over_quota_is_refused_and_one_that_fits_is_stored()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         await server.SetQuotaAsync(2048);
         using var client = await server.LoginAsync();
         string fits = new('x', 2000);
@@ -46,10 +48,10 @@ public sealed class ImapQuotaAndLimitTests
     [Fact]
     public async Task A_login_over_the_per_user_limit_gets_no_and_bye_and_a_slot_is_freed_at_logout()
     {
-        await using var server = await ImapWriteTestServer.StartAsync(imap => imap.MaxConnectionsPerUser = 2);
+        await using var server = await ImapStoreTestServer.StartAsync(imap => imap.MaxConnectionsPerUser = 2);
         using var one = await server.LoginAsync();
         using var two = await server.LoginAsync();
-        using var bob = await server.LoginAsync(ImapWriteTestServer.Bob);
+        using var bob = await server.LoginAsync(ImapStoreTestServer.Bob);
 
         using (var three = await server.ConnectAsync())
         {
@@ -57,7 +59,7 @@ public sealed class ImapQuotaAndLimitTests
             [
                 "l NO [LIMIT] Too many connections for this user (at most 2); close another mail client first",
                 "* BYE Too many connections for this user",
-            ], await three.CommandAsync("l", $"LOGIN {ImapWriteTestServer.Alice} \"{ImapWriteTestServer.Password}\"", untilEnd: true));
+            ], await three.CommandAsync("l", $"LOGIN {ImapStoreTestServer.Alice} \"{ImapStoreTestServer.Password}\"", untilEnd: true));
         }
 
         Assert.Equal(["* BYE Appliance IMAP server logging out", "o OK LOGOUT completed"], await one.CommandAsync("o", "LOGOUT", untilEnd: true));

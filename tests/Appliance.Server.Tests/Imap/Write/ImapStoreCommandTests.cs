@@ -1,5 +1,7 @@
 using Appliance.Storage.Mail;
 
+using Appliance.Server.Tests.Imap.Selected;
+
 namespace Appliance.Server.Tests.Imap.Write;
 
 /// <summary>
@@ -11,9 +13,9 @@ public sealed class ImapStoreCommandTests
     [Fact]
     public async Task Store_forms_answer_with_the_new_flags_and_silent_answers_nothing()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"));
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"));
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"));
         using var client = await server.LoginAsync();
         await client.SelectAsync();
 
@@ -40,9 +42,9 @@ public sealed class ImapStoreCommandTests
     [Fact]
     public async Task Unchangedsince_stores_what_is_unchanged_and_reports_the_rest_as_modified()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"));
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"));
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"));
         var bModSeq = server.AliceAccount.GetMessage("INBOX", b).ModSeq;
         server.AliceAccount.StoreFlags("INBOX", [a], FlagOperation.Add, MessageFlags.Seen);
         using var client = await server.LoginAsync();
@@ -65,8 +67,8 @@ public sealed class ImapStoreCommandTests
     [Fact]
     public async Task Hostile_or_wrong_stores_are_refused_and_change_nothing()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"));
         using var client = await server.LoginAsync();
         await client.SelectAsync();
 
@@ -89,9 +91,9 @@ public sealed class ImapStoreCommandTests
     [Fact]
     public async Task Another_session_sees_the_store_and_no_expunge_comes_during_a_plain_store()
     {
-        await using var server = await ImapWriteTestServer.StartAsync();
-        var a = await server.DeliverAsync(ImapWriteTestServer.Message("a"));
-        var b = await server.DeliverAsync(ImapWriteTestServer.Message("b"));
+        await using var server = await ImapStoreTestServer.StartAsync();
+        var a = await server.AppendAsync(ImapStoreTestServer.Message("a"));
+        var b = await server.AppendAsync(ImapStoreTestServer.Message("b"));
         using var one = await server.LoginAsync();
         using var two = await server.LoginAsync();
         await one.SelectAsync();
