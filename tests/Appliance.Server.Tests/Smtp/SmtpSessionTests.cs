@@ -72,6 +72,29 @@ public sealed class SmtpSessionTests
         Assert.Contains("Return-Path: <>\r\n", (await server.MessagesAsync("bob@example.org"))[0]);
     }
 
+    [Fact]
+    public async Task A_catch_all_accepts_unknown_local_parts_but_real_mailboxes_and_aliases_win()
+    {
+        await using var server = await SmtpTestServer.StartAsync();
+        await server.Accounts.AddAliasAsync("@example.org", ["bob@example.org"], "test");
+        await server.Accounts.AddAliasAsync("sales@example.org", ["alice@example.org"], "test");
+        using var client = await server.ConnectAsync();
+        await client.ExpectAsync("EHLO client.test", Ehlo25);
+        await client.ExpectAsync("MAIL FROM:<sender@elsewhere.example>", "250 2.1.0 Sender ok");
+        await client.ExpectAsync("RCPT TO:<anything-at-all@example.org>", "250 2.1.5 Recipient ok");
+        await client.ExpectAsync("RCPT TO:<sales@example.org>", "250 2.1.5 Recipient ok");
+        await client.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5 Recipient ok");
+        // The catch-all covers its own domain only: still no relay.
+        await client.ExpectAsync("RCPT TO:<anything@foreign.example>", "554 5.7.1 <anything@foreign.example>: Relay access denied");
+        await client.ExpectAsync("DATA", "354 End data with <CR><LF>.<CR><LF>");
+        await client.SendAsync("From: <sender@elsewhere.example>\r\nSubject: catch\r\n\r\nhello\r\n.\r\n");
+        Assert.StartsWith("250 2.0.0 Ok", await client.ReadReplyAsync());
+
+        // The unknown address went to the catch-all's mailbox; the alias and the mailbox were not caught.
+        Assert.Contains("Delivered-To: bob@example.org", Assert.Single(await server.MessagesAsync("bob@example.org")));
+        Assert.Single(await server.MessagesAsync("alice@example.org")); // sales and alice: one copy
+    }
+
     /// <summary>No open relay whatever the address looks like (RFC 5321 3.6.2, 7.9).</summary>
     [Theory]
     [InlineData("<user@foreign.example>", "554 5.7.1 <user@foreign.example>: Relay access denied")]
