@@ -172,6 +172,27 @@ public sealed class AdminSignInTests
     }
 
     [Fact]
+    public async Task Failed_sign_ins_slow_down_but_never_lock_the_owner_out()
+    {
+        await using var web = await AdminWebHost.StartAsync();
+        var accounts = web.Host.Services.GetRequiredService<AccountService>();
+        await accounts.AddDomainAsync("example.org", "test");
+        await accounts.AddMailboxAsync(new NewMailbox("admin@example.org", "correct horse") { Role = MailboxRole.Admin }, "test");
+        var throttle = web.Host.Services.GetRequiredService<SignInThrottle>();
+        using var attacker = web.Client(out _);
+        for (int i = 0; i < SignInThrottle.FreeFailures + 2; i++)
+            Assert.Contains("The address or the password is wrong.", await (await SignInAsync(attacker, "admin@example.org", "guess " + i)).Content.ReadAsStringAsync());
+        // The account and the address are now slowed down (the same for an unknown account)...
+        Assert.True(throttle.DelayFor("127.0.0.1", "admin@example.org") > TimeSpan.Zero);
+        Assert.True(throttle.DelayFor("127.0.0.1", "nobody@example.org") > TimeSpan.Zero);
+        // ...but the right password still signs in: slowed, never refused.
+        using var owner = web.Client(out _);
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(owner, "admin@example.org", "correct horse")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync("/")).StatusCode);
+        Assert.Contains(web.Host.Services.GetRequiredService<SignInFailures>().Recent(), f => f.Address == "admin@example.org");
+    }
+
+    [Fact]
     public async Task The_blazor_script_and_the_stylesheet_are_served()
     {
         await using var web = await AdminWebHost.StartAsync();
