@@ -84,6 +84,26 @@ public sealed class ClientSetupEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_mta_sts_policy_is_served_over_https_for_hosted_domains_only()
+    {
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        using var https = new HttpClient(handler) { Timeout = Guard, BaseAddress = new Uri($"https://{_host.Endpoints[ListenerKind.Https]}") };
+        async Task<HttpResponseMessage> GetAsync(HttpClient client, string host)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/.well-known/mta-sts.txt");
+            request.Headers.Host = host;
+            return await client.SendAsync(request);
+        }
+        var policy = await GetAsync(https, "mta-sts.example.org");
+        Assert.Equal(HttpStatusCode.OK, policy.StatusCode);
+        Assert.Equal("text/plain", policy.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("version: STSv1\r\nmode: testing\r\nmx: mail.appliance.test\r\nmax_age: 604800\r\n", await policy.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(https, "mta-sts.elsewhere.example")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(https, "mail.appliance.test")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_http, "mta-sts.example.org")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_apple_profile_downloads_as_an_attachment_over_https_only()
     {
         using var plain = await _http.GetAsync($"{ClientSetupEndpoints.AppleProfilePath}?emailaddress=alice%40example.org");

@@ -42,7 +42,9 @@ public sealed class DnsRecordChecker(IDnsResolver resolver)
             DnsRecordPurpose.Dmarc => CheckDmarc(expected, response, found),
             DnsRecordPurpose.TlsReporting => Judge(expected, found,
                 response.Records<TxtRecord>().Count(t => t.Text.StartsWith("v=TLSRPTv1", StringComparison.Ordinal)) == 1, "There must be exactly one v=TLSRPTv1 record."),
-            DnsRecordPurpose.Autoconfig or DnsRecordPurpose.Autodiscover => Judge(expected, found,
+            DnsRecordPurpose.MtaSts => Judge(expected, found,
+                response.Records<TxtRecord>().Count(t => t.Text.StartsWith("v=STSv1", StringComparison.Ordinal)) == 1, "There must be exactly one v=STSv1 record (RFC 8461 3.1)."),
+            DnsRecordPurpose.Autoconfig or DnsRecordPurpose.Autodiscover or DnsRecordPurpose.MtaStsHost => Judge(expected, found,
                 response.CanonicalName == DnsName.Normalize(expected.Value)
                     || response.Records<ARecord>().Any(a => addresses.Contains(a.Address)),
                 $"It should be a CNAME to {expected.Value}."),

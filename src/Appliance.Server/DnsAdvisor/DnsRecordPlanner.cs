@@ -1,6 +1,6 @@
 // What to publish for a mail domain: RFC 5321 5.1 (MX), RFC 7208 (SPF; 2.3 for the HELO identity),
 // RFC 6376 3.6.2 (DKIM key records), RFC 7489 6.1 (DMARC at _dmarc), RFC 6186 and RFC 8314 5.1
-// (SRV records for submission, IMAP and POP3, implicit TLS preferred), RFC 8460 3 (TLS-RPT),
+// (SRV records for submission, IMAP and POP3, implicit TLS preferred), RFC 8460 3 (TLS-RPT), RFC 8461 3.1 (MTA-STS),
 // Thunderbird's autoconfig and Outlook's autodiscover host names, and the PTR record that
 // receivers compare with the HELO name (RFC 8601 / FCrDNS practice).
 using System.Net;
@@ -66,6 +66,10 @@ public static class DnsRecordPlanner
             records.Add(new($"{service}._tcp.{domain}", DnsRecordType.SRV, $"0 1 {endpoint.Port} {mailHost}", RecordRequirement.Optional, DnsRecordPurpose.Service,
                 $"Tells mail clients that {service.TrimStart('_')} is on {mailHost} port {endpoint.Port} (RFC 6186)."));
         }
+        records.Add(new("_mta-sts." + domain, DnsRecordType.TXT, $"v=STSv1; id={MtaStsPolicy.Id(mailHost)}", RecordRequirement.Optional, DnsRecordPurpose.MtaSts,
+            "Asks senders to deliver only over TLS to this server (MTA-STS, testing mode); needs a certificate for the mta-sts name below."));
+        records.Add(new("mta-sts." + domain, DnsRecordType.CNAME, mailHost, RecordRequirement.Optional, DnsRecordPurpose.MtaStsHost,
+            $"Where senders fetch the MTA-STS policy: this server serves it at https://mta-sts.{domain}/.well-known/mta-sts.txt."));
         records.Add(new("_smtp._tls." + domain, DnsRecordType.TXT, $"v=TLSRPTv1; rua=mailto:postmaster@{domain}", RecordRequirement.Optional, DnsRecordPurpose.TlsReporting,
             "Asks senders to report TLS problems they meet delivering to this domain."));
         foreach (var address in publicAddresses)

@@ -28,6 +28,8 @@ public enum DnsRecordPurpose
     Autodiscover,
     Service,
     TlsReporting,
+    MtaSts,
+    MtaStsHost,
     ReverseDns,
 }
 

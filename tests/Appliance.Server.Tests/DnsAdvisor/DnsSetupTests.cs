@@ -54,6 +54,8 @@ public sealed class DnsSetupTests
         .Add(new SrvRecord("_imap._tcp.example.org", 300, 0, 1, 143, Host))
         .Add(new SrvRecord("_pop3s._tcp.example.org", 300, 0, 1, 995, Host))
         .AddTxt("_smtp._tls.example.org", "v=TLSRPTv1; rua=mailto:postmaster@example.org")
+        .AddTxt("_mta-sts.example.org", "v=STSv1; id=20261121")
+        .AddCname("mta-sts.example.org", Host)
         .AddPtr("10.2.0.192.in-addr.arpa", Host)
         .AddPtr(DnsRecordPlanner.ReverseName(V6), Host);
 
@@ -78,6 +80,8 @@ public sealed class DnsSetupTests
             ("_pop3s._tcp.example.org", DnsRecordType.SRV, "0 1 995 mail.example.org", RecordRequirement.Optional),
             ("_submissions._tcp.example.org", DnsRecordType.SRV, "0 1 465 mail.example.org", RecordRequirement.Optional),
             ("_submission._tcp.example.org", DnsRecordType.SRV, "0 1 587 mail.example.org", RecordRequirement.Optional),
+            ("_mta-sts.example.org", DnsRecordType.TXT, $"v=STSv1; id={MtaStsPolicy.Id("mail.example.org")}", RecordRequirement.Optional),
+            ("mta-sts.example.org", DnsRecordType.CNAME, "mail.example.org", RecordRequirement.Optional),
             ("_smtp._tls.example.org", DnsRecordType.TXT, "v=TLSRPTv1; rua=mailto:postmaster@example.org", RecordRequirement.Optional),
             ("10.2.0.192.in-addr.arpa", DnsRecordType.PTR, "mail.example.org", RecordRequirement.Required),
             ("0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", DnsRecordType.PTR, "mail.example.org", RecordRequirement.Required),
@@ -152,6 +156,7 @@ public sealed class DnsSetupTests
         Assert.Equal(DnsCheckStatus.Wrong, imaps.Status);
         Assert.Equal(["0 1 143 mail.example.org"], imaps.Found);
         Assert.Equal(DnsCheckStatus.LookupFailed, results.Values.Single(r => r.Expected.Purpose == DnsRecordPurpose.TlsReporting).Status);
+        Assert.Equal(DnsCheckStatus.Missing, results.Values.Single(r => r.Expected.Purpose == DnsRecordPurpose.MtaSts).Status);
         Assert.All(results.Values.Where(r => r.Expected.Type == DnsRecordType.PTR), r => Assert.Equal(DnsCheckStatus.Missing, r.Status));
     }
 
@@ -184,6 +189,14 @@ public sealed class DnsSetupTests
 
         var error = await Assert.ThrowsAsync<AccountException>(() => service.GetRecordsAsync("elsewhere.example"));
         Assert.Equal(AccountError.DomainNotFound, error.Error);
+    }
+
+    [Fact]
+    public void The_mta_sts_policy_is_in_testing_mode_for_the_mail_host_and_its_id_follows_it()
+    {
+        Assert.Equal("version: STSv1\r\nmode: testing\r\nmx: mail.example.org\r\nmax_age: 604800\r\n", MtaStsPolicy.Text("mail.example.org"));
+        Assert.Matches("^[a-z0-9]{1,32}$", MtaStsPolicy.Id("mail.example.org"));
+        Assert.NotEqual(MtaStsPolicy.Id("mail.example.org"), MtaStsPolicy.Id("mx.example.org"));
     }
 
     [Fact]

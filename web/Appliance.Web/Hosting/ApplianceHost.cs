@@ -92,6 +92,7 @@ public static partial class ApplianceHost
         var app = builder.Build();
         app.MapGet(HealthPath, () => Results.Text("ok\n"));
         app.MapClientSetup();
+        app.MapMtaSts();
         app.MapAdminUi();
         return app;
     }
