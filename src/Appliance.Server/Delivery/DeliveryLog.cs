@@ -83,6 +83,12 @@ internal sealed class DeliveryLog : IDeliveryLog, IAsyncDisposable, IDisposable
         return await Task.Run(() => store.QueryAttempts(query, queueId, limit), cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyDictionary<DeliveryAttemptOutcome, int>> CountAttemptsAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        await schema.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => store.CountAttempts(since), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Waits until everything recorded before this call is written (or dropped because the writer failed).</summary>
     internal async Task FlushAsync(CancellationToken cancellationToken = default)
     {

@@ -62,4 +62,7 @@ public interface IDeliveryLog
     Task<IReadOnlyList<SmtpTransactionRecord>> QueryTransactionsAsync(DeliveryLogQuery query, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<DeliveryAttemptRecord>> QueryAttemptsAsync(DeliveryLogQuery query, string? queueId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Delivery attempts since a moment, counted by outcome (the dashboard's last hour), with no row limit.</summary>
+    Task<IReadOnlyDictionary<DeliveryAttemptOutcome, int>> CountAttemptsAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
 }

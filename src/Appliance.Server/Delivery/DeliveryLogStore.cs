@@ -172,6 +172,22 @@ internal sealed class DeliveryLogStore
         return results;
     }
 
+    public Dictionary<DeliveryAttemptOutcome, int> CountAttempts(DateTimeOffset since)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT outcome, COUNT(*) FROM attempts WHERE time >= $since GROUP BY outcome";
+        command.Parameters.AddWithValue("$since", since.UtcTicks);
+        using var reader = command.ExecuteReader();
+        var counts = Enum.GetValues<DeliveryAttemptOutcome>().ToDictionary(o => o, _ => 0);
+        while (reader.Read())
+        {
+            if (Enum.TryParse(reader.GetString(0), out DeliveryAttemptOutcome outcome))
+                counts[outcome] = reader.GetInt32(1);
+        }
+        return counts;
+    }
+
     public List<DeliveryAttemptRecord> QueryAttempts(DeliveryLogQuery query, string? queueId, int limit)
     {
         using var connection = Open();

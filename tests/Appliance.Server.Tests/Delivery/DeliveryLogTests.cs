@@ -49,6 +49,23 @@ public sealed class DeliveryLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Attempts_are_counted_by_outcome_since_a_moment_without_the_row_limit()
+    {
+        await using var log = Create();
+        for (int i = 0; i < 1_200; i++)
+            log.Record(Attempt(T0.AddSeconds(i), "Q" + (i % 7)));
+        log.Record(new DeliveryAttemptRecord(T0.AddSeconds(5), "Q1", "x@remote.example", null, null, null, 451, "4.7.1 later", DeliveryAttemptOutcome.Deferred));
+        log.Record(new DeliveryAttemptRecord(T0.AddSeconds(-60), "Q2", "y@remote.example", null, null, null, 550, "5.1.1 no", DeliveryAttemptOutcome.Failed));
+        await log.FlushAsync();
+
+        var counts = await log.CountAttemptsAsync(T0);
+        Assert.Equal(1_200, counts[DeliveryAttemptOutcome.Delivered]);
+        Assert.Equal(1, counts[DeliveryAttemptOutcome.Deferred]);
+        Assert.Equal(0, counts[DeliveryAttemptOutcome.Failed]); // before the moment
+        Assert.Equal(1, (await log.CountAttemptsAsync(T0.AddSeconds(-61)))[DeliveryAttemptOutcome.Failed]);
+    }
+
+    [Fact]
     public async Task Records_appear_after_a_flush_newest_first_with_every_field()
     {
         await using var log = Create();

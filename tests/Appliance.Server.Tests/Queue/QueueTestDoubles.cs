@@ -51,6 +51,9 @@ internal sealed class RecordingDeliveryLog : IDeliveryLog
 
     public Task<IReadOnlyList<DeliveryAttemptRecord>> QueryAttemptsAsync(DeliveryLogQuery query, string? queueId = null, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<DeliveryAttemptRecord>>(Attempts.Where(a => queueId is null || a.QueueId == queueId).ToList());
+
+    public Task<IReadOnlyDictionary<DeliveryAttemptOutcome, int>> CountAttemptsAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyDictionary<DeliveryAttemptOutcome, int>>(Attempts.Where(a => a.Time >= since).GroupBy(a => a.Outcome).ToDictionary(g => g.Key, g => g.Count()));
 }
 
 /// <summary>One local delivery as the fake saw it.</summary>

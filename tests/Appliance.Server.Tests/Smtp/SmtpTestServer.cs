@@ -205,6 +205,9 @@ internal sealed class RecordingDeliveryLog : IDeliveryLog
 
     public Task<IReadOnlyList<DeliveryAttemptRecord>> QueryAttemptsAsync(DeliveryLogQuery query, string? queueId = null, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<DeliveryAttemptRecord>>([]);
+
+    public Task<IReadOnlyDictionary<DeliveryAttemptOutcome, int>> CountAttemptsAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyDictionary<DeliveryAttemptOutcome, int>>(new Dictionary<DeliveryAttemptOutcome, int>());
 }
 
 /// <summary>Stands in for the DKIM signer: returns a recognisable field and records what it was asked to sign.</summary>
