@@ -110,7 +110,9 @@ public sealed class ApiTokenService(IDbContextFactory<ApplianceDbContext> dbFact
         {
             return false;
         }
-        return secret.Length == 32;
+        // Only the one canonical spelling: base64 leaves spare bits in the last character, and a token
+        // that differs there must not work too.
+        return secret.Length == 32 && Base64Url(secret) == text[(separator + 1)..];
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -114,7 +114,10 @@ public sealed class RestApiTests
             Assert.Equal("3.1.0", openApi.GetProperty("openapi").GetString());
             Assert.True(openApi.GetProperty("paths").TryGetProperty("/domains/{name}/dns/check", out _));
         }
-        foreach (string bad in new[] { token[..^1] + (token[^1] == 'A' ? 'B' : 'A'), "apl_999_" + token[(token.LastIndexOf('_') + 1)..], "apl_x", token + "x", "" })
+        // The last character differs in its spare bits too (E..F share the top four bits with A..D): a non-canonical spelling is refused.
+        char last = token[^1];
+        string[] bads = [token[..^1] + (last == 'A' ? 'B' : 'A'), token[..^1] + (char)(last ^ 1), "apl_999_" + token[(token.IndexOf('_', 4) + 1)..], "apl_x", token + "x", ""];
+        foreach (string bad in bads)
         {
             using var client = Client(web, bad);
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/domains")).StatusCode);
@@ -175,5 +178,15 @@ public sealed class RestApiTests
         Assert.Equal(AccountError.TokenRefused, (await Assert.ThrowsAsync<AccountException>(() => tokens.CreateAsync("user@example.org", "mine"))).Error);
         Assert.Equal(AccountError.InvalidTokenName, (await Assert.ThrowsAsync<AccountException>(() => tokens.CreateAsync("admin@example.org", " "))).Error);
         Assert.Equal(AccountError.InvalidTokenName, (await Assert.ThrowsAsync<AccountException>(() => tokens.CreateAsync("admin@example.org", "a\nb"))).Error);
+
+        // The secret's last base64url character carries two spare bits: its other spellings decode to
+        // the same secret, and each is refused; only the canonical token works.
+        var (_, token) = await tokens.CreateAsync("admin@example.org", "spare bits");
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        int value = alphabet.IndexOf(token[^1]);
+        Assert.Equal(0, value & 3);
+        for (int spare = 1; spare < 4; spare++)
+            Assert.Null(await tokens.AuthenticateAsync(token[..^1] + alphabet[value | spare]));
+        Assert.NotNull(await tokens.AuthenticateAsync(token));
     }
 }
