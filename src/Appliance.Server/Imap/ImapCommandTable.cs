@@ -34,6 +34,8 @@ internal enum ImapVerb
     Idle,
     GetQuota,
     GetQuotaRoot,
+    /// <summary>RFC 9208 4.1.1: exists, and is refused with NO (limits are the administrator's), not BAD as an unknown command.</summary>
+    SetQuota,
     // selected (6.4)
     Check,
     Close,
@@ -68,7 +70,7 @@ internal static class ImapCommandTable
     [
         ImapVerb.Select, ImapVerb.Examine, ImapVerb.Create, ImapVerb.Delete, ImapVerb.Rename,
         ImapVerb.Subscribe, ImapVerb.Unsubscribe, ImapVerb.List, ImapVerb.Lsub, ImapVerb.Namespace,
-        ImapVerb.Status, ImapVerb.Append, ImapVerb.Idle, ImapVerb.GetQuota, ImapVerb.GetQuotaRoot,
+        ImapVerb.Status, ImapVerb.Append, ImapVerb.Idle, ImapVerb.GetQuota, ImapVerb.GetQuotaRoot, ImapVerb.SetQuota,
     ];
 
     private static readonly Dictionary<ImapState, HashSet<ImapVerb>> Allowed = new()

@@ -205,12 +205,6 @@ internal sealed partial class ImapSession
             No(command.Tag, upload.Refusal!.Code, upload.Refusal.Text);
             return;
         }
-        if (verb == ImapVerb.Unknown && command.Name == "SETQUOTA" && State != ImapState.NotAuthenticated)
-        {
-            // RFC 9208 4.1.1: SETQUOTA exists, but quotas are the administrator's (NO, not BAD for an unknown command).
-            QuotaCommands.SetQuota(this, command);
-            return;
-        }
         if (verb == ImapVerb.Unknown)
         {
             Bad(command.Tag, "Unknown command");
@@ -276,6 +270,7 @@ internal sealed partial class ImapSession
             case ImapVerb.Idle: await IdleCommand.ExecuteAsync(this, command); break;
             case ImapVerb.GetQuota: await QuotaCommands.GetQuotaAsync(this, command); break;
             case ImapVerb.GetQuotaRoot: await QuotaCommands.GetQuotaRootAsync(this, command); break;
+            case ImapVerb.SetQuota: QuotaCommands.SetQuota(this, command); break;
             default:
                 // The table allows it but nothing runs it: a defect, refused rather than a client error.
                 No(command.Tag, "CANNOT", $"{command.Name} is not available");

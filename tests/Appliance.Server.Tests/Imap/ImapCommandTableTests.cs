@@ -13,7 +13,7 @@ public sealed class ImapCommandTableTests
     public void The_table_matches_rfc_9051_section_6()
     {
         string[] any = ["CAPABILITY", "NOOP", "LOGOUT", "ID"];
-        string[] authenticated = ["SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE", "GETQUOTA", "GETQUOTAROOT"];
+        string[] authenticated = ["SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA"];
         string[] selected = ["CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID", "SORT", "THREAD"];
         Assert.Equal(Sorted([.. any, "STARTTLS", "AUTHENTICATE", "LOGIN"]), Names(ImapState.NotAuthenticated));
         Assert.Equal(Sorted([.. any, .. authenticated, "ENABLE"]), Names(ImapState.Authenticated));

@@ -84,7 +84,7 @@ public sealed class FetchSessionTests
     [Fact]
     public async Task Vanished_earlier_lists_the_uids_expunged_since_the_modseq()
     {
-        await using var server = await QResyncTestServer.StartAsync();
+        await using var server = await ImapStoreTestServer.StartAsync();
         var uids = new List<uint>();
         for (int i = 0; i < 5; i++)
             uids.Add(await server.AppendAsync(ImapStoreTestServer.Message("m" + i)));
@@ -93,6 +93,7 @@ public sealed class FetchSessionTests
         server.AliceAccount.Expunge("INBOX");
         var flagged = server.AliceAccount.StoreFlags("INBOX", [uids[2]], FlagOperation.Add, MessageFlags.Flagged).Updated[0].ModSeq;
         using var client = await server.LoginAsync();
+        await client.EnableQResyncAsync();
         await SelectAsync(client);
 
         Assert.Equal(

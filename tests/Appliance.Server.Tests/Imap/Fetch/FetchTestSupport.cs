@@ -108,44 +108,9 @@ internal static class FetchTestSupport
     }
 }
 
-/// <summary>The <see cref="ImapStoreTestServer"/> setup whose sessions log in as Alice and ENABLE QRESYNC (RFC 7162 3.2.3).</summary>
-internal sealed class QResyncTestServer : IAsyncDisposable
+/// <summary>QRESYNC for a logged-in session (RFC 7162 3.2.3).</summary>
+internal static class QResyncClient
 {
-    private readonly TestMailServer _server;
-
-    private QResyncTestServer(TestMailServer server, MailAccount alice)
-    {
-        _server = server;
-        AliceAccount = alice;
-    }
-
-    public MailAccount AliceAccount { get; }
-
-    public static async Task<QResyncTestServer> StartAsync()
-    {
-        var server = await TestMailServer.StartAsync<ImapHandler>(ListenerKind.Imaps,
-            options => options.Imap.FailedLoginDelay = TimeSpan.Zero, services => services.AddImapServer());
-        await server.Services.InitializeApplianceAsync();
-        var accounts = server.Services.GetRequiredService<AccountService>();
-        await accounts.AddDomainAsync("example.org", "test");
-        var alice = await accounts.AddMailboxAsync(new NewMailbox(ImapStoreTestServer.Alice, ImapStoreTestServer.Password), "test");
-        var store = server.Services.GetRequiredService<MessageStore>();
-        return new QResyncTestServer(server, store.OpenAccount(alice.StoreId));
-    }
-
-    public async Task<ImapTestClient> LoginAsync()
-    {
-        var client = new ImapTestClient(await _server.ConnectAsync());
-        await client.HandshakeAsync();
-        Assert.StartsWith("* OK [CAPABILITY IMAP4rev2 ", await client.ReadLineAsync());
-        var login = await client.CommandAsync("l", $"LOGIN {ImapStoreTestServer.Alice} \"{ImapStoreTestServer.Password}\"");
-        Assert.StartsWith("l OK ", login[^1]);
+    public static async Task EnableQResyncAsync(this ImapTestClient client) =>
         Assert.Equal(["* ENABLED QRESYNC", "q OK ENABLE completed"], await client.CommandAsync("q", "ENABLE QRESYNC"));
-        return client;
-    }
-
-    public async Task<uint> AppendAsync(string text, MessageFlags flags = MessageFlags.None) =>
-        (await AliceAccount.AppendAsync("INBOX", new MemoryStream(Encoding.UTF8.GetBytes(text)), flags)).Uid;
-
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
