@@ -48,6 +48,9 @@ public sealed class ApplianceOptions
     /// <summary>The outbound queue: retries, lifetime, smarthost.</summary>
     public Appliance.Server.Queue.QueueOptions Queue { get; set; } = new();
 
+    /// <summary>Certificates from Let's Encrypt (or another ACME CA).</summary>
+    public AcmeOptions Acme { get; set; } = new();
+
     /// <summary>Absolute data directory (relative paths are taken from the working directory).</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 
