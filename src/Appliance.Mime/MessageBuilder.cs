@@ -74,6 +74,9 @@ public sealed partial class MessageBuilder
         [.. To.Concat(Cc).Concat(Bcc).DistinctBy(m => m.Address.ToLowerInvariant())];
 
     /// <summary>Adds a header field written after the builder's own (names from RFC 5322 ftext; not one the builder writes).</summary>
+    /// <summary>The attachments added so far, in order (a reply or forward built from a message starts with its files).</summary>
+    public IReadOnlyList<Attachment> Attachments => attachments;
+
     public void AddHeader(string name, string value)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -349,7 +352,8 @@ public sealed partial class MessageBuilder
         });
     }
 
-    private sealed record Attachment(string FileName, string MediaType, byte[] Content, string? ContentId, bool IsMessage);
+    /// <summary>A file the message carries: an attachment, an inline image (with its Content-ID) or an attached message.</summary>
+    public sealed record Attachment(string FileName, string MediaType, byte[] Content, string? ContentId, bool IsMessage);
 
     /// <summary>One entity to write: its content fields as folding tokens and either a body or children.</summary>
     private sealed class Part

@@ -8,6 +8,7 @@ using Appliance.MailAuth.Dkim;
 using Appliance.MailAuth.Dmarc;
 using Appliance.MailAuth.Spf;
 using Appliance.Mime;
+using Appliance.Server.Accounts;
 using Appliance.Server.Delivery;
 using Appliance.Server.Queue;
 using Microsoft.Extensions.Logging;
@@ -128,7 +129,7 @@ internal static partial class MessageAcceptor
             return (new SmtpReply(550, "5.6.0", "The From: header has no address"), null);
         foreach (var author in authors)
         {
-            if (!await SenderAddresses.IsOwnedAsync(session, user, author.Address))
+            if (!await SenderAddresses.IsOwnedAsync(session.Engine.Recipients, user, author.Address, session.Connection.Stopping))
                 return (new SmtpReply(553, "5.7.1", $"From: address <{author.Address}> is not owned by {user.Address}"), null);
         }
 

@@ -470,23 +470,25 @@ public sealed partial class MailAccount : IDisposable
         return result;
     }
 
-    private static MessageInfo ReadMessage(SqliteDataReader r)
+    /// <param name="firstColumn">Where <see cref="MessageColumns"/> start in the row (a query may select columns before them).</param>
+    private static MessageInfo ReadMessage(SqliteDataReader r, int firstColumn = 0)
     {
+        int o = firstColumn;
         var summary = new MessageSummary(
-            r.IsDBNull(6) ? null : DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-            r.GetString(7),
-            r.GetString(8),
-            r.GetString(9),
-            r.IsDBNull(10) ? null : r.GetString(10),
-            r.GetBoolean(11),
-            r.GetString(12));
+            r.IsDBNull(o + 6) ? null : DateTimeOffset.Parse(r.GetString(o + 6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            r.GetString(o + 7),
+            r.GetString(o + 8),
+            r.GetString(o + 9),
+            r.IsDBNull(o + 10) ? null : r.GetString(o + 10),
+            r.GetBoolean(o + 11),
+            r.GetString(o + 12));
         return new MessageInfo(
-            (uint)r.GetInt64(0),
-            r.GetInt64(1),
-            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)),
-            (MessageFlags)r.GetInt32(3),
-            Keywords.Split(r.GetString(4)),
-            (ulong)r.GetInt64(5),
+            (uint)r.GetInt64(o),
+            r.GetInt64(o + 1),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(o + 2)),
+            (MessageFlags)r.GetInt32(o + 3),
+            Keywords.Split(r.GetString(o + 4)),
+            (ulong)r.GetInt64(o + 5),
             summary);
     }
 

@@ -5,7 +5,7 @@ namespace Appliance.Storage.Mail;
 /// are named after numeric ids), so these rules keep names sane for IMAP clients and for the
 /// hierarchy logic, not to protect the file system; they are enforced anyway as defence in depth.
 /// </summary>
-internal static class MailboxName
+public static class MailboxName
 {
     /// <summary>Hierarchy separator announced in LIST responses (RFC 9051 section 6.3.9).</summary>
     public const char Separator = '/';

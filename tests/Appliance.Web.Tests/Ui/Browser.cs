@@ -52,7 +52,14 @@ internal sealed class Browser : IAsyncDisposable
         {
             string directory = Path.Combine(AppContext.BaseDirectory, "screenshots");
             Directory.CreateDirectory(directory);
-            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
+            try
+            {
+                await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true, Timeout = 10_000 });
+            }
+            catch (Exception e) when (e is PlaywrightException or TimeoutException)
+            {
+                // A page that cannot be photographed must not hide the step's own failure.
+            }
             throw;
         }
     }

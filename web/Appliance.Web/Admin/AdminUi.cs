@@ -51,6 +51,7 @@ public static class AdminUi
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null);
         app.MapPost(SignOutPath, SignOutAsync);
         Appliance.Web.Api.ApiEndpoints.MapApi(app);
+        Appliance.Web.Webmail.WebmailEndpoints.MapWebmail(app);
         app.MapGet("/domains/{name}/zone", ZoneFileAsync).RequireAuthorization(AdminAuthentication.ManagePolicy);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Appliance.Server.Webmail;
 using Appliance.Server;
 using Appliance.Server.Accounts;
 using Appliance.Server.Certificates;
@@ -79,6 +80,7 @@ public static partial class ApplianceHost
         builder.Services.AddSmtpServer();
         builder.Services.AddImapServer();
         builder.Services.AddPop3Server();
+        builder.Services.AddWebmail();
         builder.Services.AddSingleton<ApplianceEndpoints>();
         // How long mail sessions get to say goodbye before Kestrel aborts them.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Listeners.Limits.ShutdownTimeout);

@@ -91,7 +91,7 @@ internal static class MailCommand
             SmtpReply? refusal = null;
             if (path.IsNull)
                 refusal = new SmtpReply(553, "5.7.1", "The null sender <> is not allowed for authenticated users");
-            else if (!await SenderAddresses.IsOwnedAsync(session, user, path.Mailbox))
+            else if (!await SenderAddresses.IsOwnedAsync(session.Engine.Recipients, user, path.Mailbox, session.Connection.Stopping))
                 refusal = new SmtpReply(553, "5.7.1", $"Sender address <{path.Mailbox}> is not owned by {user.Address}");
             if (refusal is { } refused)
             {
@@ -120,21 +120,5 @@ internal static class MailCommand
         session.Transaction = transaction;
         session.State = SmtpState.MailGiven;
         await session.ReplyAsync(new SmtpReply(250, "2.1.0", "Sender ok"));
-    }
-}
-
-/// <summary>RFC 6409 6.1 and our rule: an authenticated user sends only as an address that delivers to them.</summary>
-internal static class SenderAddresses
-{
-    /// <summary>
-    /// The user's own address, a +tag of it, or an alias (or catch-all) that delivers to their
-    /// mailbox: exactly the addresses whose mail they read.
-    /// </summary>
-    public static async Task<bool> IsOwnedAsync(SmtpSession session, AuthenticatedUser user, string address)
-    {
-        if (string.Equals(address, user.Address, StringComparison.OrdinalIgnoreCase))
-            return true;
-        var resolution = await session.Engine.Recipients.ResolveAsync(address, session.Connection.Stopping);
-        return resolution.Status == RecipientStatus.Deliverable && resolution.Mailboxes.Any(m => m.MailboxId == user.MailboxId);
     }
 }
