@@ -69,6 +69,12 @@ public sealed partial class MessageBuilder
     /// <summary>RFC 6152: the path supports 8BITMIME, so text with non-ASCII may go as 8bit.</summary>
     public bool Allow8Bit { get; set; }
 
+    /// <summary>
+    /// Write the Bcc field: only for the sender's own copy (Sent, Drafts), which RFC 5322 3.6.3
+    /// allows to keep it; what recipients get never has it.
+    /// </summary>
+    public bool WriteBcc { get; set; }
+
     /// <summary>The envelope recipients (RCPT TO): To, Cc and Bcc, each address once.</summary>
     public IReadOnlyList<MailboxAddress> Recipients =>
         [.. To.Concat(Cc).Concat(Bcc).DistinctBy(m => m.Address.ToLowerInvariant())];
@@ -159,10 +165,14 @@ public sealed partial class MessageBuilder
         {
             WriteAddresses(header, "Cc", [.. Cc], utf8);
         }
-        // Bcc addresses are checked like the others but never written (RFC 5322 3.6.3).
+        // Bcc addresses are checked like the others but written only into the sender's copy (RFC 5322 3.6.3).
         for (int i = 0; i < Bcc.Count; i++)
         {
             HeaderWriter.FormatAddress(Bcc[i], $"Bcc[{i}]", utf8);
+        }
+        if (WriteBcc && Bcc.Count > 0)
+        {
+            WriteAddresses(header, "Bcc", [.. Bcc], utf8);
         }
         header.Append("Message-ID: ").Append(messageId).Append("\r\n");
         if (InReplyTo is not null)

@@ -229,6 +229,16 @@ public sealed class MessageBuilderTests
     }
 
     [Fact]
+    public void The_senders_own_copy_may_keep_bcc()
+    {
+        MessageBuilder builder = NewBuilder();
+        builder.Bcc.Add(new MailboxAddress("Secret Agent", "secret", "example.com"));
+        builder.WriteBcc = true;
+        HeaderBlock header = MimeParser.Parse(builder.ToArray()).Header;
+        Assert.Equal("secret@example.com", MailboxAddress.ParseList(header.Get("Bcc")!.Value).Single().Address);
+    }
+
+    [Fact]
     public void Custom_headers_are_written_and_encoded()
     {
         MessageBuilder builder = NewBuilder();

@@ -131,10 +131,12 @@ public sealed partial class WebmailSession
         var text = MessageParts.FindDisplayBody(entity, allowHtml: false);
         var display = MessageParts.FindDisplayBody(entity, allowHtml: true);
         string? textBody = text is { MediaSubtype: "plain" } ? ReadBounded(text, raw) : null;
-        string? htmlBody = display is { MediaSubtype: "html" } ? InlineImages(entity, raw, ReadBounded(display, raw)) : null;
+        string? html = display is { MediaSubtype: "html" } ? ReadBounded(display, raw) : null;
+        // Images the HTML shows by cid: are part of the body, not attachments (unless it never shows them).
+        var shown = html is null ? [] : CidReference().Matches(html).Select(m => Uri.UnescapeDataString(m.Groups[1].Value)).ToHashSet(StringComparer.Ordinal);
+        string? htmlBody = html is null ? null : InlineImages(entity, raw, html);
         var attachments = MessageParts.FindAttachments(entity)
-            .Where(part => part.FileName is not null || part.ContentId is null || MessageParts.FindByContentId(entity, part.ContentId) is null
-                || htmlBody is null || !htmlBody.Contains(part.ContentId.Trim('<', '>'), StringComparison.Ordinal))
+            .Where(part => part.ContentId is not { } id || !shown.Contains(id.Trim('<', '>')))
             .Select(part => new WebmailAttachment(part.PartNumber, FileNameOf(part), $"{part.MediaType}/{part.MediaSubtype}", DecodedSize(part)))
             .ToList();
         var flags = info.Flags;
@@ -410,11 +412,11 @@ public sealed partial class WebmailSession
             TextBody = form.Body,
             HtmlBody = form.RichText ? SimpleRichText.ToHtml(form.Body) : null,
             Utf8Headers = false,
+            WriteBcc = includeBcc,
         };
         AddAll(builder.To, form.To, lenientAddresses);
         AddAll(builder.Cc, form.Cc, lenientAddresses);
-        if (includeBcc)
-            AddAll(builder.Bcc, form.Bcc, lenientAddresses);
+        AddAll(builder.Bcc, form.Bcc, lenientAddresses);
         foreach (string reference in form.References)
             builder.References.Add(reference);
         foreach (var attachment in form.Attachments)
