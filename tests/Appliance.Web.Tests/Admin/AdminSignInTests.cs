@@ -4,26 +4,13 @@ using Appliance.Storage.Entities;
 using Appliance.Web.Admin;
 using Microsoft.Extensions.DependencyInjection;
 
+using static Appliance.Web.Tests.Admin.AdminWebHost;
+
 namespace Appliance.Web.Tests.Admin;
 
 /// <summary>First-run setup, sign-in, cookies, CSRF and access rules over real HTTPS, without a browser.</summary>
 public sealed class AdminSignInTests
 {
-    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, string handler, params (string Name, string Value)[] fields)
-    {
-        string page = await client.GetStringAsync(path);
-        var form = new List<KeyValuePair<string, string>>
-        {
-            new("_handler", handler),
-            new("__RequestVerificationToken", AdminWebHost.FormToken(page)),
-        };
-        form.AddRange(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
-        return await client.PostAsync(path, new FormUrlEncodedContent(form));
-    }
-
-    private static Task<HttpResponseMessage> SignInAsync(HttpClient client, string address, string password) =>
-        PostFormAsync(client, "/signin", "signin", ("Input.Address", address), ("Input.Password", password));
-
     [Fact]
     public async Task First_run_needs_the_token_then_the_admin_signs_in_with_a_secure_cookie()
     {
@@ -132,7 +119,7 @@ public sealed class AdminSignInTests
         Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(user, "user@example.org", "correct horse")).StatusCode);
         var home = await user.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
-        Assert.Equal("/account", home.Headers.Location!.AbsolutePath);
+        Assert.Equal("/mail", home.Headers.Location!.AbsolutePath);
         Assert.Contains("Settings for mail apps", await user.GetStringAsync("/account"));
         var denied = await user.GetAsync("/domains");
         Assert.Equal("/denied", denied.Headers.Location!.AbsolutePath);

@@ -69,6 +69,23 @@ internal sealed partial class AdminWebHost : IAsyncDisposable
         return new HttpClient(handler) { BaseAddress = Https, Timeout = Guard };
     }
 
+    /// <summary>Posts a page's form (its antiforgery token read from the page first), as the browser does.</summary>
+    public static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, string handler, params (string Name, string Value)[] fields)
+    {
+        string page = await client.GetStringAsync(path);
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("_handler", handler),
+            new("__RequestVerificationToken", FormToken(page)),
+        };
+        form.AddRange(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+        return await client.PostAsync(path, new FormUrlEncodedContent(form));
+    }
+
+    /// <summary>Signs in through the sign-in page's form; a redirect means success.</summary>
+    public static Task<HttpResponseMessage> SignInAsync(HttpClient client, string address, string password) =>
+        PostFormAsync(client, "/signin", "signin", ("Input.Address", address), ("Input.Password", password));
+
     /// <summary>The antiforgery token of the form on a page.</summary>
     public static string FormToken(string html) => TokenPattern().Match(html) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("No antiforgery token on the page");
 
