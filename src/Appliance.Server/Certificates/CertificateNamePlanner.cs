@@ -6,7 +6,7 @@ using Appliance.Server.Configuration;
 namespace Appliance.Server.Certificates;
 
 /// <summary>A name that is not ordered, and why, in words for the admin dashboard.</summary>
-internal sealed record LeftOutName(string Name, string Reason);
+public sealed record LeftOutName(string Name, string Reason);
 
 /// <summary>The names to order (the first is the mail host name, the certificate's subject) and those left out.</summary>
 internal sealed record CertificateNamePlan(IReadOnlyList<string> Names, IReadOnlyList<LeftOutName> LeftOut)

@@ -5,7 +5,7 @@ namespace Appliance.Server.Certificates;
 /// <param name="LastAttempt">When the renewal last asked the CA for this certificate's successor (null: never, or renewal is off).</param>
 /// <param name="LastError">Why that attempt failed; null after a success.</param>
 /// <param name="NextAttempt">When the CA will be asked next: renewal time, or the retry after a failure.</param>
-internal sealed record CertificateReport(
+public sealed record CertificateReport(
     IReadOnlyList<string> Names,
     string Subject,
     string Issuer,

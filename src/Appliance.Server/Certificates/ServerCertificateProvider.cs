@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Server.Certificates;
 
 /// <summary>Where a served certificate came from.</summary>
-internal enum CertificateSource
+public enum CertificateSource
 {
     /// <summary>The bootstrap certificate made on first start: served until the first issuance, and for names nothing else covers.</summary>
     SelfSigned,
