@@ -46,7 +46,6 @@ internal sealed partial class CertificateManager : BackgroundService
     {
         _options = options;
         _acme = options.Acme;
-        _acme.Validate();
         _issuer = issuer;
         _planner = planner;
         _certificates = certificates;

@@ -146,30 +146,34 @@ internal static class CertificateStore
 
     /// <summary>
     /// Refuses to go on while a private key file under {DataDirectory}/certs or {DataDirectory}/acme
-    /// can be read by the group or by others. It is not silently tightened: a key that was readable
-    /// may already have been copied, and the administrator should know (and then replace it).
+    /// can be read (or replaced) by the group or by others. It is not silently tightened: a key that
+    /// was readable may already have been copied, and the administrator should know (and then
+    /// replace it). Only the file's own mode is judged, as OpenSSH does for its private keys.
     /// </summary>
     /// <exception cref="ApplianceConfigurationException">Names the first such file and the chmod that fixes it.</exception>
     public static void RefuseKeysReadableByOthers(string dataPath)
     {
         if (OperatingSystem.IsWindows())
             return;
-        const UnixFileMode readableByOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        const UnixFileMode openToOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
         foreach (string directory in new[] { DirectoryName, AcmeDirectoryName }.Select(name => Path.Combine(dataPath, name)))
         {
             if (!Directory.Exists(directory))
                 continue;
             foreach (string file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
-                if ((File.GetUnixFileMode(file) & readableByOthers) != 0 && HoldsPrivateKey(file))
+                if ((File.GetUnixFileMode(file) & openToOthers) != 0 && HoldsPrivateKey(file))
                     throw new ApplianceConfigurationException(
-                        $"The private key file {file} is readable by users other than its owner. " +
+                        $"The private key file {file} is readable or writable by users other than its owner. " +
                         $"Run: chmod 600 '{file}' (and consider replacing the key, since others could read it).");
             }
         }
     }
 
-    /// <summary>PKCS#12 and .key/.jwk files by name; any other file when it holds a PEM private key.</summary>
+    /// <summary>
+    /// PKCS#12, .key and .jwk files by name, and our own temporary files (a key being written, see
+    /// <see cref="WritePrivateFile"/>); any other file when it holds a PEM private key.
+    /// </summary>
     private static bool HoldsPrivateKey(string file)
     {
         string extension = Path.GetExtension(file);

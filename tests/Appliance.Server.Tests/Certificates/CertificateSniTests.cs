@@ -6,13 +6,8 @@ using System.Security.Cryptography.X509Certificates;
 using Appliance.Server.Certificates;
 using Appliance.Server.Configuration;
 using Appliance.Server.Listeners;
-using Appliance.Server.Tests.Accounts;
 using Appliance.Server.Tests.Listeners;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Appliance.Server.Tests.Certificates;
@@ -88,8 +83,8 @@ public sealed class CertificateSniTests
     [Fact]
     public async Task Each_client_gets_the_certificate_for_the_name_it_asked_for_on_HTTPS()
     {
-        await using var https = await HttpsServer.StartAsync();
-        await AssertSelectionBySniAsync(https.Certificates, https.EndPoint, ListenerKind.Https);
+        await using var https = await TestMailServer.StartHttpsAsync(options => options.Hostname = Hostname);
+        await AssertSelectionBySniAsync(https.Services.GetRequiredService<ServerCertificateProvider>(), https.EndPoint, ListenerKind.Https);
     }
 
     private static async Task AssertSelectionBySniAsync(ServerCertificateProvider provider, IPEndPoint endPoint, ListenerKind kind)
@@ -157,59 +152,6 @@ public sealed class CertificateSniTests
             await manager.StopAsync(CancellationToken.None);
             manager.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        }
-    }
-
-    /// <summary>Kestrel with one HTTPS endpoint wired as the host wires it (UseServerCertificate).</summary>
-    private sealed class HttpsServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private readonly string _data;
-
-        private HttpsServer(WebApplication app, string data, IPEndPoint endPoint)
-        {
-            _app = app;
-            _data = data;
-            EndPoint = endPoint;
-        }
-
-        public IPEndPoint EndPoint { get; }
-
-        public ServerCertificateProvider Certificates => _app.Services.GetRequiredService<ServerCertificateProvider>();
-
-        public static async Task<HttpsServer> StartAsync()
-        {
-            string data = Path.Combine(Path.GetTempPath(), "appliance-https-tests-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(data);
-            var options = new ApplianceOptions { Hostname = Hostname, DataDirectory = data };
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = data });
-            builder.Logging.ClearProviders();
-            builder.Services.AddApplianceServices(options);
-            builder.Services.AddMailListeners();
-            ListenOptions? bound = null;
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
-            {
-                bound = listen;
-                listen.UseServerCertificate();
-            }));
-            var app = builder.Build();
-            app.MapGet("/", () => "ok");
-            app.Services.GetRequiredService<ServerCertificateProvider>().LoadOrCreate();
-            await app.StartAsync();
-            return new HttpsServer(app, data, bound!.IPEndPoint!);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.DisposeAsync();
-            try
-            {
-                Directory.Delete(_data, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp directory is harmless.
-            }
         }
     }
 }

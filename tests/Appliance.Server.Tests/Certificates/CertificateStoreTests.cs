@@ -54,7 +54,7 @@ public sealed class CertificateStoreTests : IDisposable
 
         var error = Assert.Throws<ApplianceConfigurationException>(() => NewProvider().LoadOrCreate());
         Assert.Equal(
-            $"The private key file {stored.Path} is readable by users other than its owner. " +
+            $"The private key file {stored.Path} is readable or writable by users other than its owner. " +
             $"Run: chmod 600 '{stored.Path}' (and consider replacing the key, since others could read it).",
             error.Message);
         Assert.Equal(groupReadable, File.GetUnixFileMode(stored.Path));
@@ -79,17 +79,12 @@ public sealed class CertificateStoreTests : IDisposable
             File.WriteAllText(key, ecdsa.ExportPkcs8PrivateKeyPem());
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
         var error = Assert.Throws<ApplianceConfigurationException>(() => NewProvider().LoadOrCreate());
-        Assert.Contains($"The private key file {key} is readable", error.Message);
+        Assert.Contains($"The private key file {key} is readable or writable by users other than its owner.", error.Message);
         Assert.Contains($"chmod 600 '{key}'", error.Message);
     }
 
     private ServerCertificateProvider NewProvider() =>
-        new(new ApplianceOptions { Hostname = "mail.example.org", DataDirectory = _data }, new FixedClock(Now), NullLogger<ServerCertificateProvider>.Instance);
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
+        new(new ApplianceOptions { Hostname = "mail.example.org", DataDirectory = _data }, new ManualClock(Now), NullLogger<ServerCertificateProvider>.Instance);
 
     [Fact]
     public void Certificate_names_the_host_in_its_SAN_is_for_server_auth_RSA_2048_and_valid_about_a_year()
