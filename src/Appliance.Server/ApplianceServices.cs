@@ -1,4 +1,5 @@
 using Appliance.Server.Accounts;
+using Appliance.Server.Certificates;
 using Appliance.Server.Configuration;
 using Appliance.Server.Security;
 using Appliance.Storage;
@@ -9,6 +10,8 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Appliance.Server;
 
@@ -42,8 +45,37 @@ public static class ApplianceServices
             .SetApplicationName("Appliance")
             .PersistKeysToFileSystem(new DirectoryInfo(KeyRingPath(options)));
         services.AddSingleton<SecretProtector>();
+        AddCertificateRenewal(services, options);
         return services;
     }
+
+    /// <summary>
+    /// The HTTP-01 answers (served by the web host whether or not ACME is on, so the endpoint is
+    /// always the same) and, when Appliance:Acme:Enabled, the renewal with its issuer. The listener
+    /// wiring (AddMailListeners) registers the certificate provider and status it works with.
+    /// </summary>
+    private static void AddCertificateRenewal(IServiceCollection services, ApplianceOptions options)
+    {
+        services.TryAddSingleton<AcmeChallengeResponses>();
+        if (!options.Acme.Enabled)
+            return;
+        options.Acme.Validate();
+        // The ACME client registers here: services.TryAddSingleton<ICertificateIssuer, AcmeCertificateIssuer>();
+        services.TryAddSingleton<CertificateNamePlanner>();
+        services.AddHostedService(CreateCertificateManager);
+    }
+
+    private static CertificateManager CreateCertificateManager(IServiceProvider services) => new(
+        services.GetRequiredService<ApplianceOptions>(),
+        services.GetService<ICertificateIssuer>() ?? throw new ApplianceConfigurationException(
+            "Appliance:Acme:Enabled is true, but no certificate issuer (ICertificateIssuer, the ACME client) is registered " +
+            "in this build. Set Appliance:Acme:Enabled to false to serve the self-signed certificate."),
+        services.GetRequiredService<CertificateNamePlanner>(),
+        services.GetRequiredService<ServerCertificateProvider>(),
+        services.GetRequiredService<CertificateStatus>(),
+        services.GetRequiredService<TimeProvider>(),
+        services.GetRequiredService<ILogger<CertificateManager>>(),
+        services.GetService<IHostApplicationLifetime>());
 
     /// <summary>The Data Protection key ring (readable by the service user only).</summary>
     public static string KeyRingPath(ApplianceOptions options) => Path.Combine(options.DataPath, "keys");

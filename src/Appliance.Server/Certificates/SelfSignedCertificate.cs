@@ -57,21 +57,4 @@ internal static class SelfSignedCertificate
 
     private static bool IsLocalhost(string hostname) =>
         string.Equals(hostname, "localhost", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>True when the certificate's SAN lists the host name (CN is ignored, as RFC 6125 6.4.4 tells clients to).</summary>
-    public static bool Covers(X509Certificate2 certificate, string hostname)
-    {
-        foreach (var extension in certificate.Extensions)
-        {
-            if (extension is X509SubjectAlternativeNameExtension san)
-            {
-                foreach (string name in san.EnumerateDnsNames())
-                {
-                    if (string.Equals(name, hostname, StringComparison.OrdinalIgnoreCase))
-                        return true;
-                }
-            }
-        }
-        return false;
-    }
 }

@@ -12,11 +12,12 @@ namespace Appliance.Server.Listeners;
 /// <summary>Wiring of the listener plumbing into DI and into Kestrel's ListenOptions.</summary>
 internal static class ListenerSetup
 {
-    /// <summary>Registers the certificate provider, STARTTLS helper, per-address limiter and session tracker.</summary>
+    /// <summary>Registers the certificate provider and its status, STARTTLS helper, per-address limiter and session tracker.</summary>
     public static IServiceCollection AddMailListeners(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ServerCertificateProvider>();
+        services.TryAddSingleton<CertificateStatus>();
         services.TryAddSingleton<StartTlsUpgrader>();
         services.TryAddSingleton<PerIpConnectionLimiter>();
         services.TryAddSingleton<MailSessionTracker>();
@@ -24,20 +25,20 @@ internal static class ListenerSetup
     }
 
     /// <summary>
-    /// TLS with the provider's current certificate, chosen per handshake so that a replaced
-    /// certificate (ACME) is used from the next connection on.
+    /// TLS with the provider's certificate for the client's SNI name (RFC 6066 3), chosen per
+    /// handshake so that a newly installed certificate (ACME) is used from the next connection on.
+    /// The per-connection callback rather than ServerCertificateSelector: it returns the certificate
+    /// context with its chain, so browsers get the intermediates too.
     /// </summary>
     public static ListenOptions UseServerCertificate(this ListenOptions listen)
     {
         var services = listen.ApplicationServices;
         var certificates = services.GetRequiredService<ServerCertificateProvider>();
         var limits = services.GetRequiredService<ApplianceOptions>().Listeners.Limits;
-        return listen.UseHttps(new HttpsConnectionAdapterOptions
+        return listen.UseHttps(new TlsHandshakeCallbackOptions
         {
-            ServerCertificateSelector = (_, _) => certificates.Current,
-            SslProtocols = ServerCertificateProvider.EnabledProtocols,
+            OnConnection = context => ValueTask.FromResult(certificates.CreateServerAuthenticationOptions(context.ClientHelloInfo.ServerName)),
             HandshakeTimeout = limits.TlsHandshakeTimeout,
-            ClientCertificateMode = ClientCertificateMode.NoCertificate,
         });
     }
 

@@ -52,7 +52,7 @@ internal sealed class StartTlsUpgrader
     /// 2. <paramref name="readyReply"/> ("220 2.0.0 Ready to start TLS", "A1 OK Begin TLS", "+OK")
     ///    is sent; only after it may the client start the handshake, so nothing it sends from now on
     ///    is discarded (injected bytes still in flight reach the handshake and make it fail instead);
-    /// 3. the TLS handshake runs with the provider's current certificate, TLS 1.2 or later;
+    /// 3. the TLS handshake runs with the provider's certificate for the client's SNI name, TLS 1.2 or later;
     /// 4. the connection's transport becomes a pipe over the TLS stream, so the engine keeps reading
     ///    <see cref="MailConnection.Input"/> and now gets cleartext from inside TLS.
     /// When the result is not Succeeded the connection is unusable and the engine must end it.
@@ -94,7 +94,9 @@ internal sealed class StartTlsUpgrader
         deadline.CancelAfter(_handshakeTimeout);
         try
         {
-            await ssl.AuthenticateAsServerAsync(_certificates.CreateServerAuthenticationOptions(), deadline.Token).ConfigureAwait(false);
+            // The certificate is chosen from the ClientHello's server name (RFC 6066 3), so a client
+            // asking for autoconfig.<domain> gets the certificate that names it.
+            await ssl.AuthenticateAsServerAsync(SelectForClientHello, _certificates, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
         {
@@ -114,6 +116,10 @@ internal sealed class StartTlsUpgrader
         connection.Logger.TlsEstablished(connection.Tls);
         return new StartTlsResult(StartTlsStatus.Succeeded, discarded, connection.Tls);
     }
+
+    private static ValueTask<SslServerAuthenticationOptions> SelectForClientHello(
+        SslStream stream, SslClientHelloInfo clientHello, object? state, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(((ServerCertificateProvider)state!).CreateServerAuthenticationOptions(clientHello.ServerName));
 
     /// <summary>Consumes whatever the input already holds, without waiting for more; returns its length.</summary>
     internal static int DiscardBuffered(PipeReader input)

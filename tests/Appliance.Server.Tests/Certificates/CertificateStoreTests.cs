@@ -46,13 +46,45 @@ public sealed class CertificateStoreTests : IDisposable
 
     [Fact]
     [UnsupportedOSPlatform("windows")] // file modes are a Unix notion; the appliance runs on Linux
-    public void A_world_readable_stored_file_is_tightened_on_load()
+    public void A_group_readable_stored_key_is_refused_at_start_naming_the_file_and_the_fix_and_left_as_it_is()
     {
         var stored = CertificateStore.LoadOrCreate(_data, "mail.example.org", Now);
-        File.SetUnixFileMode(stored.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        CertificateStore.LoadOrCreate(_data, "mail.example.org", Now);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(stored.Path));
+        const UnixFileMode groupReadable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+        File.SetUnixFileMode(stored.Path, groupReadable);
+
+        var error = Assert.Throws<ApplianceConfigurationException>(() => NewProvider().LoadOrCreate());
+        Assert.Equal(
+            $"The private key file {stored.Path} is readable or writable by users other than its owner. " +
+            $"Run: chmod 600 '{stored.Path}' (and consider replacing the key, since others could read it).",
+            error.Message);
+        Assert.Equal(groupReadable, File.GetUnixFileMode(stored.Path));
+
+        File.SetUnixFileMode(stored.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.Equal(stored.Certificate.Thumbprint, NewProvider().LoadOrCreate().Thumbprint);
     }
+
+    [Fact]
+    [UnsupportedOSPlatform("windows")] // file modes are a Unix notion; the appliance runs on Linux
+    public void A_world_readable_ACME_account_key_is_refused_but_a_readable_file_without_a_key_is_not()
+    {
+        string acme = Path.Combine(_data, "acme");
+        Directory.CreateDirectory(acme);
+        string account = Path.Combine(acme, "account.json");
+        File.WriteAllText(account, "{\"url\":\"https://ca.example/acct/1\"}");
+        File.SetUnixFileMode(account, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        NewProvider().LoadOrCreate();
+
+        string key = Path.Combine(acme, "account-key.pem");
+        using (var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+            File.WriteAllText(key, ecdsa.ExportPkcs8PrivateKeyPem());
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        var error = Assert.Throws<ApplianceConfigurationException>(() => NewProvider().LoadOrCreate());
+        Assert.Contains($"The private key file {key} is readable or writable by users other than its owner.", error.Message);
+        Assert.Contains($"chmod 600 '{key}'", error.Message);
+    }
+
+    private ServerCertificateProvider NewProvider() =>
+        new(new ApplianceOptions { Hostname = "mail.example.org", DataDirectory = _data }, new ManualClock(Now), NullLogger<ServerCertificateProvider>.Instance);
 
     [Fact]
     public void Certificate_names_the_host_in_its_SAN_is_for_server_auth_RSA_2048_and_valid_about_a_year()
@@ -93,8 +125,8 @@ public sealed class CertificateStoreTests : IDisposable
 
         Assert.Equal(CertificateOrigin.ReplacedHostnameChanged, renamed.Origin);
         Assert.NotEqual(old.Certificate.Thumbprint, renamed.Certificate.Thumbprint);
-        Assert.True(SelfSignedCertificate.Covers(renamed.Certificate, "mx.example.net"));
-        Assert.False(SelfSignedCertificate.Covers(renamed.Certificate, "mail.example.org"));
+        Assert.True(CertificateNames.Covers(renamed.Certificate, "mx.example.net"));
+        Assert.False(CertificateNames.Covers(renamed.Certificate, "mail.example.org"));
 
         // And the replacement is what the next start loads.
         var next = CertificateStore.LoadOrCreate(_data, "mx.example.net", Now);
@@ -132,7 +164,7 @@ public sealed class CertificateStoreTests : IDisposable
     }
 
     [Fact]
-    public void Provider_loads_once_and_replace_swaps_the_current_certificate_atomically()
+    public void Provider_loads_once_and_install_swaps_the_current_certificate_atomically()
     {
         var options = new ApplianceOptions { Hostname = "mail.example.org", DataDirectory = _data };
         var provider = new ServerCertificateProvider(options, TimeProvider.System, NullLogger<ServerCertificateProvider>.Instance);
@@ -144,11 +176,13 @@ public sealed class CertificateStoreTests : IDisposable
         Assert.Equal(CertificateStore.PathFor(Path.GetFullPath(_data)), provider.CertificatePath);
 
         using var replacement = SelfSignedCertificate.Create("mail.example.org", DateTimeOffset.UtcNow);
-        provider.Replace(replacement);
+        provider.Install(new IssuedCertificate(replacement, []));
         Assert.Same(replacement, provider.Current);
         Assert.Same(replacement, provider.CreateServerAuthenticationOptions().ServerCertificateContext!.TargetCertificate);
+        Assert.Equal(CertificateSource.Acme, provider.Issued!.Source);
+        Assert.Equal(new[] { replacement, loaded }, provider.All.Select(served => served.Certificate));
 
         using var publicOnly = X509CertificateLoader.LoadCertificate(replacement.RawData);
-        Assert.Throws<ArgumentException>(() => provider.Replace(publicOnly));
+        Assert.Throws<ArgumentException>(() => provider.Install(new IssuedCertificate(publicOnly, [])));
     }
 }

@@ -193,7 +193,7 @@ public sealed class StartTlsTests
 
         Assert.Equal(original.Thumbprint, await PresentedThumbprintAsync());
         using var renewed = SelfSignedCertificate.Create(TestMailServer.Hostname, DateTimeOffset.UtcNow);
-        provider.Replace(renewed);
+        provider.Install(new IssuedCertificate(renewed, []));
         Assert.Equal(renewed.Thumbprint, await PresentedThumbprintAsync());
     }
 

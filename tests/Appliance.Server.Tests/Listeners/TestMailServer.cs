@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Appliance.Server.Tests.Listeners;
 
-/// <summary>A real Kestrel on 127.0.0.1:0 with one mail endpoint wired exactly as the host wires it.</summary>
+/// <summary>A real Kestrel on 127.0.0.1:0 with one mail (or HTTPS) endpoint wired exactly as the host wires it.</summary>
 internal sealed class TestMailServer : IAsyncDisposable
 {
     public const string Hostname = "mail.test";
@@ -38,10 +38,18 @@ internal sealed class TestMailServer : IAsyncDisposable
 
     public MailSessionTracker Tracker => Services.GetRequiredService<MailSessionTracker>();
 
-    public static async Task<TestMailServer> StartAsync<THandler>(
+    public static Task<TestMailServer> StartAsync<THandler>(
         ListenerKind kind, Action<ApplianceOptions>? configure = null, Action<IServiceCollection>? services = null,
         ILoggerProvider? logs = null)
-        where THandler : ConnectionHandler
+        where THandler : ConnectionHandler =>
+        StartAsync(listen => listen.UseMailEndpoint<THandler>(kind), configure, services, logs);
+
+    /// <summary>An HTTPS endpoint wired as the host wires it (TLS only: no application behind it is needed to test certificates).</summary>
+    public static Task<TestMailServer> StartHttpsAsync(Action<ApplianceOptions>? configure = null) =>
+        StartAsync(listen => listen.UseServerCertificate(), configure, services: null, logs: null);
+
+    private static async Task<TestMailServer> StartAsync(
+        Action<ListenOptions> endpoint, Action<ApplianceOptions>? configure, Action<IServiceCollection>? services, ILoggerProvider? logs)
     {
         string dataDirectory = Path.Combine(Path.GetTempPath(), "appliance-listener-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
@@ -60,7 +68,7 @@ internal sealed class TestMailServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
         {
             bound = listen;
-            listen.UseMailEndpoint<THandler>(kind);
+            endpoint(listen);
         }));
 
         var app = builder.Build();

@@ -66,7 +66,11 @@ public sealed class AdminSignInTests
         Assert.Contains("secure", setCookie);
         Assert.Contains("httponly", setCookie);
         Assert.Contains("samesite=strict", setCookie);
-        Assert.Contains("data-testid=\"domain-count\">1<", await client.GetStringAsync("/"));
+        string dashboard = await client.GetStringAsync("/");
+        Assert.Contains("data-testid=\"domain-count\">1<", dashboard);
+        // The certificates section: the self-signed bootstrap certificate, ACME being off here.
+        Assert.Matches(@"<tr data-testid=""certificate""><td><code>mail\.example\.org</code></td>\s*<td>self-signed</td>\s*<td>CN=mail\.example\.org</td>", dashboard);
+        Assert.Contains("data-testid=\"acme-off\"", dashboard);
         Assert.Contains("IN MX 10 mail.example.org.", await client.GetStringAsync("/domains/example.org/zone"));
     }
 

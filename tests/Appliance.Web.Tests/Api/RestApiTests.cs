@@ -76,6 +76,14 @@ public sealed class RestApiTests
         Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync("/api/v1/domains/new.example")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/api/v1/domains/new.example/dns")).StatusCode);
         Assert.Equal("[]", await api.GetStringAsync("/api/v1/queue"));
+
+        var certificates = await api.GetFromJsonAsync<JsonElement>("/api/v1/certificates");
+        Assert.False(certificates.GetProperty("renewalEnabled").GetBoolean());
+        var bootstrap = Assert.Single(certificates.GetProperty("certificates").EnumerateArray());
+        Assert.Equal(["mail.example.org"], bootstrap.GetProperty("names").EnumerateArray().Select(name => name.GetString()));
+        Assert.Equal("SelfSigned", bootstrap.GetProperty("source").GetString());
+        Assert.Equal(JsonValueKind.Null, bootstrap.GetProperty("lastError").ValueKind);
+        Assert.Empty(certificates.GetProperty("leftOut").EnumerateArray());
     }
 
     [Fact]
@@ -95,6 +103,7 @@ public sealed class RestApiTests
         Assert.Equal(HttpStatusCode.NotFound, (await api.PutAsJsonAsync("/api/v1/mailboxes/admin@example.org/password", new { password = "takeover!!" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.DeleteAsync("/api/v1/mailboxes/admin@example.org")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/api/v1/queue")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/api/v1/certificates")).StatusCode);
         Assert.DoesNotContain("admin@example.org", await api.GetStringAsync("/api/v1/mailboxes"));
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Appliance.Server.Accounts;
+using Appliance.Server.Certificates;
 using Appliance.Server.DnsAdvisor;
 using Appliance.Server.Queue;
 using Appliance.Storage.Entities;
@@ -118,6 +119,10 @@ internal static class ApiEndpoints
         });
         api.MapDelete("/queue/{id}", (string id, ClaimsPrincipal user, QueueStore queue) =>
             AdminAccess.IsAdmin(user) && QueueStore.IsValidId(id) && queue.Delete(id) ? Results.NoContent() : Results.NotFound());
+
+        // The server's certificates, as on the dashboard: administrators only.
+        api.MapGet("/certificates", (ClaimsPrincipal user, CertificateStatus status) => !AdminAccess.IsAdmin(user) ? Results.NotFound()
+            : Results.Ok(new { status.RenewalEnabled, status.Certificates, LeftOut = status.LeftOutNames }));
     }
 
     private static string Actor(ClaimsPrincipal user) => "api:" + (user.Identity?.Name ?? "?");

@@ -27,6 +27,7 @@ internal static class OpenApiDocument
         ("get", "/queue", "The outbound queue (administrators).", [], false),
         ("post", "/queue/{id}/retry", "Retry a queued message now (administrators).", ["id"], false),
         ("delete", "/queue/{id}", "Delete a queued message without notice (administrators).", ["id"], false),
+        ("get", "/certificates", "The served certificates (names, issuer, validity, source, last renewal attempt and error, next attempt) and the names left out of the order with why (administrators).", [], false),
     ];
 
     public static readonly string Json = Build();
