@@ -1,0 +1,26 @@
+using System.Text.Json;
+
+namespace Appliance.Acme;
+
+/// <summary>RFC 8555 7.1.2: the account's status.</summary>
+public enum AcmeAccountStatus
+{
+    Valid,
+    Deactivated,
+    Revoked,
+}
+
+/// <summary>An account (RFC 8555 7.1.2). <see cref="Url"/> is the "kid" of every later request (RFC 8555 6.2).</summary>
+public sealed record AcmeAccount(Uri Url, AcmeAccountStatus Status, IReadOnlyList<string> Contact)
+{
+    internal static AcmeAccount Parse(Uri url, JsonElement json) => new(
+        url,
+        AcmeJson.RequiredString(json, "status") switch
+        {
+            "valid" => AcmeAccountStatus.Valid,
+            "deactivated" => AcmeAccountStatus.Deactivated,
+            "revoked" => AcmeAccountStatus.Revoked,
+            var other => throw AcmeJson.Malformed($"unknown account status \"{other}\""),
+        },
+        AcmeJson.Strings(json, "contact"));
+}
