@@ -15,12 +15,6 @@ public sealed record AcmeAccount(Uri Url, AcmeAccountStatus Status, IReadOnlyLis
 {
     internal static AcmeAccount Parse(Uri url, JsonElement json) => new(
         url,
-        AcmeJson.RequiredString(json, "status") switch
-        {
-            "valid" => AcmeAccountStatus.Valid,
-            "deactivated" => AcmeAccountStatus.Deactivated,
-            "revoked" => AcmeAccountStatus.Revoked,
-            var other => throw AcmeJson.Malformed($"unknown account status \"{other}\""),
-        },
+        AcmeJson.Status<AcmeAccountStatus>(json, "account"),
         AcmeJson.Strings(json, "contact"));
 }

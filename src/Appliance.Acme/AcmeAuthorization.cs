@@ -30,16 +30,7 @@ public sealed record AcmeAuthorization(
         json.TryGetProperty("identifier", out var id) && id.ValueKind == JsonValueKind.Object
             ? AcmeIdentifier.Parse(id)
             : throw AcmeJson.Malformed("the authorization has no \"identifier\""),
-        AcmeJson.RequiredString(json, "status") switch
-        {
-            "pending" => AcmeAuthorizationStatus.Pending,
-            "valid" => AcmeAuthorizationStatus.Valid,
-            "invalid" => AcmeAuthorizationStatus.Invalid,
-            "deactivated" => AcmeAuthorizationStatus.Deactivated,
-            "expired" => AcmeAuthorizationStatus.Expired,
-            "revoked" => AcmeAuthorizationStatus.Revoked,
-            var other => throw AcmeJson.Malformed($"unknown authorization status \"{other}\""),
-        },
+        AcmeJson.Status<AcmeAuthorizationStatus>(json, "authorization"),
         AcmeJson.OptionalTime(json, "expires"),
         json.TryGetProperty("challenges", out var challenges) && challenges.ValueKind == JsonValueKind.Array
             ? challenges.EnumerateArray().Select(AcmeChallenge.Parse).ToList()

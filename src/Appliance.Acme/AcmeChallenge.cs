@@ -20,14 +20,7 @@ public sealed record AcmeChallenge(Uri Url, string Type, AcmeChallengeStatus Sta
     internal static AcmeChallenge Parse(JsonElement json) => new(
         AcmeJson.RequiredUri(json, "url"),
         AcmeJson.RequiredString(json, "type"),
-        AcmeJson.RequiredString(json, "status") switch
-        {
-            "pending" => AcmeChallengeStatus.Pending,
-            "processing" => AcmeChallengeStatus.Processing,
-            "valid" => AcmeChallengeStatus.Valid,
-            "invalid" => AcmeChallengeStatus.Invalid,
-            var other => throw AcmeJson.Malformed($"unknown challenge status \"{other}\""),
-        },
+        AcmeJson.Status<AcmeChallengeStatus>(json, "challenge"),
         AcmeJson.OptionalString(json, "token"),
         AcmeJson.OptionalProblem(json, "error"));
 }

@@ -33,6 +33,18 @@ internal static class AcmeJson
             ? AcmeProblem.Parse(value)
             : null;
 
+    /// <summary>
+    /// RFC 8555 7.1.6: a "status" member, one of the lower-case words the enum's members spell
+    /// (pending, valid, …). An unknown one is an error rather than a guess.
+    /// </summary>
+    public static TStatus Status<TStatus>(JsonElement json, string what) where TStatus : struct, Enum
+    {
+        string status = RequiredString(json, "status");
+        return status.Length > 0 && status.All(char.IsAsciiLetterLower) && Enum.TryParse(status, ignoreCase: true, out TStatus parsed)
+            ? parsed
+            : throw Malformed($"unknown {what} status \"{status}\"");
+    }
+
     public static JsonDocument Parse(byte[] body, string what)
     {
         try

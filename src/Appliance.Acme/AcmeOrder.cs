@@ -25,15 +25,7 @@ public sealed record AcmeOrder(
 {
     internal static AcmeOrder Parse(Uri url, JsonElement json) => new(
         url,
-        AcmeJson.RequiredString(json, "status") switch
-        {
-            "pending" => AcmeOrderStatus.Pending,
-            "ready" => AcmeOrderStatus.Ready,
-            "processing" => AcmeOrderStatus.Processing,
-            "valid" => AcmeOrderStatus.Valid,
-            "invalid" => AcmeOrderStatus.Invalid,
-            var other => throw AcmeJson.Malformed($"unknown order status \"{other}\""),
-        },
+        AcmeJson.Status<AcmeOrderStatus>(json, "order"),
         AcmeJson.OptionalTime(json, "expires"),
         json.TryGetProperty("identifiers", out var ids) && ids.ValueKind == JsonValueKind.Array
             ? ids.EnumerateArray().Select(AcmeIdentifier.Parse).ToList()

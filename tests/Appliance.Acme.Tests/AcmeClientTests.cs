@@ -136,25 +136,15 @@ public sealed class AcmeClientTests : IDisposable
     [Fact]
     public async Task Polling_waits_the_Retry_After_of_each_answer_bounded_by_the_option()
     {
-        int polls = 0;
-        _ca.Respond = r => r.Path switch
+        ScriptChallenge(poll => poll switch
         {
-            "/nonce" => new HttpResponseMessage(HttpStatusCode.OK),
-            "/new-acct" => Account(),
-            "/chall/1" => FakeAcmeHandler.Json(HttpStatusCode.OK, """{"type":"http-01","url":"https://ca.test/chall/1","status":"processing","token":"tok"}"""),
-            "/authz/1" when !_ca.Requests.Any(x => x.Path == "/chall/1") => Authorization("pending"),
-            "/authz/1" => polls++ switch
-            {
-                0 => WithRetryAfter(Authorization("pending"), "7"),
-                1 => WithRetryAfter(Authorization("pending"), "86400"),
-                2 => Authorization("pending"),
-                _ => Authorization("valid"),
-            },
-            _ => new HttpResponseMessage(HttpStatusCode.NotFound),
-        };
+            0 => WithRetryAfter(Authorization("pending"), "7"),
+            1 => WithRetryAfter(Authorization("pending"), "86400"),
+            2 => Authorization("pending"),
+            _ => Authorization("valid"),
+        });
         var client = Client(new AcmeClientOptions { MaxPollRetryAfter = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(2) });
-        await client.CreateAccountAsync([], true);
-        var authorization = await client.GetAuthorizationAsync(new Uri("https://ca.test/authz/1"));
+        var authorization = await PendingAuthorizationAsync(client);
 
         var valid = await client.CompleteChallengeAsync(authorization, authorization.Challenge(AcmeHttp01.ChallengeType)!);
 
@@ -169,22 +159,14 @@ public sealed class AcmeClientTests : IDisposable
     [Fact]
     public async Task Polling_gives_up_after_MaxPollAttempts()
     {
-        _ca.Respond = r => r.Path switch
-        {
-            "/nonce" => new HttpResponseMessage(HttpStatusCode.OK),
-            "/new-acct" => Account(),
-            "/chall/1" => FakeAcmeHandler.Json(HttpStatusCode.OK, """{"type":"http-01","url":"https://ca.test/chall/1","status":"processing","token":"tok"}"""),
-            "/authz/1" => Authorization("pending"),
-            _ => new HttpResponseMessage(HttpStatusCode.NotFound),
-        };
+        ScriptChallenge(_ => Authorization("pending"));
         var client = Client(new AcmeClientOptions { MaxPollAttempts = 4 });
-        await client.CreateAccountAsync([], true);
-        var authorization = await client.GetAuthorizationAsync(new Uri("https://ca.test/authz/1"));
+        var authorization = await PendingAuthorizationAsync(client);
 
         var e = await Assert.ThrowsAsync<AcmeException>(() => client.CompleteChallengeAsync(authorization, authorization.Challenges[0]));
 
         Assert.Equal("Validating mail.example.org by http-01: still not done after 4 polls; the CA may be overloaded, try again later.", e.Message);
-        // The first fetch, then one per allowed wait: 1 + 4 polls of the authorization after the challenge POST.
+        // The fetch before the challenge, then five polls after it with four waits between.
         Assert.Equal(1 + 5, _ca.Requests.Count(r => r.Path == "/authz/1"));
         Assert.Equal(4, _time.Waits.Count);
     }
@@ -192,28 +174,43 @@ public sealed class AcmeClientTests : IDisposable
     [Fact]
     public async Task An_invalid_authorization_throws_the_challenge_error_with_its_identifier()
     {
-        _ca.Respond = r => r.Path switch
-        {
-            "/nonce" => new HttpResponseMessage(HttpStatusCode.OK),
-            "/new-acct" => Account(),
-            "/chall/1" => FakeAcmeHandler.Json(HttpStatusCode.OK, """{"type":"http-01","url":"https://ca.test/chall/1","status":"processing","token":"tok"}"""),
-            "/authz/1" when _ca.Requests.Any(x => x.Path == "/chall/1") => FakeAcmeHandler.Json(HttpStatusCode.OK, """
-                {"status":"invalid","identifier":{"type":"dns","value":"mail.example.org"},
-                 "challenges":[{"type":"http-01","url":"https://ca.test/chall/1","status":"invalid","token":"tok",
-                   "error":{"type":"urn:ietf:params:acme:error:connection","detail":"127.0.0.1: Connection refused","status":400}}]}
-                """),
-            "/authz/1" => Authorization("pending"),
-            _ => new HttpResponseMessage(HttpStatusCode.NotFound),
-        };
+        ScriptChallenge(_ => FakeAcmeHandler.Json(HttpStatusCode.OK, """
+            {"status":"invalid","identifier":{"type":"dns","value":"mail.example.org"},
+             "challenges":[{"type":"http-01","url":"https://ca.test/chall/1","status":"invalid","token":"tok",
+               "error":{"type":"urn:ietf:params:acme:error:connection","detail":"127.0.0.1: Connection refused","status":400}}]}
+            """));
         var client = Client();
-        await client.CreateAccountAsync([], true);
-        var authorization = await client.GetAuthorizationAsync(new Uri("https://ca.test/authz/1"));
+        var authorization = await PendingAuthorizationAsync(client);
 
         var e = await Assert.ThrowsAsync<AcmeException>(() => client.CompleteChallengeAsync(authorization, authorization.Challenges[0]));
 
         Assert.Equal(AcmeProblem.Connection, e.Problem!.Type);
         Assert.Equal(AcmeIdentifier.Dns("mail.example.org"), e.Problem.Identifier);
         Assert.Equal("Validating mail.example.org by http-01: mail.example.org: connection: 127.0.0.1: Connection refused", e.Message);
+    }
+
+    /// <summary>
+    /// A CA with an account, a pending authorization at /authz/1 and its challenge at /chall/1;
+    /// after the challenge is answered, the n-th poll of the authorization gets <paramref name="afterChallenge"/>(n).
+    /// </summary>
+    private void ScriptChallenge(Func<int, HttpResponseMessage> afterChallenge)
+    {
+        int polls = 0;
+        _ca.Respond = r => r.Path switch
+        {
+            "/nonce" => new HttpResponseMessage(HttpStatusCode.OK),
+            "/new-acct" => Account(),
+            "/chall/1" => FakeAcmeHandler.Json(HttpStatusCode.OK, """{"type":"http-01","url":"https://ca.test/chall/1","status":"processing","token":"tok"}"""),
+            "/authz/1" when !_ca.Requests.Any(x => x.Path == "/chall/1") => Authorization("pending"),
+            "/authz/1" => afterChallenge(polls++),
+            _ => new HttpResponseMessage(HttpStatusCode.NotFound),
+        };
+    }
+
+    private static async Task<AcmeAuthorization> PendingAuthorizationAsync(AcmeClient client)
+    {
+        await client.CreateAccountAsync([], true);
+        return await client.GetAuthorizationAsync(new Uri("https://ca.test/authz/1"));
     }
 
     [Fact]

@@ -12,10 +12,8 @@ internal static class AcmeAccountKey
     public const string DirectoryName = "acme";
     public const string FileName = "account-key.pem";
 
-    /// <summary>Owner read/write only, like <see cref="CertificateStore.PrivateFileMode"/> for the server's key.</summary>
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    /// <summary>Owner read/write only, as <see cref="CertificateStore.Write"/> creates it.</summary>
+    public const UnixFileMode FileMode = CertificateStore.PrivateFileMode;
 
     /// <summary>Any of these on the key file means someone besides the service user can read or replace the account.</summary>
     private const UnixFileMode ForeignAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
@@ -37,7 +35,9 @@ internal static class AcmeAccountKey
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         try
         {
-            Write(path, key.ExportPkcs8PrivateKeyPem() + "\n");
+            // Created 0600 in a 0700 directory, flushed and renamed into place: never readable by
+            // others, not even for a moment, and a crash leaves no half-written key.
+            CertificateStore.Write(path, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem() + "\n"));
             return key;
         }
         catch
@@ -71,32 +71,6 @@ internal static class AcmeAccountKey
             throw new CertificateIssuanceException(
                 $"The ACME account key {path} is not an ECDSA P-256 private key in PEM ({e.Message}). Delete it, and a new account is made on the next issuance.", inner: e);
         }
-    }
-
-    /// <summary>
-    /// Written to a temporary file created with mode 0600 (never readable by others, not even for a
-    /// moment), flushed to disk, then renamed over the target: a crash leaves the old file or the
-    /// new one, never half a key.
-    /// </summary>
-    private static void Write(string path, string pem)
-    {
-        string directory = Path.GetDirectoryName(path)!;
-        if (OperatingSystem.IsWindows())
-            Directory.CreateDirectory(directory);
-        else
-            Directory.CreateDirectory(directory, DirectoryMode);
-
-        string temporary = path + ".tmp";
-        File.Delete(temporary);
-        var options = new FileStreamOptions { Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = FileMode;
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(pem));
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: false);
     }
 
     private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);

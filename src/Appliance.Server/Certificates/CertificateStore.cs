@@ -92,7 +92,8 @@ internal static class CertificateStore
         }
     }
 
-    private static void Write(string path, byte[] pfx)
+    /// <summary>Stores <paramref name="pfx"/> (any private key file) at <paramref name="path"/>: directory 0700, file 0600, atomically. The ACME account key uses it too.</summary>
+    internal static void Write(string path, byte[] pfx)
     {
         string directory = Path.GetDirectoryName(path)!;
         if (OperatingSystem.IsWindows())
