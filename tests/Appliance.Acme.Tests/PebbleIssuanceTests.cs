@@ -92,10 +92,10 @@ public sealed class PebbleIssuanceTests
     [Fact]
     public async Task Nothing_listening_fails_validation_with_a_connection_problem()
     {
-        int closedPort;
-        await using (var gone = new HttpChallengeResponder(_ => null))
-            closedPort = gone.Port;
-        await using var pebble = await PebbleServer.StartAsync(closedPort);
+        // Bound but not listening: connections are refused, and no other test can take the port meanwhile.
+        using var closed = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var pebble = await PebbleServer.StartAsync(((IPEndPoint)closed.LocalEndPoint!).Port);
         using var http = new HttpClient(pebble.CreateHandler());
         using var accountKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var client = new AcmeClient(http, pebble.DirectoryUrl, accountKey, FastPolling);

@@ -148,10 +148,10 @@ public sealed class AcmeCertificateIssuerTests : IDisposable
     [Fact]
     public async Task Nothing_on_port_80_says_port_80_must_reach_this_server()
     {
-        int closedPort;
-        await using (var gone = new HttpChallengeResponder(_ => null))
-            closedPort = gone.Port;
-        await using var pebble = await PebbleServer.StartAsync(closedPort);
+        // Bound but not listening: connections are refused, and no other test can take the port meanwhile.
+        using var closed = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var pebble = await PebbleServer.StartAsync(((IPEndPoint)closed.LocalEndPoint!).Port);
         using var issuer = Issuer(Options(pebble));
 
         var e = await Assert.ThrowsAsync<CertificateIssuanceException>(() => issuer.IssueAsync(["mail.example.org"]));
