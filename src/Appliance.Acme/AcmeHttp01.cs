@@ -13,8 +13,7 @@ public static class AcmeHttp01
     /// RFC 8555 8.3: the token "MUST NOT contain any characters outside the base64url alphabet"
     /// (and padding is stripped); RFC 8555 8.1 asks for at least 128 bits of entropy, so it is never empty.
     /// </summary>
-    public static bool IsValidToken(string? token) =>
-        !string.IsNullOrEmpty(token) && token.All(c => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
+    public static bool IsValidToken(string? token) => AcmeBase64Url.IsUnpadded(token);
 
     /// <summary>RFC 8555 8.3: the URL the CA fetches (always plain HTTP, port 80).</summary>
     public static Uri Url(string dnsName, string token) => new($"http://{dnsName}{PathPrefix}{token}");

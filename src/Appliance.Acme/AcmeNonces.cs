@@ -16,7 +16,7 @@ internal sealed class AcmeNonces
     {
         if (response.Headers.TryGetValues(HeaderName, out var values)
             && values.LastOrDefault() is { } nonce
-            && AcmeHttp01.IsValidToken(nonce))
+            && AcmeBase64Url.IsUnpadded(nonce))
             Interlocked.Exchange(ref _next, nonce);
     }
 

@@ -47,6 +47,25 @@ public sealed class AcmeClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_Replay_Nonce_outside_base64url_is_ignored_and_a_new_one_fetched()
+    {
+        _ca.Respond = r => r.Path switch
+        {
+            "/nonce" => new HttpResponseMessage(HttpStatusCode.OK),
+            "/new-acct" => WithNonce(Account(), "not a nonce!"),
+            "/new-order" => FakeAcmeHandler.Problem(HttpStatusCode.BadRequest, "rejectedIdentifier", "no"),
+            _ => new HttpResponseMessage(HttpStatusCode.NotFound),
+        };
+        var client = Client();
+        await client.CreateAccountAsync([], true);
+
+        await Assert.ThrowsAsync<AcmeException>(() => client.CreateOrderAsync(["mail.example.org"]));
+
+        Assert.Equal(["GET /dir", "HEAD /nonce", "POST /new-acct", "HEAD /nonce", "POST /new-order"], _ca.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.Equal("nonce-2", _ca.Requests[^1].Nonce);
+    }
+
+    [Fact]
     public async Task A_badNonce_is_retried_with_the_nonce_of_the_error_response()
     {
         int rejections = 0;
@@ -240,6 +259,12 @@ public sealed class AcmeClientTests : IDisposable
         {"status":"{{status}}","identifier":{"type":"dns","value":"mail.example.org"},
          "challenges":[{"type":"http-01","url":"https://ca.test/chall/1","status":"pending","token":"tok"}]}
         """);
+
+    private static HttpResponseMessage WithNonce(HttpResponseMessage response, string nonce)
+    {
+        response.Headers.TryAddWithoutValidation("Replay-Nonce", nonce);
+        return response;
+    }
 
     private static HttpResponseMessage WithRetryAfter(HttpResponseMessage response, string value)
     {

@@ -93,7 +93,8 @@ public sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IDisposa
         {
             string[] contact = string.IsNullOrWhiteSpace(_options.Acme.ContactEmail) ? [] : [_options.Acme.ContactEmail.Trim()];
             // RFC 8555 7.3: with a key the CA knows, newAccount returns the existing account.
-            // Installing means agreeing to the CA's terms; the installer says so.
+            // termsOfServiceAgreed is required there: turning Appliance:Acme:Enabled on is taken
+            // as the administrator's agreement to the CA's terms.
             var account = await client.CreateAccountAsync(contact, termsOfServiceAgreed: true, cancellationToken).ConfigureAwait(false);
             LogAccount(_logger, account.Url.AbsoluteUri);
 
