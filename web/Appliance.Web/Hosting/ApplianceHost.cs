@@ -95,6 +95,7 @@ public static partial class ApplianceHost
         app.MapGet(HealthPath, () => Results.Text("ok\n"));
         app.MapClientSetup();
         app.MapMtaSts();
+        app.MapAcmeChallenge();
         app.MapAdminUi();
         return app;
     }
