@@ -159,7 +159,11 @@ internal sealed partial class ServerCertificateProvider
         lock (_loadLock)
             _snapshot = Loaded with { Issued = served };
         LogInstalled(issued.Certificate.Subject, issued.Certificate.Thumbprint, issued.Certificate.NotAfter.ToUniversalTime());
+        Installed?.Invoke(served);
     }
+
+    /// <summary>Raised after a certificate is installed (it is served from then on): the dashboard and tests follow it.</summary>
+    public event Action<ServedCertificate>? Installed;
 
     /// <summary>
     /// The certificate for a handshake whose client asked for <paramref name="serverName"/> (SNI,

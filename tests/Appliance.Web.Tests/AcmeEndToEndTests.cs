@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Appliance.Server.Certificates;
+using Appliance.Server.Configuration;
+using Appliance.Server.Listeners;
+using Appliance.Tests.Shared;
+using Appliance.Web.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Appliance.Web.Tests;
+
+/// <summary>
+/// The whole certificate path on the real host: ACME on, pebble as the CA validating http-01
+/// against the host's own HTTP listener, the manager ordering at start, and the running TLS
+/// listeners serving the new certificate without a restart.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class AcmeEndToEndTests
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    private static int FreeTcpPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task At_first_start_the_host_gets_a_certificate_from_the_CA_and_serves_it_on_the_running_listeners()
+    {
+        // Pebble fetches http-01 answers from one fixed port: the host's HTTP listener is put there.
+        int httpPort = FreeTcpPort();
+        await using var pebble = await PebbleServer.StartAsync(httpPort);
+        string data = Path.Combine(Path.GetTempPath(), "appliance-acme-e2e-" + Guid.NewGuid().ToString("N"));
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Appliance:Hostname"] = "mail.example.org",
+            ["Appliance:DataDirectory"] = data,
+            ["Appliance:Acme:Enabled"] = "true",
+            ["Appliance:Acme:DirectoryUrl"] = pebble.DirectoryUrl.AbsoluteUri,
+            ["Appliance:Acme:DirectoryTrustPath"] = pebble.TrustPath,
+            ["Appliance:Acme:ContactEmail"] = "admin@example.org",
+        };
+        foreach (var kind in Enum.GetValues<ListenerKind>())
+        {
+            overrides[$"Appliance:Listeners:{kind}:Address"] = "127.0.0.1";
+            overrides[$"Appliance:Listeners:{kind}:Port"] = kind == ListenerKind.Http ? httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";
+        }
+        var app = ApplianceHost.Build(ApplianceConfiguration.Load(configPath: null, overrides));
+        var installed = new TaskCompletionSource<ServedCertificate>(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Services.GetRequiredService<ServerCertificateProvider>().Installed += served => installed.TrySetResult(served);
+        await using var host = await ApplianceHost.StartAsync(app);
+        try
+        {
+            // Before the order completes the listeners already serve (the self-signed bootstrap).
+            var served = await installed.Task.WaitAsync(Guard);
+            Assert.Equal(CertificateSource.Acme, served.Source);
+            Assert.Equal(["mail.example.org"], served.Names);
+
+            foreach (var kind in new[] { ListenerKind.Imaps, ListenerKind.Https, ListenerKind.Smtps })
+            {
+                using var tcp = new TcpClient();
+                await tcp.ConnectAsync(host.Endpoints[kind]).WaitAsync(Guard);
+                X509Certificate2? presented = null;
+                await using var tls = new SslStream(tcp.GetStream(), false, (_, certificate, chain, errors) =>
+                {
+                    presented = certificate is null ? null : new X509Certificate2(certificate);
+                    // Trusted exactly when it chains to pebble's root: the intermediate came with it.
+                    using var verify = new X509Chain();
+                    verify.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    verify.ChainPolicy.CustomTrustStore.Add(pebble.IssuingRoot);
+                    verify.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    if (chain is not null)
+                        verify.ChainPolicy.ExtraStore.AddRange(chain.ChainElements.Select(e => e.Certificate).ToArray());
+                    return presented is not null && verify.Build(presented);
+                });
+                await tls.AuthenticateAsClientAsync("mail.example.org").WaitAsync(Guard);
+                Assert.Equal(served.Certificate.Thumbprint, presented!.Thumbprint);
+            }
+            Assert.True(File.Exists(Path.Combine(data, "certs", "issued.pfx")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, "certs", "issued.pfx")));
+        }
+        finally
+        {
+            await host.StopAsync();
+            if (Directory.Exists(data))
+                Directory.Delete(data, recursive: true);
+        }
+    }
+}
