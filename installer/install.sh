@@ -74,10 +74,11 @@ run_step() {
   # In a subshell outside any condition, so that `set -e` stops the step at its first failure
   # (bash ignores -e inside an `if` or `||`, even in functions called there).
   set +e
+  # stdin is closed: piped from curl, it is the rest of this script.
   (
     set -e
     "$@"
-  ) >"$STEP_LOG" 2>&1
+  ) </dev/null >"$STEP_LOG" 2>&1
   status=$?
   set -e
   if [ "$status" -ne 0 ]; then
