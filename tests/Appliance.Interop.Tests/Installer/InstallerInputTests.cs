@@ -36,6 +36,30 @@ public sealed class InstallerInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_port_taken_by_another_program_stops_the_install_before_it_changes_anything()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            // The taken port is the third of the range: SMTP.
+            int taken = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            var result = await ExternalProgram.RunAsync("bash",
+                [_script, "--root", _root, "--no-systemd", "--port-base", (taken - 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                 "--hostname", "mail.example.com", "--admin-email", "admin@example.com", "--archive", Path.Combine(_root, "missing.tar.gz")],
+                TimeSpan.FromMinutes(1));
+            Assert.Equal((1, ""), (result.Exit, result.Output));
+            Assert.StartsWith($"install.sh: error: these ports are in use by another program: {taken} (", result.Error);
+            Assert.EndsWith("). Stop it (e.g. postfix, dovecot, nginx) and run the installer again.\n", result.Error);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
     public async Task A_root_outside_the_safe_characters_is_refused()
     {
         var result = await ExternalProgram.RunAsync("bash", [_script, "--root", "relative/dir", "--uninstall"], TimeSpan.FromMinutes(1));

@@ -63,9 +63,14 @@ public sealed partial class InstallerTests(InstallerScenario scenario, ITestOutp
     }
 
     [Fact]
-    public void The_unit_runs_as_the_service_user_with_one_capability_hardened_and_restarting()
+    public async Task The_unit_runs_as_the_service_user_with_one_capability_hardened_and_restarting()
     {
-        string[] unit = File.ReadAllLines(Path.Combine(scenario.Root, "etc/systemd/system/appliance.service"));
+        string unitPath = Path.Combine(scenario.Root, "etc/systemd/system/appliance.service");
+        // systemd's own reading of the file (no systemd needs to run): unknown keys, bad values and
+        // a missing program are reported.
+        var verify = await ExternalProgram.RunAsync("systemd-analyze", ["verify", unitPath], TimeSpan.FromMinutes(1));
+        Assert.True(verify.Exit == 0 && verify.Output.Length == 0 && verify.Error.Length == 0, verify.ToString());
+        string[] unit = File.ReadAllLines(unitPath);
         string[] expected =
         [
             "User=appliance",
