@@ -465,9 +465,9 @@ stop_server() {
     pid=$(running_pid)
     if [ -n "$pid" ]; then
       kill -TERM "$pid"
-      # The server drains its sessions; bounded by the unit's TimeoutStopSec.
+      # The server drains its sessions; bounded as systemd bounds it (TimeoutStopSec, 90 s).
       while kill -0 "$pid" 2>/dev/null; do
-        [ "$waited" -lt 600 ] || { kill -KILL "$pid"; break; }
+        [ "$waited" -lt 900 ] || { kill -KILL "$pid"; break; }
         sleep 0.1
         waited=$((waited + 1))
       done
