@@ -562,7 +562,7 @@ summary() {
     say "Setup is complete: sign in with an administrator's address."
   fi
   say ""
-  say "DNS records to publish for $domain (zone-file lines; the PTR record is set by your hosting provider):"
+  say "DNS records to publish for $domain (zone-file lines; a commented-out PTR record is for your hosting provider to set):"
   "$WRAPPER" dns records --domain "$domain" || die "could not list the DNS records (see above)."
   say ""
   if [ "$NO_SYSTEMD" -eq 1 ]; then
