@@ -12,13 +12,7 @@ public static class ApplianceConfiguration
     /// <param name="configPath">--config; else $APPLIANCE_CONFIG; else /etc/appliance/appliance.json when it exists.</param>
     public static IConfigurationRoot Load(string? configPath = null, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
     {
-        configPath ??= Environment.GetEnvironmentVariable(ApplianceDefaults.ConfigEnvironmentVariable);
-        bool installed = false;
-        if (string.IsNullOrEmpty(configPath) && File.Exists(ApplianceDefaults.InstalledConfigPath))
-        {
-            configPath = ApplianceDefaults.InstalledConfigPath;
-            installed = true;
-        }
+        (configPath, bool installed) = ResolvePath(configPath);
         if (!string.IsNullOrEmpty(configPath) && !File.Exists(configPath))
             throw new ApplianceConfigurationException($"The configuration file '{configPath}' does not exist.");
 
@@ -37,6 +31,18 @@ public static class ApplianceConfiguration
         {
             throw new ApplianceConfigurationException($"The configuration file '{configPath}' is not valid JSON: {e.InnerException?.Message ?? e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Which file <see cref="Load"/> reads: --config, else $APPLIANCE_CONFIG, else the installed
+    /// file when it exists (then <c>Installed</c> is true and the installed defaults apply); null: none.
+    /// </summary>
+    public static (string? Path, bool Installed) ResolvePath(string? configPath)
+    {
+        configPath ??= Environment.GetEnvironmentVariable(ApplianceDefaults.ConfigEnvironmentVariable);
+        if (string.IsNullOrEmpty(configPath) && File.Exists(ApplianceDefaults.InstalledConfigPath))
+            return (ApplianceDefaults.InstalledConfigPath, true);
+        return (string.IsNullOrEmpty(configPath) ? null : configPath, false);
     }
 
     public static ApplianceOptions Bind(IConfiguration configuration)

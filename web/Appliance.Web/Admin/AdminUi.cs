@@ -30,7 +30,7 @@ public static class AdminUi
             // SecurityHeaders sends X-Frame-Options: DENY on every response; antiforgery's SAMEORIGIN would be a second, weaker one.
             antiforgery.SuppressXFrameOptionsHeader = true;
         });
-        services.AddSingleton<SetupToken>();
+        services.AddSingleton(sp => new SetupToken(Path.Combine(sp.GetRequiredService<Appliance.Server.Configuration.ApplianceOptions>().DataPath, SetupToken.FileName)));
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<SignInFailures>();
         services.AddSingleton<FirstRunSetup>();

@@ -7,10 +7,17 @@ namespace Appliance.Web.Admin;
 /// The one-time token that the first-run setup page requires while no administrator exists. It is
 /// made at start-up and printed only in the server's log, so only someone who can read the log
 /// (the person who installed the server) can create the first administrator; a stranger who reaches
-/// the page first cannot. Lives in memory: a restart makes a new one.
+/// the page first cannot. Lives in memory: a restart makes a new one. It is also written to
+/// <see cref="FileName"/> in the data directory (readable by the service user only), so that the
+/// installer and `appliance setup-token` can show it without parsing the log; the file goes away
+/// when setup closes.
 /// </summary>
-public sealed class SetupToken
+/// <param name="filePath">Where to keep the copy for `appliance setup-token`; null keeps none (tests).</param>
+public sealed class SetupToken(string? filePath = null)
 {
+    /// <summary>The token's file in the data directory.</summary>
+    public const string FileName = "setup-token";
+
     /// <summary>20 characters of Crockford-style base32: 100 bits, typed by hand from a terminal.</summary>
     private const string Alphabet = "ABCDEFGHJKMNPQRSTVWXYZ0123456789";
     private const int Length = 20;
@@ -25,7 +32,10 @@ public sealed class SetupToken
         foreach (byte b in RandomNumberGenerator.GetBytes(Length))
             text.Append(Alphabet[b % Alphabet.Length]); // 256 is a multiple of 32: no bias
         lock (_lock)
+        {
             _value = Encoding.ASCII.GetBytes(text.ToString());
+            WriteFile(text.ToString());
+        }
         return text.ToString();
     }
 
@@ -55,6 +65,24 @@ public sealed class SetupToken
     public void Close()
     {
         lock (_lock)
+        {
             _value = null;
+            if (filePath is not null)
+                File.Delete(filePath);
+        }
+    }
+
+    private void WriteFile(string token)
+    {
+        if (filePath is null)
+            return;
+        // Written beside and renamed, so a reader never sees half a token; owner-only like the keys.
+        string temporary = filePath + ".new";
+        var mode = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            mode.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var writer = new StreamWriter(temporary, Encoding.ASCII, mode))
+            writer.Write(token + "\n");
+        File.Move(temporary, filePath, overwrite: true);
     }
 }

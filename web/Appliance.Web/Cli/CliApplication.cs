@@ -42,6 +42,9 @@ internal sealed class CliApplication
         root.Subcommands.Add(StoreCommands.Create(this));
         root.Subcommands.Add(QueueCommands.Create(this));
         root.Subcommands.Add(SendmailCommand.Create(this));
+        root.Subcommands.Add(DnsCommands.Create(this));
+        root.Subcommands.Add(SetupTokenCommand.Create(this));
+        root.Subcommands.Add(StatusCommand.Create(this));
         root.Subcommands.Add(VersionCommand.Create(this));
 
         var invocation = new InvocationConfiguration

@@ -129,6 +129,11 @@ public static partial class ApplianceHost
                 string token = app.Services.GetRequiredService<SetupToken>().Issue();
                 AdminLog.SetupOpen(logger, $"https://{running.Options.Hostname}:{https.Port}{AdminUi.SetupPath}", token);
             }
+            else
+            {
+                // Removes the copy a previous run left for `appliance setup-token`.
+                app.Services.GetRequiredService<SetupToken>().Close();
+            }
             return running;
         }
         catch

@@ -32,7 +32,7 @@ internal static class StartupBanner
         return text.ToString().TrimEnd();
     }
 
-    private static string Describe(ListenerKind kind) => kind switch
+    internal static string Describe(ListenerKind kind) => kind switch
     {
         ListenerKind.Http => "Web (HTTP)",
         ListenerKind.Https => "Web (HTTPS)",
