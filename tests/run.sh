@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive as real peers. Installed only when missing.
-APT_PACKAGES=(openssl curl ca-certificates postgresql unbound publicsuffix python3-dkim python3-nacl spfquery swaks postfix fetchmail getmail6 isync chromium pebble)
+APT_PACKAGES=(openssl curl ca-certificates postgresql unbound publicsuffix python3-dkim python3-nacl spfquery swaks postfix fetchmail getmail6 isync chromium pebble shellcheck systemd)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
