@@ -33,7 +33,13 @@ internal sealed class MailBenchHost : IAsyncDisposable
 
     public string Password { get; }
 
-    /// <param name="listener">The one endpoint to open: <see cref="ListenerKind.Pop3s"/> or <see cref="ListenerKind.Imaps"/>.</param>
+    /// <summary>The running host's services (the webmail bench signs in and reads through them too).</summary>
+    public IServiceProvider Services => _host.Services;
+
+    /// <summary>The account's INBOX as the host's store holds it.</summary>
+    public MailAccount Account => _host.Services.GetRequiredService<MessageStore>().OpenAccount(_storeId);
+
+    /// <param name="listener">The one endpoint to open: <see cref="ListenerKind.Pop3s"/>, <see cref="ListenerKind.Imaps"/> or <see cref="ListenerKind.Https"/> (the webmail).</param>
     public static async Task<MailBenchHost> StartAsync(ListenerKind listener, string address)
     {
         string data = Path.Combine(Path.GetTempPath(), $"appliance-{listener.ToString().ToLowerInvariant()}-bench-" + Guid.NewGuid().ToString("N")[..10]);
