@@ -133,12 +133,12 @@ internal sealed partial class VacationResponder(
 
         MimeEntity original = MimeParser.Parse(candidate.Header);
         HeaderBlock header = original.Header;
-        if (header.Get("Auto-Submitted") is HeaderField autoSubmitted && !IsNo(autoSubmitted.Value))
+        if (header.Get("Auto-Submitted") is HeaderField autoSubmitted && !Keyword(autoSubmitted.Value).Equals("no", StringComparison.OrdinalIgnoreCase))
             return VacationOutcome.AutoSubmitted;
         if (header.Any(f => f.Name.StartsWith("List-", StringComparison.OrdinalIgnoreCase)))
             return VacationOutcome.MailingList;
         if (header.Get("Precedence") is HeaderField precedence
-            && BulkPrecedences.Contains(precedence.Value.Trim(), StringComparer.OrdinalIgnoreCase))
+            && BulkPrecedences.Contains(Keyword(precedence.Value), StringComparer.OrdinalIgnoreCase))
             return VacationOutcome.BulkPrecedence;
 
         var own = new HashSet<string>(StringComparer.Ordinal) { Canonical(candidate.Mailbox.Address) };
@@ -262,12 +262,11 @@ internal sealed partial class VacationResponder(
             || AutomatedLocalParts.Contains(local, StringComparer.OrdinalIgnoreCase);
     }
 
-    /// <summary>RFC 3834 5.1: the keyword is the field's first word; parameters and comments may follow.</summary>
-    private static bool IsNo(string value)
-    {
-        string keyword = value.Split([';', '(', ' ', '\t'], 2)[0];
-        return keyword.Equals("no", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>
+    /// The field's first word: RFC 3834 5.1 lets parameters (";") and comments follow the
+    /// Auto-Submitted keyword, and Precedence values are read the same way.
+    /// </summary>
+    private static string Keyword(string value) => value.Trim().Split([';', '(', ' ', '\t'], 2)[0];
 
     private static bool IsAddressedTo(HeaderBlock header, HashSet<string> own)
     {

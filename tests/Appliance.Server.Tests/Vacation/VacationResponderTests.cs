@@ -43,6 +43,15 @@ public sealed class VacationResponderTests
         Assert.EndsWith("\r\n\r\nI am away until Monday.\r\nYour mail will be read then.\r\n", text);
     }
 
+    /// <summary>With vacation on, the message gets <paramref name="expected"/> and nothing is queued.</summary>
+    private static async Task AssertNoReplyAsync(VacationOutcome expected, byte[] message, string sender = VacationTestHost.Friend)
+    {
+        await using var host = await VacationTestHost.StartAsync();
+        await host.EnableVacationAsync();
+        Assert.Equal(expected, await host.RespondAsync(message, sender));
+        Assert.Empty(host.Queue.Entries);
+    }
+
     [Fact]
     public async Task The_subject_from_the_settings_replaces_the_automatic_one()
     {
@@ -70,10 +79,7 @@ public sealed class VacationResponderTests
     [Fact]
     public async Task The_null_sender_gets_no_reply()
     {
-        await using var host = await VacationTestHost.StartAsync();
-        await host.EnableVacationAsync();
-        Assert.Equal(VacationOutcome.NullSender, await host.RespondAsync(VacationTestHost.Message(), sender: ""));
-        Assert.Empty(host.Queue.Entries);
+        await AssertNoReplyAsync(VacationOutcome.NullSender, VacationTestHost.Message(), sender: "");
     }
 
     [Theory]
@@ -85,10 +91,7 @@ public sealed class VacationResponderTests
     [InlineData("majordomo@lists.example")]
     public async Task Automated_senders_get_no_reply(string sender)
     {
-        await using var host = await VacationTestHost.StartAsync();
-        await host.EnableVacationAsync();
-        Assert.Equal(VacationOutcome.AutomatedSender, await host.RespondAsync(VacationTestHost.Message(), sender));
-        Assert.Empty(host.Queue.Entries);
+        await AssertNoReplyAsync(VacationOutcome.AutomatedSender, VacationTestHost.Message(), sender);
     }
 
     [Theory]
@@ -98,10 +101,7 @@ public sealed class VacationResponderTests
     [InlineData("yes")]
     public async Task Auto_submitted_mail_gets_no_reply(string value)
     {
-        await using var host = await VacationTestHost.StartAsync();
-        await host.EnableVacationAsync();
-        Assert.Equal(VacationOutcome.AutoSubmitted, await host.RespondAsync(VacationTestHost.Message($"Auto-Submitted: {value}\r\n")));
-        Assert.Empty(host.Queue.Entries);
+        await AssertNoReplyAsync(VacationOutcome.AutoSubmitted, VacationTestHost.Message($"Auto-Submitted: {value}\r\n"));
     }
 
     [Theory]
@@ -122,22 +122,17 @@ public sealed class VacationResponderTests
     [InlineData("list-help: <mailto:friends-help@lists.example>")]
     public async Task Mailing_list_mail_gets_no_reply(string field)
     {
-        await using var host = await VacationTestHost.StartAsync();
-        await host.EnableVacationAsync();
-        Assert.Equal(VacationOutcome.MailingList, await host.RespondAsync(VacationTestHost.Message(field + "\r\n")));
-        Assert.Empty(host.Queue.Entries);
+        await AssertNoReplyAsync(VacationOutcome.MailingList, VacationTestHost.Message(field + "\r\n"));
     }
 
     [Theory]
     [InlineData("bulk")]
     [InlineData("junk")]
     [InlineData("List")]
+    [InlineData(" bulk (newsletter)")]
     public async Task Bulk_precedence_gets_no_reply(string precedence)
     {
-        await using var host = await VacationTestHost.StartAsync();
-        await host.EnableVacationAsync();
-        Assert.Equal(VacationOutcome.BulkPrecedence, await host.RespondAsync(VacationTestHost.Message($"Precedence: {precedence}\r\n")));
-        Assert.Empty(host.Queue.Entries);
+        await AssertNoReplyAsync(VacationOutcome.BulkPrecedence, VacationTestHost.Message($"Precedence: {precedence}\r\n"));
     }
 
     [Theory]
@@ -146,10 +141,7 @@ public sealed class VacationResponderTests
     [InlineData("undisclosed-recipients:;")]
     public async Task Mail_not_addressed_to_the_user_gets_no_reply(string to)
     {
-        await using var host = await VacationTestHost.StartAsync();
-        await host.EnableVacationAsync();
-        Assert.Equal(VacationOutcome.NotAddressedToUser, await host.RespondAsync(VacationTestHost.Message(to: to)));
-        Assert.Empty(host.Queue.Entries);
+        await AssertNoReplyAsync(VacationOutcome.NotAddressedToUser, VacationTestHost.Message(to: to));
     }
 
     [Theory]
@@ -170,10 +162,7 @@ public sealed class VacationResponderTests
     [InlineData("Alice+self@Example.org")]
     public async Task The_user_never_gets_a_reply_to_their_own_mail(string sender)
     {
-        await using var host = await VacationTestHost.StartAsync();
-        await host.EnableVacationAsync();
-        Assert.Equal(VacationOutcome.OwnAddress, await host.RespondAsync(VacationTestHost.Message(), sender));
-        Assert.Empty(host.Queue.Entries);
+        await AssertNoReplyAsync(VacationOutcome.OwnAddress, VacationTestHost.Message(), sender);
     }
 
     [Fact]
