@@ -60,7 +60,7 @@ internal sealed partial class VacationResponder(
     IOutboundQueue queue,
     IOutboundSigner signer,
     TimeProvider time,
-    ILogger<VacationResponder> logger)
+    ILogger<VacationResponder> logger) : IAsyncDisposable, IDisposable
 {
     /// <summary>
     /// Replies being prepared at once; past it, further candidates are dropped (and logged) rather
@@ -77,6 +77,12 @@ internal sealed partial class VacationResponder(
 
     /// <summary>RFC 3834 2: Precedence values that mark list and bulk mail (RFC 2076 3.9).</summary>
     private static readonly string[] BulkPrecedences = ["bulk", "junk", "list"];
+
+    /// <summary>
+    /// How long stopping waits for replies in progress. One takes milliseconds; five seconds covers
+    /// a slow disk and stays well inside the host's shutdown timeout (30 s by default in .NET).
+    /// </summary>
+    public static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
 
     private readonly HashSet<Task> _pending = [];
 
@@ -107,6 +113,29 @@ internal sealed partial class VacationResponder(
     {
         lock (_pending)
             return Task.WhenAll(_pending.ToArray());
+    }
+
+    /// <summary>
+    /// The container disposes this before the database and queue it uses (it was made after
+    /// them), so replies in progress finish instead of failing on disposed services.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await WhenIdleAsync().WaitAsync(ShutdownWait);
+        }
+        catch (TimeoutException)
+        {
+            LogShutdownWithPending(logger);
+        }
+    }
+
+    /// <summary>For a container disposed synchronously (a CLI command): the same wait, blocking.</summary>
+    public void Dispose()
+    {
+        if (!WhenIdleAsync().Wait(ShutdownWait))
+            LogShutdownWithPending(logger);
     }
 
     /// <summary>Applies every rule and, when all pass, queues the reply. Never throws: failures are logged.</summary>
@@ -299,4 +328,7 @@ internal sealed partial class VacationResponder(
 
     [LoggerMessage(EventId = 5132, Level = LogLevel.Warning, Message = "Vacation reply from {Mailbox} dropped: too many replies in progress")]
     private static partial void LogDropped(ILogger logger, string mailbox);
+
+    [LoggerMessage(EventId = 5133, Level = LogLevel.Warning, Message = "Stopping with vacation replies still in progress; they may not be sent")]
+    private static partial void LogShutdownWithPending(ILogger logger);
 }

@@ -269,4 +269,20 @@ public sealed class VacationResponderTests
         await using var db = host.CreateDb();
         Assert.Equal(0, await db.VacationReplies.CountAsync());
     }
+
+    [Fact]
+    public async Task Stopping_waits_for_a_reply_in_progress()
+    {
+        var gated = new GatedQueue();
+        await using var host = await VacationTestHost.StartAsync(gated);
+        await host.EnableVacationAsync();
+        await host.Delivery.DeliverAsync(VacationTestHost.Friend, [VacationTestHost.Alice], new MemoryStream(VacationTestHost.Message()));
+        await gated.Entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Task stopping = host.Services.DisposeAsync().AsTask();
+        Assert.False(stopping.IsCompleted);
+        gated.Open();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(VacationTestHost.Friend, Assert.Single(Assert.Single(gated.Inner.Entries).Envelope.Recipients).Address);
+    }
 }

@@ -107,10 +107,27 @@ internal sealed class VacationTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Responder.WhenIdleAsync();
-        await Services.DisposeAsync();
+        await Services.DisposeAsync(); // waits for replies in progress (VacationResponder.DisposeAsync)
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>A queue that holds every enqueue until the test opens its gate.</summary>
+internal sealed class GatedQueue : IOutboundQueue
+{
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public RecordingQueue Inner { get; } = new();
+
+    public void Open() => _gate.TrySetResult();
+
+    public async Task<string> EnqueueAsync(OutboundEnvelope envelope, Stream message, CancellationToken cancellationToken = default)
+    {
+        Entered.TrySetResult();
+        await _gate.Task;
+        return await Inner.EnqueueAsync(envelope, message, cancellationToken);
     }
 }
 
