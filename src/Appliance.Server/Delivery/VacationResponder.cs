@@ -22,6 +22,11 @@ internal enum VacationOutcome
     NullSender,
     /// <summary>RFC 5230 4.6 / RFC 3834 2: owner-*, *-request, MAILER-DAEMON, LISTSERV, majordomo.</summary>
     AutomatedSender,
+    /// <summary>
+    /// Longer than any stored address (RFC 5321 4.5.3.1.3 caps a path at 256 octets; an IDN domain
+    /// grows as an A-label): not a mailbox anyone reads, and not one the reply table can hold.
+    /// </summary>
+    UnusableSender,
     /// <summary>RFC 3834 5 / RFC 5230 4.6: Auto-Submitted present with a value other than "no".</summary>
     AutoSubmitted,
     /// <summary>RFC 5230 4.6 / RFC 3834 2: a List-Id (RFC 2919) or List-* (RFC 2369) field.</summary>
@@ -159,6 +164,9 @@ internal sealed partial class VacationResponder(
             return VacationOutcome.NullSender;
         if (IsAutomatedSender(sender))
             return VacationOutcome.AutomatedSender;
+        string canonicalSender = Canonical(sender);
+        if (canonicalSender.Length > VacationReply.MaxSenderLength)
+            return VacationOutcome.UnusableSender;
 
         MimeEntity original = MimeParser.Parse(candidate.Header);
         HeaderBlock header = original.Header;
@@ -179,7 +187,6 @@ internal sealed partial class VacationResponder(
             if (AddressRules.WithoutSubaddress(address) is string withoutTag)
                 own.Add(withoutTag);
         }
-        string canonicalSender = Canonical(sender);
         if (own.Contains(canonicalSender) || AddressRules.WithoutSubaddress(canonicalSender) is string s && own.Contains(s))
             return VacationOutcome.OwnAddress;
         if (!IsAddressedTo(header, own))
@@ -197,8 +204,6 @@ internal sealed partial class VacationResponder(
         var today = DateOnly.FromDateTime(now);
         if (settings.VacationStartDate > today || settings.VacationEndDate < today)
             return VacationOutcome.OutsideDates;
-        if (canonicalSender.Length > VacationReply.MaxSenderLength)
-            return VacationOutcome.AutomatedSender; // no real sender has such an address (RFC 5321 4.5.3.1.3)
 
         if (!await ClaimAsync(db, candidate.Mailbox.MailboxId, canonicalSender, settings.VacationReplyIntervalDays, now, ct))
             return VacationOutcome.AlreadyReplied;

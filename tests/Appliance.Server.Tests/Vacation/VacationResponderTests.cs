@@ -94,6 +94,12 @@ public sealed class VacationResponderTests
         await AssertNoReplyAsync(VacationOutcome.AutomatedSender, VacationTestHost.Message(), sender);
     }
 
+    [Fact]
+    public async Task A_sender_longer_than_any_address_gets_no_reply()
+    {
+        await AssertNoReplyAsync(VacationOutcome.UnusableSender, VacationTestHost.Message(), sender: new string('x', 320) + "@elsewhere.example");
+    }
+
     [Theory]
     [InlineData("auto-generated")]
     [InlineData("auto-replied")]
