@@ -220,8 +220,9 @@ internal sealed partial class VacationResponder(
         }
         catch
         {
-            // Nothing was sent: forget the claim so the sender's next message can have its reply.
-            await db.VacationReplies.Where(r => r.MailboxId == candidate.Mailbox.MailboxId && r.Sender == canonicalSender && r.RepliedUtc == now)
+            // Nothing was sent: forget the claim (ours: the unique index allows no other) so the
+            // sender's next message can have its reply.
+            await db.VacationReplies.Where(r => r.MailboxId == candidate.Mailbox.MailboxId && r.Sender == canonicalSender)
                 .ExecuteDeleteAsync(CancellationToken.None);
             throw;
         }

@@ -208,6 +208,16 @@ public sealed class VacationResponderTests
     }
 
     [Fact]
+    public async Task Two_messages_from_one_sender_at_the_same_moment_get_one_reply()
+    {
+        await using var host = await VacationTestHost.StartAsync();
+        await host.EnableVacationAsync();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => host.RespondAsync(VacationTestHost.Message())));
+        Assert.Equal([VacationOutcome.Replied, VacationOutcome.AlreadyReplied, VacationOutcome.AlreadyReplied, VacationOutcome.AlreadyReplied], outcomes.Order());
+        Assert.Single(host.Queue.Entries);
+    }
+
+    [Fact]
     public async Task A_new_reply_text_starts_the_tracking_over()
     {
         await using var host = await VacationTestHost.StartAsync();

@@ -29,12 +29,14 @@ internal sealed class VacationTestHost : IAsyncDisposable
 
     private readonly string _dataDirectory;
 
-    private VacationTestHost(IOutboundQueue? queue)
+    private VacationTestHost(IOutboundQueue? queue, Action<ApplianceOptions>? configure)
     {
         _dataDirectory = Path.Combine(Path.GetTempPath(), "appliance-tests", Guid.NewGuid().ToString("N"));
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Time);
-        services.AddApplianceServices(new ApplianceOptions { DataDirectory = _dataDirectory, Hostname = "mail.example.org" });
+        var options = new ApplianceOptions { DataDirectory = _dataDirectory, Hostname = "mail.example.org" };
+        configure?.Invoke(options);
+        services.AddApplianceServices(options);
         services.AddDkimSigning();
         services.AddSingleton(queue ?? Queue);
         services.AddSingleton<IDnsResolver>(new FakeDnsResolver());
@@ -56,9 +58,10 @@ internal sealed class VacationTestHost : IAsyncDisposable
     public ApplianceDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>().CreateDbContext();
 
     /// <param name="queue">Replaces the recording queue (to make queueing fail).</param>
-    public static async Task<VacationTestHost> StartAsync(IOutboundQueue? queue = null)
+    /// <param name="configure">Changes the options (the database provider).</param>
+    public static async Task<VacationTestHost> StartAsync(IOutboundQueue? queue = null, Action<ApplianceOptions>? configure = null)
     {
-        var host = new VacationTestHost(queue);
+        var host = new VacationTestHost(queue, configure);
         await host.Services.InitializeApplianceAsync();
         await host.Accounts.AddDomainAsync("example.org", "test");
         await host.Accounts.AddMailboxAsync(new NewMailbox(Alice, "correct horse battery") { DisplayName = "Alice Liddell" }, "test");
