@@ -93,8 +93,8 @@ public sealed class UserSettingsService(
         });
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // RFC 5230 4.2: who was answered is remembered per reply; a new or changed reply (or none
-        // at all) starts with nobody answered, and a mailbox on vacation keeps no stale rows.
+        // RFC 5230 4.2: who was answered is remembered per reply text; a new or changed reply
+        // starts with nobody answered, and a mailbox whose vacation is off keeps no rows at all.
         if (!vacation.Enabled || newReply)
             await db.VacationReplies.Where(r => r.MailboxId == mailbox.Id).ExecuteDeleteAsync(ct);
         await db.SaveChangesAsync(ct);
