@@ -63,6 +63,27 @@ public sealed class VacationResponderTests
     }
 
     [Fact]
+    public async Task Non_ASCII_text_is_encoded_and_a_UTF8_sender_needs_SMTPUTF8()
+    {
+        await using var host = await VacationTestHost.StartAsync();
+        var saved = await host.Settings.UpdateAsync(VacationTestHost.Alice, new UserSettingsUpdate("Zoë Liddell", "",
+            new VacationSettings(true, null, null, "Abwesend – zurück am Montag", "Grüße aus dem Urlaub.\n")));
+        Assert.True(saved.Succeeded);
+
+        Assert.Equal(VacationOutcome.Replied, await host.RespondAsync(VacationTestHost.Message(), sender: "jörg@bücher.example"));
+
+        var (_, envelope, text) = Assert.Single(host.Queue.Entries);
+        Assert.True(envelope.RequiresSmtpUtf8);
+        Assert.Equal("jörg@bücher.example", Assert.Single(envelope.Recipients).Address);
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        MimeEntity reply = MimeParser.Parse(bytes);
+        Assert.Equal("Abwesend – zurück am Montag", reply.Header.Get("Subject")!.DecodeText());
+        Assert.Equal("Zoë Liddell", Assert.Single(MailboxAddress.ParseList(reply.Header.Get("From")!.Value)).DisplayName);
+        using var raw = new MemoryStream(bytes);
+        Assert.Equal("Grüße aus dem Urlaub.\r\n", MessageParts.FindDisplayBody(reply, allowHtml: false)!.ReadText(raw));
+    }
+
+    [Fact]
     public async Task The_reply_carries_a_DKIM_signature_of_our_domain_that_verifies()
     {
         await using var host = await VacationTestHost.StartAsync();
