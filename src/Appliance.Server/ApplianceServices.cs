@@ -1,6 +1,7 @@
 using Appliance.Server.Accounts;
 using Appliance.Server.Certificates;
 using Appliance.Server.Configuration;
+using Appliance.Server.Delivery;
 using Appliance.Server.Security;
 using Appliance.Storage;
 using Appliance.Storage.Entities;
@@ -39,6 +40,9 @@ public static class ApplianceServices
         services.AddSingleton<PasswordAuthenticator>();
         services.AddSingleton<ApiTokenService>();
         services.AddSingleton<TwoFactorService>();
+        services.AddSingleton<UserSettingsService>();
+        // Used by local delivery; needs the outbound queue and signer, which the hosts that deliver register.
+        services.AddSingleton<VacationResponder>();
 
         // One application name so the server and the CLI read each other's protected values.
         services.AddDataProtection()

@@ -28,6 +28,8 @@ public class ApplianceDbContext : DbContext
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<MailboxSettings> MailboxSettings => Set<MailboxSettings>();
+    public DbSet<VacationReply> VacationReplies => Set<VacationReply>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -87,6 +89,24 @@ public class ApplianceDbContext : DbContext
             e.Property(t => t.SecretHash).HasMaxLength(32);
             // A removed mailbox takes its tokens with it.
             e.HasOne(t => t.Mailbox).WithMany().HasForeignKey(t => t.MailboxId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<MailboxSettings>(e =>
+        {
+            e.HasKey(s => s.MailboxId);
+            e.Property(s => s.Signature).HasMaxLength(Entities.MailboxSettings.MaxSignatureLength);
+            e.Property(s => s.VacationSubject).HasMaxLength(Entities.MailboxSettings.MaxVacationSubjectLength);
+            e.Property(s => s.VacationText).HasMaxLength(Entities.MailboxSettings.MaxVacationTextLength);
+            // A removed mailbox takes its settings with it.
+            e.HasOne(s => s.Mailbox).WithOne().HasForeignKey<MailboxSettings>(s => s.MailboxId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<VacationReply>(e =>
+        {
+            e.Property(r => r.Sender).HasMaxLength(VacationReply.MaxSenderLength);
+            // One row per (mailbox, sender): the responder claims a reply by updating or inserting it.
+            e.HasIndex(r => new { r.MailboxId, r.Sender }).IsUnique();
+            e.HasOne<Mailbox>().WithMany().HasForeignKey(r => r.MailboxId).OnDelete(DeleteBehavior.Cascade);
         });
 
         model.Entity<AuditEvent>(e =>

@@ -267,6 +267,45 @@ namespace Appliance.Migrations.Migrations
                     b.ToTable("Mailboxes");
                 });
 
+            modelBuilder.Entity("Appliance.Storage.Entities.MailboxSettings", b =>
+                {
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("VacationEnabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("VacationEndDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("VacationReplyIntervalDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("VacationStartDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VacationSubject")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VacationText")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("MailboxId");
+
+                    b.ToTable("MailboxSettings");
+                });
+
             modelBuilder.Entity("Appliance.Storage.Entities.Setting", b =>
                 {
                     b.Property<string>("Key")
@@ -283,6 +322,31 @@ namespace Appliance.Migrations.Migrations
                     b.HasKey("Key");
 
                     b.ToTable("Settings");
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.VacationReply", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RepliedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sender")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "Sender")
+                        .IsUnique();
+
+                    b.ToTable("VacationReplies");
                 });
 
             modelBuilder.Entity("DomainMailbox", b =>
@@ -351,6 +415,26 @@ namespace Appliance.Migrations.Migrations
                         .IsRequired();
 
                     b.Navigation("Domain");
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.MailboxSettings", b =>
+                {
+                    b.HasOne("Appliance.Storage.Entities.Mailbox", "Mailbox")
+                        .WithOne()
+                        .HasForeignKey("Appliance.Storage.Entities.MailboxSettings", "MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Mailbox");
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.VacationReply", b =>
+                {
+                    b.HasOne("Appliance.Storage.Entities.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("DomainMailbox", b =>

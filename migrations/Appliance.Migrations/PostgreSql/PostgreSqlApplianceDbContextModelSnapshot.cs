@@ -286,6 +286,45 @@ namespace Appliance.Migrations.PostgreSql
                     b.ToTable("Mailboxes");
                 });
 
+            modelBuilder.Entity("Appliance.Storage.Entities.MailboxSettings", b =>
+                {
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<DateTime>("UpdatedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("VacationEnabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateOnly?>("VacationEndDate")
+                        .HasColumnType("date");
+
+                    b.Property<int>("VacationReplyIntervalDays")
+                        .HasColumnType("integer");
+
+                    b.Property<DateOnly?>("VacationStartDate")
+                        .HasColumnType("date");
+
+                    b.Property<string>("VacationSubject")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("VacationText")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
+                    b.HasKey("MailboxId");
+
+                    b.ToTable("MailboxSettings");
+                });
+
             modelBuilder.Entity("Appliance.Storage.Entities.Setting", b =>
                 {
                     b.Property<string>("Key")
@@ -302,6 +341,33 @@ namespace Appliance.Migrations.PostgreSql
                     b.HasKey("Key");
 
                     b.ToTable("Settings");
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.VacationReply", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("RepliedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Sender")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "Sender")
+                        .IsUnique();
+
+                    b.ToTable("VacationReplies");
                 });
 
             modelBuilder.Entity("DomainMailbox", b =>
@@ -370,6 +436,26 @@ namespace Appliance.Migrations.PostgreSql
                         .IsRequired();
 
                     b.Navigation("Domain");
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.MailboxSettings", b =>
+                {
+                    b.HasOne("Appliance.Storage.Entities.Mailbox", "Mailbox")
+                        .WithOne()
+                        .HasForeignKey("Appliance.Storage.Entities.MailboxSettings", "MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Mailbox");
+                });
+
+            modelBuilder.Entity("Appliance.Storage.Entities.VacationReply", b =>
+                {
+                    b.HasOne("Appliance.Storage.Entities.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("DomainMailbox", b =>

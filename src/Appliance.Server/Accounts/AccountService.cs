@@ -443,7 +443,7 @@ public sealed class AccountService(
     private static string DisplaySource(string source) =>
         source.StartsWith('@') ? "@" + AddressRules.ToDisplayDomain(source[1..]) : AddressRules.ToDisplayAddress(source);
 
-    private static AccountException MailboxNotFound(string address) =>
+    internal static AccountException MailboxNotFound(string address) =>
         new(AccountError.MailboxNotFound, $"There is no mailbox {AddressRules.ToDisplayAddress(address)}.");
 
     private static string RequireDomain(string name) =>
@@ -454,7 +454,8 @@ public sealed class AccountService(
             ? (local, domain)
             : throw new AccountException(AccountError.InvalidAddress, error);
 
-    private static string RequireAddressString(string address)
+    /// <summary>The normalized "local@domain"; throws <see cref="AccountError.InvalidAddress"/>.</summary>
+    internal static string RequireAddressString(string address)
     {
         var (local, domain) = RequireAddress(address);
         return $"{local}@{domain}";
@@ -499,7 +500,8 @@ public sealed class AccountService(
             throw new AccountException(AccountError.InvalidQuota, "A quota cannot be negative (0 means unlimited).");
     }
 
-    private static string RequireDisplayName(string name)
+    /// <summary>Trimmed; throws <see cref="AccountError.InvalidDisplayName"/> when too long or with a control character (a CR/LF would inject header fields).</summary>
+    internal static string RequireDisplayName(string name)
     {
         string trimmed = (name ?? "").Trim();
         if (trimmed.Length > MaxDisplayNameLength)

@@ -1,8 +1,9 @@
 // RFC 5321 section 4.4 (Return-Path at final delivery); Delivered-To as Postfix's local(8) and
 // Dovecot's LDA write it (loop detection, and which address a copy was for); SRS for forwarding
-// (so SPF of the original sender does not fail at the next hop).
+// (so SPF of the original sender does not fail at the next hop); RFC 3834 auto-replies (VacationResponder).
 using System.Text;
 using Appliance.MailAuth.Srs;
+using Appliance.Mime;
 using Appliance.Server.Accounts;
 using Appliance.Server.Queue;
 using Appliance.Storage.Mail;
@@ -29,13 +30,15 @@ internal sealed record LocalDeliveryRequest(
 /// <summary>
 /// Delivers to our own mailboxes: each mailbox gets one copy however many of the recipients lead
 /// to it; each copy is appended durably before this returns; alias destinations outside our
-/// domains are queued once, with the sender rewritten by SRS.
+/// domains are queued once, with the sender rewritten by SRS; copies that reached an INBOX are
+/// handed to the vacation responder, which does not hold the delivery up.
 /// </summary>
 internal sealed partial class LocalDelivery(
     RecipientResolver resolver,
     MessageStore store,
     IOutboundQueue queue,
     SrsRewriter srs,
+    VacationResponder vacation,
     ILogger<LocalDelivery> logger) : ILocalDelivery
 {
     public async Task<IReadOnlyList<LocalDeliveryResult>> DeliverAsync(
@@ -88,6 +91,7 @@ internal sealed partial class LocalDelivery(
             }
         }
 
+        var delivered = new List<(LocalRecipient Mailbox, List<int> For)>();
         foreach (var (mailbox, forRecipients) in copies.Values)
         {
             var outcome = await AppendAsync(request, mailbox, cancellationToken);
@@ -97,7 +101,14 @@ internal sealed partial class LocalDelivery(
                 if (results[i] is null || Severity(outcome.Status) > Severity(results[i]!.Status))
                     results[i] = outcome with { Recipient = request.Recipients[i] };
             }
+            if (outcome.Status == LocalDeliveryStatus.Delivered)
+                delivered.Add((mailbox, forRecipients));
         }
+
+        // Only mail the user will see in INBOX: Junk (DMARC quarantine) is not answered, and a
+        // bounce (null sender) never is (RFC 3834 2).
+        if (delivered.Count > 0 && request.ReversePath.Length > 0 && string.Equals(request.Folder, "INBOX", StringComparison.OrdinalIgnoreCase))
+            await StartVacationRepliesAsync(request, delivered, cancellationToken);
 
         if (external.Count > 0)
             await ForwardAsync(request, external, results, cancellationToken);
@@ -164,6 +175,49 @@ internal sealed partial class LocalDelivery(
         }
     }
 
+    /// <summary>
+    /// Reads the header once for all mailboxes (the responder runs after this returns, when the
+    /// caller's message buffer may be gone) and starts each mailbox's vacation check.
+    /// </summary>
+    private async Task StartVacationRepliesAsync(LocalDeliveryRequest request, List<(LocalRecipient Mailbox, List<int> For)> delivered, CancellationToken cancellationToken)
+    {
+        byte[] header;
+        try
+        {
+            header = await ReadHeaderAsync(request.OpenMessage, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // The copies are already durable: an auto-reply is never worth failing the delivery for.
+            LogVacationHeaderFailed(logger, e);
+            return;
+        }
+        foreach (var (mailbox, forRecipients) in delivered)
+            vacation.Start(new VacationCandidate(mailbox, forRecipients.Select(i => request.Recipients[i]).ToList(), request.ReversePath, header));
+    }
+
+    /// <summary>The header block (with its blank line), reading no more than HeaderLimits allows.</summary>
+    private static async Task<byte[]> ReadHeaderAsync(Func<Stream> openMessage, CancellationToken cancellationToken)
+    {
+        int max = HeaderLimits.Default.MaxHeaderBytes;
+        await using var message = openMessage();
+        var buffer = new byte[Math.Min(max, 8192)];
+        int filled = 0;
+        while (filled < max)
+        {
+            if (filled == buffer.Length)
+                Array.Resize(ref buffer, Math.Min(max, buffer.Length * 2));
+            int read = await message.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            if (read == 0)
+                break;
+            filled += read;
+            HeaderBlock block = HeaderBlock.Parse(buffer.AsSpan(0, filled));
+            if (block.IsComplete)
+                return buffer[..block.Length];
+        }
+        return buffer[..filled];
+    }
+
     private static bool HasMailbox(MailAccount account, string name)
     {
         try
@@ -192,6 +246,9 @@ internal sealed partial class LocalDelivery(
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Error, Message = "Queueing an alias forward failed")]
     private static partial void LogForwardFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Reading a delivered message's header for the vacation responder failed")]
+    private static partial void LogVacationHeaderFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>Some header bytes, then a message: what a mailbox receives. Read-only, forward-only.</summary>
