@@ -184,4 +184,43 @@ public sealed class WebmailBrowserTests
         Assert.DoesNotContain(console, line => line.Contains("XSS-MARKER", StringComparison.Ordinal));
         Assert.Equal(["http://127.0.0.2:9/tracker.gif"], foreign.Distinct());
     }
+
+    [Fact]
+    public async Task Settings_give_a_signature_to_new_mail_and_a_vacation_reply_answers_the_sender()
+    {
+        await using var web = await StartWithUsersAsync();
+        var bob = await AccountAsync(web, "bob@example.org");
+        await using var browser = await Browser.LaunchAsync();
+
+        await browser.StepsAsync(nameof(Settings_give_a_signature_to_new_mail_and_a_vacation_reply_answers_the_sender), async page =>
+        {
+            await Browser.SignInAsync(page, web.Https, "alice@example.org", "correct horse");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Settings", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("settings-name")).ToHaveValueAsync("Alice Liddell");
+            await page.GetByTestId("settings-signature").FillAsync("Alice\nWonderland Ltd.");
+            await page.GetByTestId("vacation-on").CheckAsync();
+            await page.GetByTestId("settings-save").ClickAsync();
+            // A reply turned on without a text is refused next to the field, and nothing is saved.
+            await Assertions.Expect(page.GetByTestId("field-error")).ToHaveTextAsync(new Regex("text"));
+            await Assertions.Expect(page.GetByTestId("settings-saved")).ToHaveCountAsync(0);
+            await page.GetByTestId("vacation-subject").FillAsync("Away until Monday");
+            await page.GetByTestId("vacation-text").FillAsync("I am away and will answer on Monday.");
+            await page.GetByTestId("settings-save").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("settings-saved")).ToBeVisibleAsync();
+
+            await page.GotoAsync(new Uri(web.Https, "/mail/compose").ToString());
+            await Assertions.Expect(page.GetByTestId("compose-body")).ToHaveValueAsync(new Regex("^\\s*-- \\r?\\nAlice\\r?\\nWonderland Ltd\\.\\s*$"));
+        });
+
+        using var arrived = bob.Subscribe();
+        await SmtpSender.SendAsync(web.Host.Endpoints[ListenerKind.Smtp], "bob@example.org", "alice@example.org",
+            "From: bob@example.org\nTo: alice@example.org\nSubject: Are you there?\nMessage-ID: <q-1@example.org>\n\nHello?\n");
+        Assert.IsType<MessageAdded>(await arrived.Changes.ReadAsync().AsTask().WaitAsync(AdminWebHost.Guard));
+        var reply = bob.ListNewest("INBOX", 0, 10).Messages.Single();
+        Assert.Equal("Away until Monday", reply.Summary.Subject);
+        using var raw = new StreamReader(bob.OpenMessage("INBOX", reply.Uid));
+        string text = await raw.ReadToEndAsync();
+        Assert.Contains("Auto-Submitted: auto-replied", text);
+        Assert.Contains("I am away and will answer on Monday.", text);
+    }
 }
