@@ -312,9 +312,10 @@ public sealed partial class WebmailSession
         }
         if (forSending && Recipients(form).Count == 0)
             problems.Add("Give at least one recipient.");
-        string from = FromAddress(form).Address;
-        if (!await SenderAddresses.IsOwnedAsync(_recipients, User, from, ct))
-            problems.Add($"You cannot send as {from}: that address does not deliver to {Address}.");
+        if (FromAddress(form) is not { } from)
+            problems.Add($"From: \"{form.From.Trim()}\" is not an e-mail address.");
+        else if (!await SenderAddresses.IsOwnedAsync(_recipients, User, from.Address, ct))
+            problems.Add($"You cannot send as {from.Address}: that address does not deliver to {Address}.");
         return problems;
     }
 
@@ -404,7 +405,8 @@ public sealed partial class WebmailSession
     {
         var builder = new MessageBuilder(_time)
         {
-            From = FromAddress(form),
+            // A draft may hold a sender that is not (yet) an address; it is saved under the user's own.
+            From = FromAddress(form) ?? Self,
             Subject = form.Subject,
             Date = date,
             MessageId = messageId,
@@ -429,12 +431,15 @@ public sealed partial class WebmailSession
         return builder;
     }
 
-    private MailboxAddress FromAddress(ComposeForm form)
+    /// <summary>The sender the form names: the user's own address with their name when empty, else the one address given; null when that is not one address.</summary>
+    private MailboxAddress? FromAddress(ComposeForm form)
     {
         if (string.IsNullOrWhiteSpace(form.From) || string.Equals(form.From.Trim(), Address, StringComparison.OrdinalIgnoreCase))
             return Self;
         var parsed = MailboxAddress.ParseList(form.From.Trim());
-        return parsed.Count == 1 ? parsed[0] with { DisplayName = parsed[0].DisplayName ?? Self.DisplayName } : Self with { LocalPart = form.From.Trim(), Domain = "" };
+        return parsed.Count == 1 && parsed[0].Address.Contains('@', StringComparison.Ordinal)
+            ? parsed[0] with { DisplayName = parsed[0].DisplayName ?? Self.DisplayName }
+            : null;
     }
 
     private static void AddAll(IList<MailboxAddress> target, string value, bool lenient)

@@ -257,6 +257,8 @@ public sealed class WebmailSessionTests : IAsyncLifetime
         Assert.Equal(["To: \"not an address\" is not an e-mail address."], problems);
         problems = await _alice.ValidateAsync(new ComposeForm { Body = "x" }, forSending: true);
         Assert.Equal(["Give at least one recipient."], problems);
+        problems = await _alice.ValidateAsync(new ComposeForm { From = "nonsense", To = "bob@example.org" }, forSending: true);
+        Assert.Equal(["From: \"nonsense\" is not an e-mail address."], problems);
     }
 
     [Fact]

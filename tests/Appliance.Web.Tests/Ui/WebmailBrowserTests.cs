@@ -68,6 +68,8 @@ public sealed class WebmailBrowserTests
             await page.GetByTestId("compose-body").FillAsync("Yes, noon works.\n\n> Shall we try the new place?");
             await page.GetByTestId("send").ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/mail\\?sent=1$"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Message sent.");
+            await Assertions.Expect(page.Locator(".webmail[data-live=true]")).ToHaveCountAsync(1);
 
             await page.GetByTestId("folder").Filter(new() { HasText = "Sent" }).ClickAsync();
             await Assertions.Expect(page.GetByTestId("message").Filter(new() { HasText = "Re: Lunch on Friday?" })).ToHaveCountAsync(1);
