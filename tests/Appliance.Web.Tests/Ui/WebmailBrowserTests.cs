@@ -225,4 +225,35 @@ public sealed class WebmailBrowserTests
         Assert.Contains("Auto-Submitted: auto-replied", text);
         Assert.Contains("I am away and will answer on Monday.", text);
     }
+
+    [Fact]
+    public async Task The_list_works_from_the_keyboard_and_fits_a_phone_screen()
+    {
+        await using var web = await StartWithUsersAsync();
+        var smtp = web.Host.Endpoints[ListenerKind.Smtp];
+        foreach (string subject in new[] { "First", "Second", "Third" })
+            await SmtpSender.SendAsync(smtp, "bob@example.org", "alice@example.org", $"From: bob@example.org\nTo: alice@example.org\nSubject: {subject}\n\nBody of {subject}\n");
+        await using var browser = await Browser.LaunchAsync();
+        await browser.Page.SetViewportSizeAsync(390, 844);
+
+        await browser.StepsAsync(nameof(The_list_works_from_the_keyboard_and_fits_a_phone_screen), async page =>
+        {
+            await Browser.SignInAsync(page, web.Https, "alice@example.org", "correct horse");
+            await Assertions.Expect(page.Locator(".webmail[data-live=true]")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.GetByTestId("message")).ToHaveCountAsync(3);
+            // Nothing is wider than the phone's screen.
+            Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"));
+
+            await page.GetByTestId("messages").FocusAsync();
+            await page.Keyboard.PressAsync("ArrowDown");
+            await Assertions.Expect(page.GetByTestId("subject")).ToHaveTextAsync("Third");
+            await page.Keyboard.PressAsync("ArrowDown");
+            await Assertions.Expect(page.GetByTestId("subject")).ToHaveTextAsync("Second");
+            await page.Keyboard.PressAsync("ArrowUp");
+            await Assertions.Expect(page.GetByTestId("subject")).ToHaveTextAsync("Third");
+            await page.Keyboard.PressAsync("Delete");
+            await Assertions.Expect(page.GetByTestId("message")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.GetByTestId("message").Filter(new() { HasText = "Third" })).ToHaveCountAsync(0);
+        });
+    }
 }

@@ -35,6 +35,7 @@ public static class AdminUi
         services.AddSingleton<SignInFailures>();
         services.AddSingleton<FirstRunSetup>();
         services.AddSingleton<TwoFactorSignIn>();
+        services.AddSingleton<Appliance.Web.Webmail.SanitizedBodyCache>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         Appliance.Web.Api.ApiEndpoints.AddApi(services);
     }

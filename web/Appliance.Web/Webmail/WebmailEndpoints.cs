@@ -42,7 +42,7 @@ public static class WebmailEndpoints
     public static string RawUrl(long folder, uint uid, bool download = false) =>
         string.Create(CultureInfo.InvariantCulture, $"{RawPath}/{folder}/{uid}{(download ? "?download=1" : "")}");
 
-    private static async Task<IResult> BodyAsync(long folder, long uid, HttpContext context, WebmailSessions sessions)
+    private static async Task<IResult> BodyAsync(long folder, long uid, HttpContext context, WebmailSessions sessions, SanitizedBodyCache cache)
     {
         var session = await OpenAsync(context, sessions);
         if (session is null || uid is < 1 or > uint.MaxValue)
@@ -51,10 +51,11 @@ public static class WebmailEndpoints
         string html;
         try
         {
-            var message = session.Read(session.FolderName(folder), (uint)uid, markSeen: false);
-            html = message.HtmlBody is { } body
-                ? HtmlSanitizer.Sanitize(body, allowRemoteImages: remote).Html
-                : "<pre>" + System.Net.WebUtility.HtmlEncode(message.TextBody ?? "") + "</pre>";
+            string name = session.FolderName(folder);
+            WebmailMessage? message = null;
+            WebmailMessage Read() => message ??= session.Read(name, (uint)uid, markSeen: false);
+            html = cache.Get(session, folder, (uint)uid, remote, Read)?.Html
+                ?? "<pre>" + System.Net.WebUtility.HtmlEncode(Read().TextBody ?? "") + "</pre>";
         }
         catch (WebmailException)
         {
