@@ -12,6 +12,12 @@ public static class AdminUi
     public const string SetupPath = "/setup";
     public const string SignOutPath = "/signout";
 
+    /// <summary>The two-factor set-up page, where Appliance:Admin:RequireTwoFactor sends admins without it.</summary>
+    public const string TwoFactorSettingsPath = "/account/2fa";
+
+    /// <summary>Blazor's circuit hub: interactive pages talk to the server through it.</summary>
+    private const string BlazorHubPrefix = "/_blazor";
+
     /// <summary>Paths served over plain HTTP too: health checks, ACME challenges, mail client set-up (Thunderbird tries http://autoconfig.domain).</summary>
     private static readonly string[] PlainHttpPrefixes = ["/healthz", "/.well-known/", "/mail/config-v1.1.xml", "/autodiscover/"];
 
@@ -32,7 +38,6 @@ public static class AdminUi
         });
         services.AddSingleton(sp => new SetupToken(Path.Combine(sp.GetRequiredService<Appliance.Server.Configuration.ApplianceOptions>().DataPath, SetupToken.FileName)));
         services.AddSingleton<SignInThrottle>();
-        services.AddSingleton<SignInFailures>();
         services.AddSingleton<FirstRunSetup>();
         services.AddSingleton<TwoFactorSignIn>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
