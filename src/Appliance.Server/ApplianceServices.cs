@@ -133,7 +133,7 @@ public static class ApplianceServices
         var factory = services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await ApplianceDatabase.MigrateAsync(db, cancellationToken);
-        await ServerSettings.ApplyStoredAsync(db, options, cancellationToken);
+        await ServerSettings.ApplyStoredAsync(db, options, services.GetService<ILoggerFactory>()?.CreateLogger<ServerSettings>(), cancellationToken);
     }
 
     private static void CreatePrivateDirectory(string path)

@@ -10,7 +10,7 @@ using static Appliance.Web.Tests.Admin.AdminWebHost;
 
 namespace Appliance.Web.Tests.Admin;
 
-/// <summary>The setup page's mail host name: prefilled, validated, stored, and used from the next start.</summary>
+/// <summary>The setup page's mail host name: prefilled, validated, stored, used from the next start until the configuration changes it.</summary>
 public sealed class FirstRunHostnameTests
 {
     [Fact]
@@ -55,6 +55,15 @@ public sealed class FirstRunHostnameTests
                 Assert.Equal("220 mx.example.org ESMTP Appliance", greeting);
                 Assert.Equal("250-mx.example.org Hello client.example.net [127.0.0.1]", ehlo);
                 Assert.Equal(["mx.example.org"], await CertificateNamesAsync(restarted));
+            }
+
+            // A host name configured later is the newer decision: it wins over the stored one.
+            var reconfigured = new Dictionary<string, string?> { ["Appliance:Hostname"] = "smtp.example.org" };
+            await using (var later = await AdminWebHost.StartAsync(reconfigured, data))
+            {
+                Assert.Equal("smtp.example.org", later.Host.Options.Hostname);
+                Assert.Equal("220 smtp.example.org ESMTP Appliance", (await SmtpGreetingAndEhloAsync(later)).Greeting);
+                Assert.Equal("mx.example.org", await later.Host.Services.GetRequiredService<ServerSettings>().GetStoredHostnameAsync());
             }
         }
         finally

@@ -23,7 +23,7 @@ public sealed class FirstRunRequest
 /// EHLO name were set up with the old one). The token must match; two browsers submitting at the
 /// same moment cannot both create an administrator (one lock, and the check is repeated inside it).
 /// </summary>
-public sealed class FirstRunSetup(SetupToken token, AccountService accounts, ServerSettings settings, ApplianceOptions options)
+public sealed class FirstRunSetup(SetupToken token, AccountService accounts, ServerSettings settings, ApplianceOptions options, IConfiguration configuration)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
 
@@ -61,7 +61,7 @@ public sealed class FirstRunSetup(SetupToken token, AccountService accounts, Ser
             }
             // Only a changed name is stored, so that the configuration keeps deciding otherwise.
             if (hostname != options.Hostname)
-                await settings.SetHostnameAsync(hostname, "setup", ct);
+                await settings.SetHostnameAsync(hostname, configuration[ServerSettings.HostnameKey] ?? options.Hostname, "setup", ct);
             token.Close();
             return null;
         }
