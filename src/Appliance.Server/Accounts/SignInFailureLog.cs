@@ -31,6 +31,9 @@ public sealed class SignInFailureLog(IDbContextFactory<ApplianceDbContext> dbFac
 
     private long _lastPruneTicks;
 
+    /// <summary><see cref="MaxRows"/>; tests lower it to see the count bound work.</summary>
+    internal int RowsKept { get; init; } = MaxRows;
+
     public async Task RecordAsync(string address, string client, CancellationToken ct = default)
     {
         var now = time.GetUtcNow();
@@ -44,7 +47,7 @@ public sealed class SignInFailureLog(IDbContextFactory<ApplianceDbContext> dbFac
         await db.SaveChangesAsync(ct);
         long last = Interlocked.Read(ref _lastPruneTicks);
         if (now.UtcTicks - last >= PruneInterval.Ticks && Interlocked.CompareExchange(ref _lastPruneTicks, now.UtcTicks, last) == last)
-            await PruneAsync(db, now, ct);
+            await PruneAsync(db, now, RowsKept, ct);
     }
 
     /// <summary>Newest first; <paramref name="text"/> (when given) must occur in the address or the client, ignoring case.</summary>
@@ -61,11 +64,11 @@ public sealed class SignInFailureLog(IDbContextFactory<ApplianceDbContext> dbFac
         return [.. found.Select(f => new SignInFailure(new DateTimeOffset(DateTime.SpecifyKind(f.TimeUtc, DateTimeKind.Utc)), f.Address, f.Client))];
     }
 
-    private static async Task PruneAsync(ApplianceDbContext db, DateTimeOffset now, CancellationToken ct)
+    private static async Task PruneAsync(ApplianceDbContext db, DateTimeOffset now, int rowsKept, CancellationToken ct)
     {
         var cutoff = (now - MaxAge).UtcDateTime;
         await db.FailedSignIns.Where(f => f.TimeUtc < cutoff).ExecuteDeleteAsync(ct);
-        long newestDropped = await db.FailedSignIns.OrderByDescending(f => f.Id).Skip(MaxRows).Select(f => f.Id).FirstOrDefaultAsync(ct);
+        long newestDropped = await db.FailedSignIns.OrderByDescending(f => f.Id).Skip(rowsKept).Select(f => f.Id).FirstOrDefaultAsync(ct);
         if (newestDropped > 0)
             await db.FailedSignIns.Where(f => f.Id <= newestDropped).ExecuteDeleteAsync(ct);
     }
