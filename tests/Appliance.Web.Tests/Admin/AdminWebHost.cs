@@ -101,12 +101,19 @@ internal sealed partial class AdminWebHost : IAsyncDisposable
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 
+    /// <summary>Deletes a data directory once its hosts are gone (their pooled SQLite connections closed first).</summary>
+    public static void DeleteDataDirectory(string data)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(data))
+            Directory.Delete(data, recursive: true);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync();
         await Host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (_ownsData && Directory.Exists(_data))
-            Directory.Delete(_data, recursive: true);
+        if (_ownsData)
+            DeleteDataDirectory(_data);
     }
 }

@@ -68,8 +68,7 @@ public sealed class FirstRunHostnameTests
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(data, recursive: true);
+            DeleteDataDirectory(data);
         }
     }
 

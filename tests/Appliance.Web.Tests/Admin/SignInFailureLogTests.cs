@@ -54,8 +54,7 @@ public sealed class SignInFailureLogTests
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(data, recursive: true);
+            DeleteDataDirectory(data);
         }
     }
 
