@@ -40,6 +40,8 @@ public static class ApplianceServices
         services.AddSingleton<PasswordAuthenticator>();
         services.AddSingleton<ApiTokenService>();
         services.AddSingleton<TwoFactorService>();
+        services.AddSingleton<SignInFailureLog>();
+        services.AddSingleton<ServerSettings>();
         services.AddSingleton<UserSettingsService>();
         // Used by local delivery; needs the outbound queue and signer, which the hosts that deliver register.
         services.AddSingleton<VacationResponder>();
@@ -117,7 +119,11 @@ public static class ApplianceServices
         public ApplianceDbContext CreateDbContext() => inner.CreateDbContext();
     }
 
-    /// <summary>Creates the data directory and applies pending migrations. Call once before serving.</summary>
+    /// <summary>
+    /// Creates the data directory, applies pending migrations and lays the settings stored from the
+    /// admin UI (<see cref="ServerSettings"/>) over the options. Call once before serving: every
+    /// component reads the options after this.
+    /// </summary>
     public static async Task InitializeApplianceAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var options = services.GetRequiredService<ApplianceOptions>();
@@ -127,6 +133,7 @@ public static class ApplianceServices
         var factory = services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await ApplianceDatabase.MigrateAsync(db, cancellationToken);
+        await ServerSettings.ApplyStoredAsync(db, options, services.GetService<ILoggerFactory>()?.CreateLogger<ServerSettings>(), cancellationToken);
     }
 
     private static void CreatePrivateDirectory(string path)

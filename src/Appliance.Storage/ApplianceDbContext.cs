@@ -30,6 +30,7 @@ public class ApplianceDbContext : DbContext
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<MailboxSettings> MailboxSettings => Set<MailboxSettings>();
     public DbSet<VacationReply> VacationReplies => Set<VacationReply>();
+    public DbSet<FailedSignIn> FailedSignIns => Set<FailedSignIn>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -107,6 +108,14 @@ public class ApplianceDbContext : DbContext
             // One row per (mailbox, sender): the responder claims a reply by updating or inserting it.
             e.HasIndex(r => new { r.MailboxId, r.Sender }).IsUnique();
             e.HasOne<Mailbox>().WithMany().HasForeignKey(r => r.MailboxId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<FailedSignIn>(e =>
+        {
+            e.Property(f => f.Address).HasMaxLength(FailedSignIn.MaxAddressLength);
+            e.Property(f => f.Client).HasMaxLength(FailedSignIn.MaxClientLength);
+            // The Logs page reads the newest first and pruning deletes the oldest.
+            e.HasIndex(f => f.TimeUtc);
         });
 
         model.Entity<AuditEvent>(e =>

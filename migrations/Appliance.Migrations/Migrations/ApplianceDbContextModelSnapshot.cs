@@ -199,6 +199,32 @@ namespace Appliance.Migrations.Migrations
                     b.ToTable("Domains");
                 });
 
+            modelBuilder.Entity("Appliance.Storage.Entities.FailedSignIn", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Client")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("TimeUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TimeUtc");
+
+                    b.ToTable("FailedSignIns");
+                });
+
             modelBuilder.Entity("Appliance.Storage.Entities.Mailbox", b =>
                 {
                     b.Property<int>("Id")

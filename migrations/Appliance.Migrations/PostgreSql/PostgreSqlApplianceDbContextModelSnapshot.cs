@@ -216,6 +216,34 @@ namespace Appliance.Migrations.PostgreSql
                     b.ToTable("Domains");
                 });
 
+            modelBuilder.Entity("Appliance.Storage.Entities.FailedSignIn", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Client")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("TimeUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TimeUtc");
+
+                    b.ToTable("FailedSignIns");
+                });
+
             modelBuilder.Entity("Appliance.Storage.Entities.Mailbox", b =>
                 {
                     b.Property<int>("Id")

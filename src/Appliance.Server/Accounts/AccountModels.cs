@@ -44,4 +44,7 @@ public sealed record AuthenticatedUser(int MailboxId, string Address, MailboxRol
 {
     /// <summary>See <see cref="Accounts.SessionStamp"/>: web sessions end when it changes.</summary>
     public string SessionStamp { get; init; } = "";
+
+    /// <summary>Whether two-factor sign-in is on (part of the session stamp, so a session's claim of it stays true).</summary>
+    public bool TwoFactorEnabled { get; init; }
 }

@@ -53,6 +53,7 @@ public sealed class PasswordAuthenticator
             mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList())
         {
             SessionStamp = SessionStamp.Of(mailbox),
+            TwoFactorEnabled = mailbox.TotpSecret is not null,
         };
     }
 
@@ -79,6 +80,7 @@ public sealed class PasswordAuthenticator
             mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList())
         {
             SessionStamp = SessionStamp.Of(mailbox),
+            TwoFactorEnabled = mailbox.TotpSecret is not null,
         };
     }
 

@@ -51,6 +51,9 @@ public sealed class ApplianceOptions
     /// <summary>Certificates from Let's Encrypt (or another ACME CA).</summary>
     public AcmeOptions Acme { get; set; } = new();
 
+    /// <summary>The web admin's policies: whether admins must use two-factor sign-in.</summary>
+    public AdminOptions Admin { get; set; } = new();
+
     /// <summary>Absolute data directory (relative paths are taken from the working directory).</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 

@@ -18,10 +18,12 @@ internal sealed partial class AdminWebHost : IAsyncDisposable
     public static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
 
     private readonly string _data;
+    private readonly bool _ownsData;
 
-    private AdminWebHost(string data, RunningAppliance host, FakeDnsResolver dns)
+    private AdminWebHost(string data, bool ownsData, RunningAppliance host, FakeDnsResolver dns)
     {
         _data = data;
+        _ownsData = ownsData;
         Host = host;
         Dns = dns;
     }
@@ -34,9 +36,14 @@ internal sealed partial class AdminWebHost : IAsyncDisposable
 
     public Uri Http => new($"http://127.0.0.1:{Host.Endpoints[ListenerKind.Http].Port}/");
 
-    public static async Task<AdminWebHost> StartAsync()
+    /// <summary>A new temporary data directory for one host's life (deleted with it).</summary>
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "appliance-admin-tests-" + Guid.NewGuid().ToString("N"));
+
+    /// <param name="settings">Configuration over the test defaults (Appliance:... keys).</param>
+    /// <param name="dataDirectory">A data directory the caller keeps and deletes (a host started twice on it); else a new one deleted on dispose.</param>
+    public static async Task<AdminWebHost> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
-        string data = Path.Combine(Path.GetTempPath(), "appliance-admin-tests-" + Guid.NewGuid().ToString("N"));
+        string data = dataDirectory ?? NewDataDirectory();
         var overrides = new Dictionary<string, string?>
         {
             ["Appliance:Hostname"] = "mail.example.org",
@@ -48,10 +55,12 @@ internal sealed partial class AdminWebHost : IAsyncDisposable
             overrides[$"Appliance:Listeners:{kind}:Address"] = "127.0.0.1";
             overrides[$"Appliance:Listeners:{kind}:Port"] = "0";
         }
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            overrides[key] = value;
         var dns = new FakeDnsResolver();
         var app = ApplianceHost.Build(ApplianceConfiguration.Load(configPath: null, overrides),
             builder => builder.Services.AddSingleton<IDnsResolver>(dns));
-        return new AdminWebHost(data, await ApplianceHost.StartAsync(app), dns);
+        return new AdminWebHost(data, dataDirectory is null, await ApplianceHost.StartAsync(app), dns);
     }
 
     public string IssueSetupToken() => Host.Services.GetRequiredService<SetupToken>().Issue();
@@ -92,12 +101,19 @@ internal sealed partial class AdminWebHost : IAsyncDisposable
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 
+    /// <summary>Deletes a data directory once its hosts are gone (their pooled SQLite connections closed first).</summary>
+    public static void DeleteDataDirectory(string data)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(data))
+            Directory.Delete(data, recursive: true);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync();
         await Host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_data))
-            Directory.Delete(_data, recursive: true);
+        if (_ownsData)
+            DeleteDataDirectory(_data);
     }
 }

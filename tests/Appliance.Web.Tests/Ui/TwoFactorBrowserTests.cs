@@ -10,7 +10,7 @@ namespace Appliance.Web.Tests.Ui;
 /// <summary>Turning on TOTP in the browser, then signing in with a code and with a recovery code.</summary>
 public sealed class TwoFactorBrowserTests
 {
-    private static byte[] FromBase32(string text)
+    internal static byte[] FromBase32(string text)
     {
         const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         var bytes = new List<byte>();

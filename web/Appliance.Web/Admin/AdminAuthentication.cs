@@ -31,6 +31,9 @@ public static class AdminAuthentication
     /// <summary>The account's <see cref="SessionStamp"/> at sign-in; the session ends when it changes (a new password).</summary>
     public const string StampClaim = "appliance:stamp";
 
+    /// <summary>Present ("on") when the account had two-factor sign-in on at sign-in; the session stamp ends the session when that changes.</summary>
+    public const string TwoFactorClaim = "appliance:2fa";
+
     /// <summary>When the session began; the absolute timeout counts from here, not from the last request.</summary>
     public const string IssuedClaim = "appliance:issued";
 
@@ -57,9 +60,15 @@ public static class AdminAuthentication
             new(IssuedClaim, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
             new(StampClaim, user.SessionStamp),
         };
+        if (user.TwoFactorEnabled)
+            claims.Add(new Claim(TwoFactorClaim, "on"));
         claims.AddRange(user.AdministeredDomains.Select(d => new Claim(DomainClaim, d)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme));
     }
+
+    /// <summary>An admin or domain admin signed in without two-factor sign-in (what Appliance:Admin:RequireTwoFactor refuses).</summary>
+    public static bool LacksRequiredTwoFactor(ClaimsPrincipal user) =>
+        user.Identity?.IsAuthenticated == true && (user.IsInRole(AdminRole) || user.IsInRole(DomainAdminRole)) && user.FindFirst(TwoFactorClaim) is null;
 
     public static void AddAdminAuthentication(this IServiceCollection services)
     {

@@ -12,6 +12,12 @@ public static class AdminUi
     public const string SetupPath = "/setup";
     public const string SignOutPath = "/signout";
 
+    /// <summary>The two-factor set-up page, where Appliance:Admin:RequireTwoFactor sends admins without it.</summary>
+    public const string TwoFactorSettingsPath = "/account/2fa";
+
+    /// <summary>Blazor's circuit hub: interactive pages talk to the server through it.</summary>
+    private const string BlazorHubPrefix = "/_blazor";
+
     /// <summary>Paths served over plain HTTP too: health checks, ACME challenges, mail client set-up (Thunderbird tries http://autoconfig.domain).</summary>
     private static readonly string[] PlainHttpPrefixes = ["/healthz", "/.well-known/", "/mail/config-v1.1.xml", "/autodiscover/"];
 
@@ -32,7 +38,6 @@ public static class AdminUi
         });
         services.AddSingleton(sp => new SetupToken(Path.Combine(sp.GetRequiredService<Appliance.Server.Configuration.ApplianceOptions>().DataPath, SetupToken.FileName)));
         services.AddSingleton<SignInThrottle>();
-        services.AddSingleton<SignInFailures>();
         services.AddSingleton<FirstRunSetup>();
         services.AddSingleton<TwoFactorSignIn>();
         services.AddSingleton<Appliance.Web.Webmail.SanitizedBodyCache>();
@@ -45,6 +50,7 @@ public static class AdminUi
         app.Use(RequireHttpsForPages);
         app.Use(SecurityHeaders);
         app.UseAuthentication();
+        app.Use(RequireTwoFactorForAdmins);
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapStaticAssets();
@@ -95,6 +101,35 @@ public static class AdminUi
         string host = context.Request.Host.Host;
         var target = new UriBuilder("https", host, https.Port, context.Request.PathBase + context.Request.Path) { Query = context.Request.QueryString.Value ?? "" };
         context.Response.Redirect(target.Uri.AbsoluteUri, permanent: false, preserveMethod: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Appliance:Admin:RequireTwoFactor: an admin or domain admin signed in without two-factor
+    /// sign-in reaches only its set-up page (and sign-out). Every other endpoint that needs a
+    /// signed-in user, and Blazor's circuit hub, sends a page request there and refuses anything
+    /// else with 403. Open pages (sign-in, static files) stay open; the API is excluded because the
+    /// session cookie never authenticates it (bearer tokens only).
+    /// </summary>
+    private static Task RequireTwoFactorForAdmins(HttpContext context, Func<Task> next)
+    {
+        if (!context.RequestServices.GetRequiredService<Appliance.Server.Configuration.ApplianceOptions>().Admin.RequireTwoFactor
+            || !AdminAuthentication.LacksRequiredTwoFactor(context.User))
+            return next();
+        var path = context.Request.Path;
+        if (path.Equals(TwoFactorSettingsPath, StringComparison.OrdinalIgnoreCase) || path.Equals(SignOutPath, StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase))
+            return next();
+        bool needsSignIn = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>() is not null
+            || path.StartsWithSegments(BlazorHubPrefix, StringComparison.OrdinalIgnoreCase);
+        if (!needsSignIn)
+            return next();
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.Redirect(TwoFactorSettingsPath + "?required=1");
+            return Task.CompletedTask;
+        }
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using Appliance.Server.Accounts;
+using Appliance.Server.Configuration;
 using Appliance.Storage.Entities;
 
 namespace Appliance.Web.Admin;
@@ -7,6 +8,9 @@ namespace Appliance.Web.Admin;
 public sealed class FirstRunRequest
 {
     public string Token { get; set; } = "";
+
+    /// <summary>The mail host name; the page fills in the running one.</summary>
+    public string Hostname { get; set; } = "";
     public string Domain { get; set; } = "";
     public string AdminAddress { get; set; } = "";
     public string Password { get; set; } = "";
@@ -14,11 +18,12 @@ public sealed class FirstRunRequest
 }
 
 /// <summary>
-/// Creates the first domain and administrator, once. The token must match; two browsers submitting
-/// at the same moment cannot both create an administrator (one lock, and the check is repeated
-/// inside it).
+/// Creates the first domain and administrator, once, and stores the mail host name when it differs
+/// from the running one (it applies from the next start: the listeners, the certificate and the
+/// EHLO name were set up with the old one). The token must match; two browsers submitting at the
+/// same moment cannot both create an administrator (one lock, and the check is repeated inside it).
 /// </summary>
-public sealed class FirstRunSetup(SetupToken token, AccountService accounts)
+public sealed class FirstRunSetup(SetupToken token, AccountService accounts, ServerSettings settings, ApplianceOptions options, IConfiguration configuration)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
 
@@ -32,6 +37,8 @@ public sealed class FirstRunSetup(SetupToken token, AccountService accounts)
                 return "Setup is already complete; sign in instead.";
             if (!token.Matches(request.Token))
                 return "The setup token is not right. It is printed in the server's log at start-up.";
+            if (!ServerSettings.TryNormalizeHostname(request.Hostname, out string hostname, out string hostnameError))
+                return hostnameError;
             if (request.Password != request.PasswordAgain)
                 return "The two passwords differ.";
             if (!AddressRules.TryNormalizeAddress(request.AdminAddress, out _, out string addressDomain, out string addressError))
@@ -52,6 +59,9 @@ public sealed class FirstRunSetup(SetupToken token, AccountService accounts)
             {
                 return e.Message;
             }
+            // Only a changed name is stored, so that the configuration keeps deciding otherwise.
+            if (hostname != options.Hostname)
+                await settings.SetHostnameAsync(hostname, configuration[ServerSettings.HostnameKey] ?? options.Hostname, "setup", ct);
             token.Close();
             return null;
         }
