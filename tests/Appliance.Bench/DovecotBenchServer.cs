@@ -1,3 +1,4 @@
+using Appliance.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -91,7 +92,7 @@ internal sealed class DovecotBenchServer : IAsyncDisposable
         string hash = (await RunAsync("doveadm", "pw", "-s", "SHA512-CRYPT", "-p", Password)).Trim();
         await File.WriteAllTextAsync(Path.Combine(_directory, "passwd"), $"{User}:{hash}:{MailUid}:{MailUid}::{MaildirPath}::\n");
 
-        Port = FreePort();
+        Port = LoopbackPorts.FreeTcp();
         await File.WriteAllTextAsync(ConfigPath, $$"""
             # Private instance for tests/Appliance.Bench {{Name}} --compare; everything not set here is Dovecot's default.
             base_dir = {{_directory}}/run
@@ -225,13 +226,6 @@ internal sealed class DovecotBenchServer : IAsyncDisposable
     public string ReadLog()
     {
         try { return File.ReadAllText(LogPath); } catch (IOException) { return "(no log)"; }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Runs a tool to its end; returns its standard output, throws with its standard error when it fails.</summary>

@@ -1,3 +1,4 @@
+using Appliance.Tests.Shared;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -69,7 +70,7 @@ internal sealed class PostfixBenchServer : IAsyncDisposable
         await RunAsync("chown", "postfix", data.FullName);
         await RunAsync("chown", "65534:65534", mail.FullName);
 
-        Port = FreePort();
+        Port = LoopbackPorts.FreeTcp();
         await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "main.cf"), $"""
             compatibility_level = 3.6
             queue_directory = {_directory}/spool
@@ -192,13 +193,6 @@ internal sealed class PostfixBenchServer : IAsyncDisposable
     public string ReadLog()
     {
         try { return File.ReadAllText(MailLog); } catch (IOException) { return "(no log)"; }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task RunAsync(string file, params string[] args)

@@ -21,18 +21,11 @@ public sealed class AcmeEndToEndTests
 {
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
 
-    private static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task At_first_start_the_host_gets_a_certificate_from_the_CA_and_serves_it_on_the_running_listeners()
     {
         // Pebble fetches http-01 answers from one fixed port: the host's HTTP listener is put there.
-        int httpPort = FreeTcpPort();
+        int httpPort = LoopbackPorts.FreeTcp();
         await using var pebble = await PebbleServer.StartAsync(httpPort);
         string data = Path.Combine(Path.GetTempPath(), "appliance-acme-e2e-" + Guid.NewGuid().ToString("N"));
         var overrides = new Dictionary<string, string?>

@@ -131,11 +131,11 @@ internal sealed class PebbleServer : IAsyncDisposable
 
     private async Task<bool> TryStartAsync(int nonceRejectPercent)
     {
-        int dnsPort = FreeUdpAndTcpPort();
-        int acmePort = FreeTcpPort();
-        int managementPort = FreeTcpPort();
-        int challengeManagementPort = FreeTcpPort();
-        int tlsAlpnPort = FreeTcpPort();
+        int dnsPort = LoopbackPorts.FreeUdpAndTcp();
+        int acmePort = LoopbackPorts.FreeTcp();
+        int managementPort = LoopbackPorts.FreeTcp();
+        int challengeManagementPort = LoopbackPorts.FreeTcp();
+        int tlsAlpnPort = LoopbackPorts.FreeTcp();
         string config = Path.Combine(_directory, "pebble-config.json");
         await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
         {
@@ -239,24 +239,6 @@ internal sealed class PebbleServer : IAsyncDisposable
         {
             return null;
         }
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)tcp.LocalEndPoint!).Port;
-    }
-
-    /// <summary>A port free for both UDP and TCP on the loopback (the DNS server binds both).</summary>
-    private static int FreeUdpAndTcpPort()
-    {
-        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        return port;
     }
 
     private void Stop()

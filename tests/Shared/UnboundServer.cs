@@ -73,7 +73,7 @@ internal sealed class UnboundServer : IAsyncDisposable
         var lines = zoneLines.ToList();
         for (int tries = 0; ; tries++)
         {
-            server.EndPoint = new IPEndPoint(IPAddress.Loopback, FreePort());
+            server.EndPoint = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.FreeUdpAndTcp());
             string config = Path.Combine(server._directory, "unbound.conf");
             await File.WriteAllTextAsync(config, Config(server._directory, server.EndPoint.Port, lines));
             var start = new ProcessStartInfo(Binary, ["-d", "-c", config])
@@ -118,17 +118,6 @@ internal sealed class UnboundServer : IAsyncDisposable
             await Task.Delay(50);
         }
         return false;
-    }
-
-    /// <summary>A port free for both UDP and TCP on the loopback (unbound binds both).</summary>
-    private static int FreePort()
-    {
-        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        return port;
     }
 
     private void Stop()

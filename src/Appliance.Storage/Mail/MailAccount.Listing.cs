@@ -50,15 +50,9 @@ public sealed partial class MailAccount
     /// </summary>
     public MessagePage ListPage(string mailbox, MessageSortKey sort, bool descending, int offset, int count)
     {
-        ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (sort == MessageSortKey.Date && descending)
-            return ListNewest(mailbox, offset, count); // the order the messages_newest index serves
-
-        var name = MailboxName.Normalize(mailbox);
         string direction = descending ? "DESC" : "ASC";
-        // Column names come from this switch only, never from the caller's text.
+        // Column names come from this switch only, never from the caller's text; the date order
+        // newest first is the one the messages_newest index serves.
         string order = sort switch
         {
             MessageSortKey.Date => $"internal_date {direction}, uid {direction}",
@@ -67,17 +61,7 @@ public sealed partial class MailAccount
             MessageSortKey.Size => $"size {direction}, uid {direction}",
             _ => throw new ArgumentOutOfRangeException(nameof(sort)),
         };
-        using var c = _db.Open();
-        using var tx = c.BeginTransaction(deferred: true);
-        var row = RequireMailbox(c, tx, name);
-        using var countCommand = IndexDatabase.Command(c, tx, "SELECT COUNT(*) FROM messages WHERE mailbox_id = $id", ("$id", row.Id));
-        var total = Convert.ToInt32(countCommand.ExecuteScalar(), CultureInfo.InvariantCulture);
-        using var command = IndexDatabase.Command(c, tx,
-            $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id ORDER BY {order} LIMIT $count OFFSET $offset",
-            ("$id", row.Id), ("$count", count), ("$offset", offset));
-        var page = ReadMessages(command);
-        tx.Commit();
-        return new MessagePage(total, page);
+        return ReadPage(mailbox, order, offset, count);
     }
 
     /// <summary>

@@ -159,7 +159,14 @@ public sealed partial class MailAccount : IDisposable
     }
 
     /// <summary>The webmail listing: newest first by INTERNALDATE (then UID), one page, with the cached summary fields.</summary>
-    public MessagePage ListNewest(string mailbox, int offset, int count)
+    public MessagePage ListNewest(string mailbox, int offset, int count) =>
+        ReadPage(mailbox, "internal_date DESC, uid DESC", offset, count);
+
+    /// <summary>
+    /// One page of a mailbox in <paramref name="order"/> (an ORDER BY clause this class writes, never
+    /// caller text) and the total count, from one read snapshot.
+    /// </summary>
+    private MessagePage ReadPage(string mailbox, string order, int offset, int count)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -171,7 +178,7 @@ public sealed partial class MailAccount : IDisposable
         using var countCommand = IndexDatabase.Command(c, tx, "SELECT COUNT(*) FROM messages WHERE mailbox_id = $id", ("$id", row.Id));
         var total = Convert.ToInt32(countCommand.ExecuteScalar(), CultureInfo.InvariantCulture);
         using var command = IndexDatabase.Command(c, tx,
-            $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id ORDER BY internal_date DESC, uid DESC LIMIT $count OFFSET $offset",
+            $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id ORDER BY {order} LIMIT $count OFFSET $offset",
             ("$id", row.Id), ("$count", count), ("$offset", offset));
         var page = ReadMessages(command);
         tx.Commit();

@@ -1,3 +1,4 @@
+using Appliance.Tests.Shared;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -32,7 +33,7 @@ public sealed class PostgreSqlServer : IAsyncLifetime
 
         if (Environment.UserName == "root")
             await RunAsync("chown", ["-R", "postgres:postgres", _directory]);
-        _port = FreePort();
+        _port = LoopbackPorts.FreeTcp();
         await RunPostgresAsync("initdb", ["-D", DataDirectory, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
         await RunPostgresAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_directory, "server.log"),
             "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]);
@@ -70,12 +71,5 @@ public sealed class PostgreSqlServer : IAsyncLifetime
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}:\n{await output}\n{await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,3 +1,4 @@
+using Appliance.Tests.Shared;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -71,7 +72,7 @@ internal sealed class PostfixServer : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "key.pem"), rsa.ExportPkcs8PrivateKeyPem());
         }
 
-        Port = FreePort();
+        Port = LoopbackPorts.FreeTcp();
         await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "main.cf"), $"""
             compatibility_level = 3.6
             queue_directory = {_directory}/spool
@@ -189,13 +190,6 @@ internal sealed class PostfixServer : IAsyncDisposable
     public string ReadLog()
     {
         try { return File.ReadAllText(MailLog); } catch (IOException) { return "(no log)"; }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task RunAsync(string file, params string[] args)
