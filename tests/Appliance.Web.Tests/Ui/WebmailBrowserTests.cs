@@ -254,6 +254,11 @@ public sealed class WebmailBrowserTests
             await page.Keyboard.PressAsync("Delete");
             await Assertions.Expect(page.GetByTestId("message")).ToHaveCountAsync(2);
             await Assertions.Expect(page.GetByTestId("message").Filter(new() { HasText = "Third" })).ToHaveCountAsync(0);
+
+            // Drag and drop a message onto a folder.
+            await page.GetByTestId("message").Filter(new() { HasText = "First" }).DragToAsync(page.GetByTestId("folder").Filter(new() { HasText = "Archive" }));
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("1 message moved to Archive.");
+            await Assertions.Expect(page.GetByTestId("message")).ToHaveCountAsync(1);
         });
     }
 }
