@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Appliance.Server.Accounts;
 using Appliance.Server.Listeners;
@@ -260,5 +261,43 @@ public sealed class WebmailBrowserTests
             await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("1 message moved to Archive.");
             await Assertions.Expect(page.GetByTestId("message")).ToHaveCountAsync(1);
         });
+    }
+
+    [Fact]
+    public async Task A_new_message_with_an_attachment_reaches_a_local_recipient_and_a_foreign_sender_is_refused()
+    {
+        await using var web = await StartWithUsersAsync();
+        var bob = await AccountAsync(web, "bob@example.org");
+        await using var browser = await Browser.LaunchAsync();
+        using var arrived = bob.Subscribe();
+
+        await browser.StepsAsync(nameof(A_new_message_with_an_attachment_reaches_a_local_recipient_and_a_foreign_sender_is_refused), async page =>
+        {
+            await Browser.SignInAsync(page, web.Https, "alice@example.org", "correct horse");
+            await page.GetByTestId("compose").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("send")).ToBeEnabledAsync();
+            await page.GetByTestId("compose-to").FillAsync("Bob <bob@example.org>");
+            await page.GetByTestId("compose-subject").FillAsync("The report");
+            await page.GetByTestId("compose-body").FillAsync("Here it is.");
+            await page.GetByTestId("compose-attach").SetInputFilesAsync(new FilePayload { Name = "report.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes("a,b\n1,2\n") });
+            await Assertions.Expect(page.GetByTestId("compose-attachment")).ToContainTextAsync("report.csv");
+
+            // A From that is not the user's own is refused before anything is sent.
+            await page.GetByTestId("compose-from").FillAsync("ceo@example.org");
+            await page.GetByTestId("send").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("compose-errors")).ToHaveTextAsync("You cannot send as ceo@example.org: that address does not deliver to alice@example.org.");
+            await page.GetByTestId("compose-from").FillAsync("");
+            await page.GetByTestId("send").ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/mail\\?sent=1$"));
+        });
+
+        Assert.IsType<MessageAdded>(await arrived.Changes.ReadAsync().AsTask().WaitAsync(AdminWebHost.Guard));
+        var message = bob.ListNewest("INBOX", 0, 10).Messages.Single();
+        Assert.Equal("The report", message.Summary.Subject);
+        Assert.True(message.Summary.HasAttachment);
+        using var raw = new StreamReader(bob.OpenMessage("INBOX", message.Uid));
+        string text = await raw.ReadToEndAsync();
+        Assert.Contains("filename=\"report.csv\"", text);
+        Assert.Contains("From: Alice Liddell <alice@example.org>", text);
     }
 }
