@@ -1,5 +1,5 @@
 // RFC 9051 / RFC 3501 (IMAP4rev2 / rev1), RFC 8314 (implicit TLS on 993) and RFC 9051 6.2.1
-// (STARTTLS on 143), seen from real clients: Python's imaplib, curl and mbsync (isync).
+// (STARTTLS on 143), seen from real clients: Python's imaplib, curl, mbsync (isync) and fetchmail (IDLE).
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -77,6 +77,77 @@ public sealed partial class ImapClientInteropTests(ITestOutputHelper testOutput)
 
     private Task AppendAsync(string mailbox, string id, string subject, MessageFlags flags = MessageFlags.None) =>
         _account.AppendAsync(mailbox, new MemoryStream(Encoding.ASCII.GetBytes(Message(id, subject, "body of " + id))), flags);
+
+    [Fact]
+    public async Task Fetchmail_idling_over_tls_fetches_a_message_the_moment_it_arrives()
+    {
+        string home = Path.Combine(_data, "fetchmail-idle");
+        Directory.CreateDirectory(home);
+        string mbox = Path.Combine(home, "mbox");
+        string rc = Path.Combine(home, ".fetchmailrc");
+        // keep: the server copy stays; sslcertck with the server's own certificate as the only trust.
+        await File.WriteAllTextAsync(rc,
+            $"poll 127.0.0.1 service {Port(ListenerKind.Imaps)} protocol imap auth password\n" +
+            $"  user \"{User}\" password \"{Password}\" is root here\n" +
+            $"  ssl sslcertck sslcertfile \"{_certificatePem}\" sslcommonname {Hostname}\n  idle keep\n  mda \"/bin/sh -c 'cat >> {mbox}'\"\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(rc, UnixFileMode.UserRead | UnixFileMode.UserWrite); // fetchmail refuses a readable rc file
+
+        var start = new ProcessStartInfo("fetchmail") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { "-f", rc, "--nodetach", "--nosyslog", "-v", "-v" })
+            start.ArgumentList.Add(argument);
+        start.Environment["HOME"] = home;
+        using var fetchmail = Process.Start(start)!;
+        var log = new StringBuilder();
+        var idling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLine(string? line)
+        {
+            if (line is null)
+                return;
+            lock (log)
+                log.AppendLine(line);
+            // fetchmail -v -v shows its protocol: "IMAP> A0003 IDLE", then our "+ idling" continuation.
+            if (line.Contains("IMAP< + idling", StringComparison.Ordinal))
+                idling.TrySetResult();
+            // With "keep", each message ends with "not flushed" once the MDA has it.
+            if (line.Contains(" not flushed", StringComparison.Ordinal))
+                delivered.TrySetResult();
+        }
+        fetchmail.OutputDataReceived += (_, e) => OnLine(e.Data);
+        fetchmail.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        fetchmail.BeginOutputReadLine();
+        fetchmail.BeginErrorReadLine();
+        try
+        {
+            await idling.Task.WaitAsync(Guard);
+            // Delivered while the client sits in IDLE: the untagged EXISTS (RFC 9051 6.3.13) wakes it.
+            await AppendAsync("INBOX", "idle-1", "arrived during IDLE");
+            await delivered.Task.WaitAsync(Guard);
+            string fetched = await File.ReadAllTextAsync(mbox);
+            Assert.Contains("Subject: arrived during IDLE", fetched);
+            Assert.Single(_account.ListMessagesByUid("INBOX"));
+            string transcript;
+            lock (log)
+                transcript = log.ToString();
+            // The client learned of the message inside IDLE and left it with DONE (RFC 9051 6.3.13).
+            int idle = transcript.IndexOf("IMAP< + idling", StringComparison.Ordinal);
+            int exists = transcript.IndexOf("IMAP< * 1 EXISTS", StringComparison.Ordinal);
+            int done = transcript.IndexOf("IMAP> DONE", StringComparison.Ordinal);
+            Assert.True(idle >= 0 && idle < exists && exists < done, transcript);
+        }
+        catch
+        {
+            lock (log)
+                testOutput.WriteLine(log.ToString());
+            throw;
+        }
+        finally
+        {
+            fetchmail.Kill(entireProcessTree: true);
+            await fetchmail.WaitForExitAsync();
+        }
+    }
 
     private static async Task<(int Exit, string Output)> RunAsync(
         string file, IEnumerable<string> arguments, TimeSpan? guard = null, IDictionary<string, string>? environment = null)
