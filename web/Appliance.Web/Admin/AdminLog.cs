@@ -1,15 +1,15 @@
 namespace Appliance.Web.Admin;
 
-/// <summary>The admin UI's log events (1100s). Never a password.</summary>
+/// <summary>The admin UI's log events (1150s; the 1100s are the mail listeners'). Never a password.</summary>
 internal static partial class AdminLog
 {
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Sign-in failed for {Address} from {Client}")]
+    [LoggerMessage(EventId = 1150, Level = LogLevel.Warning, Message = "Sign-in failed for {Address} from {Client}")]
     public static partial void SignInFailed(ILogger logger, string address, string client);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "{Address} signed in from {Client}")]
+    [LoggerMessage(EventId = 1151, Level = LogLevel.Information, Message = "{Address} signed in from {Client}")]
     public static partial void SignedIn(ILogger logger, string address, string client);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "No administrator exists. Finish setup at {Url} with the setup token {Token}")]
+    [LoggerMessage(EventId = 1152, Level = LogLevel.Warning, Message = "No administrator exists. Finish setup at {Url} with the setup token {Token}")]
     public static partial void SetupOpen(ILogger logger, string url, string token);
 }
 
