@@ -21,15 +21,25 @@ public sealed partial class MailAccount
     /// <summary>
     /// The mailbox's status and every message's UID, flags and MODSEQ, in ascending UID order, from
     /// one read transaction, so the counts and the list agree. No summaries are read: this is what
-    /// SELECT needs on a large mailbox.
+    /// SELECT needs on a large mailbox. Served from the account's cached vector when it is at the
+    /// mailbox's current UIDNEXT and HIGHESTMODSEQ (<see cref="MailboxStateCache"/>). The list is
+    /// shared: callers must not change it.
     /// </summary>
     public MailboxSnapshot Snapshot(string mailbox)
     {
         ThrowIfDisposed();
         var name = MailboxName.Normalize(mailbox);
+        long generation = _states.Generation;
         using var c = _db.Open();
         using var tx = c.BeginTransaction(deferred: true);
         var row = RequireMailbox(c, tx, name);
+        var stamp = new MailboxStamp(row.UidValidity, row.UidNext, row.HighestModSeq);
+        if (_states.TryGet(row.Id, stamp, out var cached, out int cachedUnseen))
+        {
+            tx.Commit();
+            return new MailboxSnapshot(row.ToInfo(cached.Length, cachedUnseen), cached);
+        }
+
         var messages = new List<MessageState>();
         int unseen = 0;
         using (var command = IndexDatabase.Command(c, tx, "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $id ORDER BY uid", ("$id", row.Id)))
@@ -48,7 +58,9 @@ public sealed partial class MailAccount
         }
 
         tx.Commit();
-        return new MailboxSnapshot(row.ToInfo(messages.Count, unseen), messages);
+        MessageState[] vector = [.. messages];
+        _states.Put(row.Id, stamp, vector, generation);
+        return new MailboxSnapshot(row.ToInfo(vector.Length, unseen), vector);
     }
 
     /// <summary>
