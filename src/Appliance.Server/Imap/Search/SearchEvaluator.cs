@@ -88,7 +88,11 @@ internal sealed class SearchEvaluator
     {
         PrepareText(criteria);
         string mailbox = _view.Name;
-        var stored = _account.ListMessagesByUid(mailbox);
+        // Only the messages the full-text index left possible are read from the store.
+        var possible = Possible(criteria);
+        var stored = possible is null
+            ? _account.ListMessagesByUid(mailbox)
+            : _account.ListMessagesByUid(mailbox, Ranges(possible));
         var uids = _view.Uids;
         int s = 0;
         for (int i = 0; i < uids.Count; i++)
@@ -104,6 +108,55 @@ internal sealed class SearchEvaluator
             if (Matches(criteria, candidate))
                 yield return candidate;
         }
+    }
+
+    /// <summary>
+    /// The UIDs outside of which <paramref name="key"/> cannot match, from the full-text answers
+    /// <see cref="PrepareText"/> gathered, or null when the key could match any message.
+    /// </summary>
+    private IReadOnlySet<uint>? Possible(SearchKey key)
+    {
+        switch (key)
+        {
+            case TextKey text:
+                return _textMatches[text];
+            case HeaderKey header:
+                return _headerCandidates.TryGetValue(header, out var candidates) ? candidates : null;
+            case OrKey or:
+                if (Possible(or.Left) is not { } left || Possible(or.Right) is not { } right)
+                    return null;
+                var union = new HashSet<uint>(left);
+                union.UnionWith(right);
+                return union;
+            case AndKey and:
+                HashSet<uint>? all = null;
+                foreach (var inner in and.Keys)
+                {
+                    if (Possible(inner) is not { } some)
+                        continue;
+                    if (all is null)
+                        all = [.. some];
+                    else
+                        all.IntersectWith(some);
+                }
+                return all;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A set of UIDs as ascending ranges of consecutive numbers.</summary>
+    private static List<(uint Low, uint High)> Ranges(IReadOnlySet<uint> uids)
+    {
+        var ranges = new List<(uint Low, uint High)>();
+        foreach (uint uid in uids.Order())
+        {
+            if (ranges.Count > 0 && ranges[^1].High + 1 == uid)
+                ranges[^1] = (ranges[^1].Low, uid);
+            else
+                ranges.Add((uid, uid));
+        }
+        return ranges;
     }
 
     /// <summary>Asks the full-text index once per distinct BODY / TEXT key of the query.</summary>
@@ -162,7 +215,7 @@ internal sealed class SearchEvaluator
                 return size.Larger ? (ulong)info.Size > size.Size : (ulong)info.Size < size.Size;
             case HeaderKey header:
                 return (!_headerCandidates.TryGetValue(header, out var candidates) || candidates.Contains(message.Uid))
-                    && MatchesHeader(header, message.Header);
+                    && (MatchesCachedSubject(header, info) || MatchesHeader(header, message.Header));
             case TextKey text:
                 return _textMatches[text].Contains(message.Uid);
             case ModSeqKey modSeq:
@@ -201,6 +254,19 @@ internal sealed class SearchEvaluator
             _ => day >= key.Date,
         };
     }
+
+    /// <summary>
+    /// SUBJECT answered from the index's cached subject, when that is proof: the column holds the first
+    /// Subject field decoded as <see cref="MatchesHeader"/> decodes it, with each run of white space and
+    /// control characters made one space (Appliance.Mime's Text.Collapse). A string with none of those
+    /// is in the collapsed text only if it is in the field itself, so a hit there is a match; a miss
+    /// proves nothing (another Subject field, or a string with spaces) and the header is read.
+    /// </summary>
+    private static bool MatchesCachedSubject(HeaderKey key, MessageInfo info) =>
+        key.Value.Length > 0
+        && key.Field.Equals("Subject", StringComparison.OrdinalIgnoreCase)
+        && !key.Value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
+        && info.Summary.Subject.Contains(key.Value, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Any field of that name whose value, encoded-words decoded (RFC 2047), contains the string ignoring case.</summary>
     internal static bool MatchesHeader(HeaderKey key, HeaderBlock? header)
