@@ -62,6 +62,7 @@ internal static class FetchCommand
 
             var output = new FetchOutput(session);
             var cache = MessageStructureCache.For(session.Engine);
+            var envelopes = EnvelopeCache.For(session.Engine);
             foreach (var (sequence, uid) in messages)
             {
                 if (!rows.TryGetValue(uid, out var row))
@@ -70,7 +71,7 @@ internal static class FetchCommand
                     expungeIssued = true;
                     continue;
                 }
-                using var message = new FetchedMessage(account, selected.Name, row, new MessageKey(account.StoreId, selected.Id, selected.UidValidity, uid), cache);
+                using var message = new FetchedMessage(account, selected.Name, row, new MessageKey(account.StoreId, selected.Id, selected.UidValidity, uid), cache, envelopes);
                 var prepared = Prepare(request, message);
                 if (prepared.UnknownEncoding)
                 {
