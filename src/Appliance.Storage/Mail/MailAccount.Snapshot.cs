@@ -7,7 +7,36 @@ namespace Appliance.Storage.Mail;
 public readonly record struct MessageState(uint Uid, MessageFlags Flags, IReadOnlyList<string> Keywords, ulong ModSeq);
 
 /// <summary>A mailbox and its messages read in one transaction (IMAP SELECT, RFC 9051 section 6.3.2).</summary>
-public sealed record MailboxSnapshot(MailboxInfo Mailbox, IReadOnlyList<MessageState> Messages);
+public sealed record MailboxSnapshot(MailboxInfo Mailbox, IReadOnlyList<MessageState> Messages)
+{
+    /// <summary>The index of <paramref name="uid"/> in <see cref="Messages"/> (ascending by UID), or -1.</summary>
+    public int IndexOf(uint uid) => IndexOf(Messages, uid);
+
+    internal static int IndexOf(IReadOnlyList<MessageState> ascending, uint uid)
+    {
+        int lo = 0, hi = ascending.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            uint at = ascending[mid].Uid;
+            if (at == uid)
+            {
+                return mid;
+            }
+
+            if (at < uid)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return -1;
+    }
+}
 
 /// <summary>UIDs expunged after a MODSEQ (QRESYNC's VANISHED (EARLIER), RFC 7162 section 3.2.5.1).</summary>
 /// <param name="Complete">

@@ -205,7 +205,7 @@ internal sealed class MailboxStateCache(int maxStates)
         int unseen = entry.Unseen;
         foreach (var update in updates)
         {
-            int index = IndexOf(messages, update.Uid);
+            int index = MailboxSnapshot.IndexOf(messages, update.Uid);
             if (index < 0)
             {
                 return null;
@@ -244,31 +244,6 @@ internal sealed class MailboxStateCache(int maxStates)
 
         // Every expunged UID must have been in the vector, or it was not the mailbox's state.
         return gone.Count == 0 ? new Entry(entry.Stamp with { HighestModSeq = modSeq }, [.. messages], unseen) : null;
-    }
-
-    private static int IndexOf(MessageState[] messages, uint uid)
-    {
-        int lo = 0, hi = messages.Length - 1;
-        while (lo <= hi)
-        {
-            int mid = lo + ((hi - lo) / 2);
-            uint at = messages[mid].Uid;
-            if (at == uid)
-            {
-                return mid;
-            }
-
-            if (at < uid)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return -1;
     }
 
     private void Store(long mailboxId, Entry entry)

@@ -141,10 +141,10 @@ internal static class FetchCommand
         List<(int Sequence, uint Uid)> messages, bool byUid)
     {
         var selected = session.Selected!;
-        IReadOnlyList<MessageState> states;
+        MailboxSnapshot snapshot;
         try
         {
-            states = session.Account!.Snapshot(selected.Name).Messages;
+            snapshot = session.Account!.Snapshot(selected.Name);
         }
         catch (MailStoreException e)
         {
@@ -155,13 +155,13 @@ internal static class FetchCommand
         bool expungeIssued = false;
         foreach (var (sequence, uid) in messages)
         {
-            int index = IndexOf(states, uid);
+            int index = snapshot.IndexOf(uid);
             if (index < 0)
             {
                 expungeIssued = true;
                 continue;
             }
-            var state = states[index];
+            var state = snapshot.Messages[index];
             if (request.ChangedSince is { } since && state.ModSeq <= since)
                 continue;
             var writer = BeginResponse(session, request, sequence, uid, byUid);
@@ -179,24 +179,6 @@ internal static class FetchCommand
             session.No(command.Tag, "EXPUNGEISSUED", "Some of the requested messages were expunged by another session");
         else
             session.Ok(command.Tag, $"{command.Name} completed");
-    }
-
-    /// <summary>The index of <paramref name="uid"/> in ascending <paramref name="states"/>, or -1.</summary>
-    private static int IndexOf(IReadOnlyList<MessageState> states, uint uid)
-    {
-        int lo = 0, hi = states.Count - 1;
-        while (lo <= hi)
-        {
-            int mid = lo + (hi - lo) / 2;
-            uint at = states[mid].Uid;
-            if (at == uid)
-                return mid;
-            if (at < uid)
-                lo = mid + 1;
-            else
-                hi = mid - 1;
-        }
-        return -1;
     }
 
     /// <summary>"* n FETCH (" and, in UID FETCH when not asked (RFC 9051 6.4.9) and with QRESYNC (RFC 7162 3.2.4), UID first.</summary>
