@@ -27,8 +27,19 @@ internal static class ImapFlags
     public static string PermanentFlags(IEnumerable<string> keywordsInUse) =>
         "(" + string.Join(' ', System.Select(s => s.Name).Concat(keywordsInUse).Append("\\*")) + ")";
 
+    /// <summary>The flag-fetch lists of the system flags alone, by their bits (5 flags: 32 lists), made once.</summary>
+    private static readonly string[] SystemOnly = [.. Enumerable.Range(0, 1 << System.Length).Select(bits => Compose((MessageFlags)bits, []))];
+
     /// <summary>A message's flag-fetch list: "(\Seen $Work)".</summary>
     public static string Format(MessageFlags flags, IReadOnlyList<string> keywords)
+    {
+        // Most messages have no keywords: their list is one of 32, not built again for each message.
+        return keywords.Count == 0 && (uint)flags < (uint)SystemOnly.Length
+            ? SystemOnly[(int)flags]
+            : Compose(flags, keywords);
+    }
+
+    private static string Compose(MessageFlags flags, IReadOnlyList<string> keywords)
     {
         var names = new List<string>(System.Length + keywords.Count);
         foreach (var (flag, name) in System)

@@ -39,7 +39,7 @@ internal sealed class ImapResponseWriter(IBufferWriter<byte> output)
     /// <summary>"tag " starts a tagged completion (RFC 9051 7.1).</summary>
     public ImapResponseWriter Tagged(string tag)
     {
-        Write(Encoding.ASCII.GetBytes(tag));
+        WriteAscii(tag);
         Write(" "u8);
         _needSpace = false;
         return this;
@@ -98,7 +98,7 @@ internal sealed class ImapResponseWriter(IBufferWriter<byte> output)
     public ImapResponseWriter Atom(string atom)
     {
         Space();
-        Write(Encoding.ASCII.GetBytes(atom));
+        WriteAscii(atom);
         return this;
     }
 
@@ -263,4 +263,12 @@ internal sealed class ImapResponseWriter(IBufferWriter<byte> output)
     }
 
     private void Write(ReadOnlySpan<byte> bytes) => output.Write(bytes);
+
+    /// <summary>Encoding.ASCII straight into the output's buffer (non-ASCII becomes "?", as GetBytes makes it), without an array per token.</summary>
+    private void WriteAscii(string text)
+    {
+        var span = output.GetSpan(text.Length);
+        int written = Encoding.ASCII.GetBytes(text, span);
+        output.Advance(written);
+    }
 }

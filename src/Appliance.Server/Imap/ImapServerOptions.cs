@@ -126,6 +126,7 @@ public sealed class ImapServerOptions
         AtLeast(nameof(MaxErrors), MaxErrors, 1, "a session needs room for one mistake");
         AtLeast(nameof(MaxSearchDepth), MaxSearchDepth, 1, "a SEARCH has at least one level");
         AtLeast(nameof(FetchStructureCacheBytes), FetchStructureCacheBytes, 0, "0 turns the cache off");
+        AtLeast(nameof(FetchEnvelopeCacheBytes), FetchEnvelopeCacheBytes, 0, "0 turns the cache off");
         if (AutologoutAfterLogin < TimeSpan.FromMinutes(30))
             errors.Add($"{Prefix}{nameof(AutologoutAfterLogin)} must be at least 30 minutes (RFC 9051 section 5.4); it is {AutologoutAfterLogin}.");
         foreach (var (name, value) in new[]
@@ -171,6 +172,16 @@ public sealed class ImapServerOptions
     /// sync of a large mailbox to parse each message once.
     /// </summary>
     public long FetchStructureCacheBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Estimated bytes of ENVELOPE texts that FETCH keeps in memory for messages whose structure is
+    /// not cached, least recently used first out; 0 keeps none. Dovecot keeps the header fields an
+    /// ENVELOPE needs in its on-disk index cache once a client has asked for them; ours are in memory.
+    /// A typical envelope is 300 to 600 characters (about 1 KB as a string), so 32 MB holds those of
+    /// some 30,000 messages: a client's resynchronisation of three 10,000-message mailboxes (issue 6's
+    /// benchmark mailbox) reads each header once.
+    /// </summary>
+    public long FetchEnvelopeCacheBytes { get; set; } = 32L * 1024 * 1024;
 }
 
 /// <summary>The limits the command reader applies in one state (see <see cref="ImapServerOptions.ReadLimits"/>).</summary>

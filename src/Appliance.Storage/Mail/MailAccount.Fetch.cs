@@ -47,25 +47,7 @@ public sealed partial class MailAccount
         var mailboxRow = RequireMailbox(c, null, name);
         var cur = Path.Combine(FolderDirectory(mailboxRow.Id), "cur");
         var parameters = new List<(string Name, object? Value)> { ("$id", mailboxRow.Id) };
-        var where = new StringBuilder();
-        bool filterHere = uidRanges.Count > MaxRangesInQuery;
-        if (filterHere)
-        {
-            where.Append("uid BETWEEN $low AND $high");
-            parameters.Add(("$low", (long)uidRanges.Min(r => r.Low)));
-            parameters.Add(("$high", (long)uidRanges.Max(r => r.High)));
-        }
-        else
-        {
-            for (int i = 0; i < uidRanges.Count; i++)
-            {
-                string index = i.ToString(CultureInfo.InvariantCulture);
-                where.Append(i == 0 ? "" : " OR ").Append($"uid BETWEEN $l{index} AND $h{index}");
-                parameters.Add(("$l" + index, (long)uidRanges[i].Low));
-                parameters.Add(("$h" + index, (long)uidRanges[i].High));
-            }
-        }
-
+        var where = UidRangeCondition(uidRanges, parameters, out bool filterHere);
         using var command = IndexDatabase.Command(c, null,
             $"SELECT uid, size, internal_date, flags, keywords, modseq, file_name FROM messages WHERE mailbox_id = $id AND ({where}) ORDER BY uid",
             [.. parameters]);
@@ -91,6 +73,84 @@ public sealed partial class MailAccount
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// The messages of <paramref name="mailbox"/> whose UIDs lie in <paramref name="uidRanges"/>
+    /// (inclusive, ascending, not overlapping), in ascending UID order, with their cached summaries,
+    /// from one index query: IMAP SEARCH reads only the messages its full-text keys left possible.
+    /// </summary>
+    public IReadOnlyList<MessageInfo> ListMessagesByUid(string mailbox, IReadOnlyList<(uint Low, uint High)> uidRanges)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(uidRanges);
+        var name = MailboxName.Normalize(mailbox);
+        if (uidRanges.Count == 0)
+        {
+            return [];
+        }
+
+        using var c = _db.Open();
+        var row = RequireMailbox(c, null, name);
+        var parameters = new List<(string Name, object? Value)> { ("$id", row.Id) };
+        var where = UidRangeCondition(uidRanges, parameters, out bool filterHere);
+        using var command = IndexDatabase.Command(c, null,
+            $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id AND ({where}) ORDER BY uid", [.. parameters]);
+        var messages = ReadMessages(command);
+        if (filterHere)
+        {
+            messages.RemoveAll(m => !InRanges(uidRanges, m.Uid));
+        }
+
+        return messages;
+    }
+
+    /// <summary>
+    /// A WHERE condition on uid for <paramref name="uidRanges"/> (ascending, disjoint), its parameters
+    /// added to <paramref name="parameters"/>. Past <see cref="MaxRangesInQuery"/> ranges it spans the
+    /// lowest to the highest UID and <paramref name="filterHere"/> says the caller must apply
+    /// <see cref="InRanges"/> to each row.
+    /// </summary>
+    private static string UidRangeCondition(IReadOnlyList<(uint Low, uint High)> uidRanges, List<(string Name, object? Value)> parameters, out bool filterHere)
+    {
+        var where = new StringBuilder();
+        filterHere = uidRanges.Count > MaxRangesInQuery;
+        if (filterHere)
+        {
+            where.Append("uid BETWEEN $low AND $high");
+            parameters.Add(("$low", (long)uidRanges.Min(r => r.Low)));
+            parameters.Add(("$high", (long)uidRanges.Max(r => r.High)));
+            return where.ToString();
+        }
+
+        for (int i = 0; i < uidRanges.Count; i++)
+        {
+            string index = i.ToString(CultureInfo.InvariantCulture);
+            where.Append(i == 0 ? "" : " OR ").Append($"uid BETWEEN $l{index} AND $h{index}");
+            parameters.Add(("$l" + index, (long)uidRanges[i].Low));
+            parameters.Add(("$h" + index, (long)uidRanges[i].High));
+        }
+
+        return where.ToString();
+    }
+
+    /// <summary>Ascending distinct UIDs as ranges of consecutive numbers.</summary>
+    private static List<(uint Low, uint High)> ToRanges(IReadOnlyList<uint> ascending)
+    {
+        var ranges = new List<(uint Low, uint High)>();
+        foreach (var uid in ascending)
+        {
+            if (ranges.Count > 0 && ranges[^1].High + 1 == uid)
+            {
+                ranges[^1] = (ranges[^1].Low, uid);
+            }
+            else
+            {
+                ranges.Add((uid, uid));
+            }
+        }
+
+        return ranges;
     }
 
     private static bool InRanges(IReadOnlyList<(uint Low, uint High)> ranges, uint uid)

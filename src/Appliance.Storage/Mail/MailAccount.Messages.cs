@@ -245,23 +245,31 @@ public sealed partial class MailAccount
             ulong? newModSeq = null;
             try
             {
-                foreach (var uid in wanted)
+                // One query reads every row asked for, one prepared UPDATE writes the changed ones:
+                // a STORE on 1,000 messages is not 2,000 statements compiled.
+                var ranges = ToRanges(wanted);
+                var parameters = new List<(string Name, object? Value)> { ("$id", row.Id) };
+                var where = UidRangeCondition(ranges, parameters, out bool filterHere);
+                var current = new List<(uint Uid, MessageFlags Flags, IReadOnlyList<string> Keywords, ulong ModSeq, string FileName)>();
+                using (var select = IndexDatabase.Command(c, tx,
+                    $"SELECT uid, flags, keywords, modseq, file_name FROM messages WHERE mailbox_id = $id AND ({(ranges.Count == 0 ? "0" : where)}) ORDER BY uid", [.. parameters]))
+                using (var reader = select.ExecuteReader())
                 {
-                    using var select = IndexDatabase.Command(c, tx,
-                        "SELECT flags, keywords, modseq, file_name FROM messages WHERE mailbox_id = $id AND uid = $uid",
-                        ("$id", row.Id), ("$uid", uid));
-                    using var reader = select.ExecuteReader();
-                    if (!reader.Read())
+                    while (reader.Read())
                     {
-                        continue;
+                        var uid = (uint)reader.GetInt64(0);
+                        if (!filterHere || InRanges(ranges, uid))
+                        {
+                            current.Add((uid, (MessageFlags)reader.GetInt32(1), Keywords.Split(reader.GetString(2)), (ulong)reader.GetInt64(3), reader.GetString(4)));
+                        }
                     }
+                }
 
-                    var oldFlags = (MessageFlags)reader.GetInt32(0);
-                    var oldKeywords = Keywords.Split(reader.GetString(1));
-                    var modSeq = (ulong)reader.GetInt64(2);
-                    var fileName = reader.GetString(3);
-                    reader.Close();
-
+                using var update = IndexDatabase.Command(c, tx,
+                    "UPDATE messages SET flags = $flags, keywords = $kw, modseq = $modseq, file_name = $file WHERE mailbox_id = $id AND uid = $uid",
+                    ("$flags", 0), ("$kw", ""), ("$modseq", 0L), ("$file", ""), ("$id", row.Id), ("$uid", 0L));
+                foreach (var (uid, oldFlags, oldKeywords, modSeq, fileName) in current)
+                {
                     if (unchangedSince is { } limit && modSeq > limit)
                     {
                         modified.Add(uid);
@@ -293,10 +301,12 @@ public sealed partial class MailAccount
                         renamed.Add((fileName, newFileName));
                     }
 
-                    IndexDatabase.Execute(c, tx,
-                        "UPDATE messages SET flags = $flags, keywords = $kw, modseq = $modseq, file_name = $file WHERE mailbox_id = $id AND uid = $uid",
-                        ("$flags", (int)newFlags), ("$kw", Keywords.Join(newKeywords)), ("$modseq", (long)newModSeq.Value),
-                        ("$file", newFileName), ("$id", row.Id), ("$uid", uid));
+                    update.Parameters["$flags"].Value = (int)newFlags;
+                    update.Parameters["$kw"].Value = Keywords.Join(newKeywords);
+                    update.Parameters["$modseq"].Value = (long)newModSeq.Value;
+                    update.Parameters["$file"].Value = newFileName;
+                    update.Parameters["$uid"].Value = (long)uid;
+                    update.ExecuteNonQuery();
                     updated.Add(new FlagUpdate(uid, newFlags, newKeywords, newModSeq.Value));
                 }
 

@@ -107,6 +107,9 @@ public sealed partial class MailAccount
                 tx.Commit();
             }
 
+            // Flags may now come from file names and counters from old rows: no cached vector is trusted.
+            _states.Clear();
+
             return result;
         }
         finally

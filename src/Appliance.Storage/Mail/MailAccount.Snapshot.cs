@@ -7,7 +7,36 @@ namespace Appliance.Storage.Mail;
 public readonly record struct MessageState(uint Uid, MessageFlags Flags, IReadOnlyList<string> Keywords, ulong ModSeq);
 
 /// <summary>A mailbox and its messages read in one transaction (IMAP SELECT, RFC 9051 section 6.3.2).</summary>
-public sealed record MailboxSnapshot(MailboxInfo Mailbox, IReadOnlyList<MessageState> Messages);
+public sealed record MailboxSnapshot(MailboxInfo Mailbox, IReadOnlyList<MessageState> Messages)
+{
+    /// <summary>The index of <paramref name="uid"/> in <see cref="Messages"/> (ascending by UID), or -1.</summary>
+    public int IndexOf(uint uid) => IndexOf(Messages, uid);
+
+    internal static int IndexOf(IReadOnlyList<MessageState> ascending, uint uid)
+    {
+        int lo = 0, hi = ascending.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            uint at = ascending[mid].Uid;
+            if (at == uid)
+            {
+                return mid;
+            }
+
+            if (at < uid)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return -1;
+    }
+}
 
 /// <summary>UIDs expunged after a MODSEQ (QRESYNC's VANISHED (EARLIER), RFC 7162 section 3.2.5.1).</summary>
 /// <param name="Complete">
@@ -21,15 +50,25 @@ public sealed partial class MailAccount
     /// <summary>
     /// The mailbox's status and every message's UID, flags and MODSEQ, in ascending UID order, from
     /// one read transaction, so the counts and the list agree. No summaries are read: this is what
-    /// SELECT needs on a large mailbox.
+    /// SELECT needs on a large mailbox. Served from the account's cached vector when it is at the
+    /// mailbox's current UIDNEXT and HIGHESTMODSEQ (<see cref="MailboxStateCache"/>). The list is
+    /// shared: callers must not change it.
     /// </summary>
     public MailboxSnapshot Snapshot(string mailbox)
     {
         ThrowIfDisposed();
         var name = MailboxName.Normalize(mailbox);
+        long generation = _states.Generation;
         using var c = _db.Open();
         using var tx = c.BeginTransaction(deferred: true);
         var row = RequireMailbox(c, tx, name);
+        var stamp = new MailboxStamp(row.UidValidity, row.UidNext, row.HighestModSeq);
+        if (_states.TryGet(row.Id, stamp, out var cached, out int cachedUnseen))
+        {
+            tx.Commit();
+            return new MailboxSnapshot(row.ToInfo(cached.Length, cachedUnseen), cached);
+        }
+
         var messages = new List<MessageState>();
         int unseen = 0;
         using (var command = IndexDatabase.Command(c, tx, "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $id ORDER BY uid", ("$id", row.Id)))
@@ -48,7 +87,9 @@ public sealed partial class MailAccount
         }
 
         tx.Commit();
-        return new MailboxSnapshot(row.ToInfo(messages.Count, unseen), messages);
+        MessageState[] vector = [.. messages];
+        _states.Put(row.Id, stamp, vector, generation);
+        return new MailboxSnapshot(row.ToInfo(vector.Length, unseen), vector);
     }
 
     /// <summary>

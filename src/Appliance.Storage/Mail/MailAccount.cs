@@ -28,12 +28,18 @@ public sealed partial class MailAccount : IDisposable
     private MailSubscription[] _subscribers = [];
     private int _disposed;
 
-    internal MailAccount(Guid storeId, string directory)
+    private readonly MailboxStateCache _states;
+
+    internal MailAccount(Guid storeId, string directory, int maxCachedStates = MailboxStateCache.DefaultMaxStates)
     {
         StoreId = storeId;
         AccountDirectory = directory;
         _db = new IndexDatabase(directory);
+        _states = new MailboxStateCache(maxCachedStates);
     }
+
+    /// <summary>The cached message vectors (for tests).</summary>
+    internal MailboxStateCache States => _states;
 
     public Guid StoreId { get; }
 
@@ -264,6 +270,7 @@ public sealed partial class MailAccount : IDisposable
 
     private void Publish(List<MailChange> changes)
     {
+        _states.Apply(changes);
         var subscribers = Volatile.Read(ref _subscribers);
         foreach (var change in changes)
         {

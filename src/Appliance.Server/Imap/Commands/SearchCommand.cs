@@ -28,7 +28,7 @@ internal static class SearchCommand
         bool withModSeq = SearchEvaluator.HasModSeq(program.Criteria);
         if (withModSeq)
             session.CondStoreEnabled = true;
-        var evaluator = new SearchEvaluator(session.Account!, selected);
+        var evaluator = new SearchEvaluator(session.Account!, selected, summaries: false);
         bool esearch = program.ReturnGiven || session.Enabled.Contains(CapabilityCommand.Imap4Rev2);
         try
         {
@@ -69,7 +69,7 @@ internal static class SearchCommand
             foreach (var match in matches)
             {
                 writer.Number(byUid ? match.Uid : (ulong)match.Sequence);
-                highest = Math.Max(highest, match.Info.ModSeq);
+                highest = Math.Max(highest, match.ModSeq);
             }
         }
         finally
@@ -99,7 +99,7 @@ internal static class SearchCommand
             numbers.Add(byUid ? match.Uid : (uint)match.Sequence);
             if ((want & SearchReturn.Save) != 0)
                 uids.Add(match.Uid);
-            highestAll = Math.Max(highestAll, match.Info.ModSeq);
+            highestAll = Math.Max(highestAll, match.ModSeq);
         }
         var selected = session.Selected!;
         bool onlyMinMax = (want & (SearchReturn.All | SearchReturn.Count)) == 0 && (want & (SearchReturn.Min | SearchReturn.Max)) != 0;
@@ -136,7 +136,7 @@ internal static class SearchCommand
             // RFC 4731 3.2 / RFC 7162 3.1.5: the highest MODSEQ of the messages returned: all of them,
             // unless only MIN and/or MAX were asked for, which return one or two messages.
             ulong highest = onlyMinMax
-                ? Math.Max((want & SearchReturn.Min) != 0 ? first.Info.ModSeq : 0, (want & SearchReturn.Max) != 0 ? last!.Info.ModSeq : 0)
+                ? Math.Max((want & SearchReturn.Min) != 0 ? first.ModSeq : 0, (want & SearchReturn.Max) != 0 ? last!.ModSeq : 0)
                 : highestAll;
             writer.Atom("MODSEQ").Number(highest);
         }

@@ -44,6 +44,9 @@ internal sealed class FetchOutput(ImapSession session)
     /// Copies <paramref name="count"/> octets of <paramref name="source"/> from its current place;
     /// fewer is an error (the literal was announced). With <paramref name="nulAs80"/> each NUL becomes
     /// 0x80: a literal holds CHAR8 (RFC 9051 4.3), which excludes NUL, and its length must not change.
+    /// The source is a message file (or a decoder over one) and is read synchronously: a FileStream
+    /// opened without FileOptions.Asynchronous serves ReadAsync by queueing a synchronous read to the
+    /// thread pool, a hop per read that costs more than the read from the page cache itself.
     /// </summary>
     public async ValueTask CopyAsync(Stream source, long count, bool nulAs80 = false)
     {
@@ -51,7 +54,7 @@ internal sealed class FetchOutput(ImapSession session)
         {
             var memory = _output.GetMemory(ChunkSize);
             int want = (int)Math.Min(count, Math.Min(memory.Length, ChunkSize));
-            int read = await source.ReadAsync(memory[..want]);
+            int read = source.Read(memory.Span[..want]);
             if (read == 0)
                 throw new IOException("A message file ended before the octets its structure promised.");
             if (nulAs80)
@@ -63,13 +66,13 @@ internal sealed class FetchOutput(ImapSession session)
         }
     }
 
-    /// <summary>Skips <paramref name="count"/> octets of a stream that cannot seek (decoded content before a partial's origin).</summary>
-    public static async ValueTask SkipAsync(Stream source, long count)
+    /// <summary>Skips <paramref name="count"/> octets of a stream that cannot seek (decoded content before a partial's origin); read synchronously, as in <see cref="CopyAsync"/>.</summary>
+    public static void Skip(Stream source, long count)
     {
         var buffer = new byte[(int)Math.Min(count, ChunkSize)];
         while (count > 0)
         {
-            int read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)));
+            int read = source.Read(buffer.AsSpan(0, (int)Math.Min(count, buffer.Length)));
             if (read == 0)
                 throw new IOException("Decoded content ended before the octets its size promised.");
             count -= read;

@@ -14,7 +14,7 @@ namespace Appliance.Server.Imap.Fetch;
 /// sizes come from the row; ENVELOPE and top-level header sections read the header alone when the
 /// structure is not cached; everything else uses the structure.
 /// </summary>
-internal sealed class FetchedMessage(MailAccount account, string mailbox, MessageFetchRow row, MessageKey key, MessageStructureCache cache) : IDisposable
+internal sealed class FetchedMessage(MailAccount account, string mailbox, MessageFetchRow row, MessageKey key, MessageStructureCache cache, EnvelopeCache envelopes) : IDisposable
 {
     private Stream? _file;
     private MessageStructure? _structure;
@@ -87,8 +87,17 @@ internal sealed class FetchedMessage(MailAccount account, string mailbox, Messag
         }
     }
 
-    /// <summary>RFC 9051 7.5.2 ENVELOPE, from the header alone unless the structure is cached.</summary>
-    public string Envelope => _envelope ??= HasStructure ? Structure.Envelope : ImapEnvelope.FromHeader(TopHeader).ToString();
+    /// <summary>RFC 9051 7.5.2 ENVELOPE: from the structure when cached, else from the envelope cache, else from the header alone (then cached).</summary>
+    public string Envelope => _envelope ??= HasStructure ? Structure.Envelope : CachedEnvelope();
+
+    private string CachedEnvelope()
+    {
+        if (envelopes.TryGet(key, out var envelope))
+            return envelope;
+        envelope = ImapEnvelope.FromHeader(TopHeader).ToString();
+        envelopes.Add(key, envelope);
+        return envelope;
+    }
 
     /// <summary>
     /// What a BODY[...] or BINARY[...] section names in this message, before any partial. Null for

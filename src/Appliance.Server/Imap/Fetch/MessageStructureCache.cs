@@ -63,17 +63,43 @@ internal readonly record struct DecodedSize(long Length, bool HasNul);
 /// account store id, mailbox id, UIDVALIDITY and UID. One per <see cref="ImapEngine"/>, so its bound
 /// (<see cref="ImapServerOptions.FetchStructureCacheBytes"/>) is the engine's.
 /// </summary>
-internal sealed class MessageStructureCache(long capacityBytes)
+internal sealed class MessageStructureCache(long capacityBytes) : FetchCache<MessageStructure>(capacityBytes)
 {
     private static readonly ConditionalWeakTable<ImapEngine, MessageStructureCache> PerEngine = new();
 
-    private readonly Lock _lock = new();
-    private readonly Dictionary<MessageKey, LinkedListNode<(MessageKey Key, MessageStructure Value)>> _entries = [];
-    private readonly LinkedList<(MessageKey Key, MessageStructure Value)> _recency = new();
-    private long _bytes;
-
     public static MessageStructureCache For(ImapEngine engine) =>
         PerEngine.GetValue(engine, e => new MessageStructureCache(e.Options.FetchStructureCacheBytes));
+
+    protected override long SizeOf(MessageStructure value) => value.EstimatedBytes;
+}
+
+/// <summary>
+/// ENVELOPE texts (RFC 9051 7.5.2) of messages whose structure is not cached, so that FETCH 1:*
+/// (ENVELOPE) reads each message's header once, not at every resynchronisation. Keyed and bounded
+/// like <see cref="MessageStructureCache"/>, by <see cref="ImapServerOptions.FetchEnvelopeCacheBytes"/>.
+/// </summary>
+internal sealed class EnvelopeCache(long capacityBytes) : FetchCache<string>(capacityBytes)
+{
+    private static readonly ConditionalWeakTable<ImapEngine, EnvelopeCache> PerEngine = new();
+
+    public static EnvelopeCache For(ImapEngine engine) =>
+        PerEngine.GetValue(engine, e => new EnvelopeCache(e.Options.FetchEnvelopeCacheBytes));
+
+    /// <summary>UTF-16 characters plus the string's and the entry's own overhead, roughly.</summary>
+    protected override long SizeOf(string value) => 128 + (2L * value.Length);
+}
+
+/// <summary>
+/// A bounded, least-recently-used map from <see cref="MessageKey"/> to what FETCH derived from the
+/// message (immutable under its key), its size estimated by <see cref="SizeOf"/>. Thread-safe.
+/// </summary>
+internal abstract class FetchCache<TValue>(long capacityBytes)
+    where TValue : class
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<MessageKey, LinkedListNode<(MessageKey Key, TValue Value, long Size)>> _entries = [];
+    private readonly LinkedList<(MessageKey Key, TValue Value, long Size)> _recency = new();
+    private long _bytes;
 
     public long CapacityBytes => capacityBytes;
 
@@ -96,7 +122,9 @@ internal sealed class MessageStructureCache(long capacityBytes)
         }
     }
 
-    public bool TryGet(MessageKey key, out MessageStructure structure)
+    protected abstract long SizeOf(TValue value);
+
+    public bool TryGet(MessageKey key, out TValue value)
     {
         lock (_lock)
         {
@@ -104,18 +132,18 @@ internal sealed class MessageStructureCache(long capacityBytes)
             {
                 _recency.Remove(node);
                 _recency.AddFirst(node);
-                structure = node.Value.Value;
+                value = node.Value.Value;
                 return true;
             }
         }
-        structure = null!;
+        value = null!;
         return false;
     }
 
-    /// <summary>Keeps <paramref name="structure"/> unless it alone is over the bound; evicts the least recently used entries to fit.</summary>
-    public void Add(MessageKey key, MessageStructure structure)
+    /// <summary>Keeps <paramref name="value"/> unless it alone is over the bound; evicts the least recently used entries to fit.</summary>
+    public void Add(MessageKey key, TValue value)
     {
-        long size = structure.EstimatedBytes;
+        long size = SizeOf(value);
         if (size > capacityBytes)
             return;
         lock (_lock)
@@ -123,16 +151,16 @@ internal sealed class MessageStructureCache(long capacityBytes)
             if (_entries.TryGetValue(key, out var existing))
             {
                 _recency.Remove(existing);
-                _bytes -= existing.Value.Value.EstimatedBytes;
+                _bytes -= existing.Value.Size;
             }
-            var node = _recency.AddFirst((key, structure));
+            var node = _recency.AddFirst((key, value, size));
             _entries[key] = node;
             _bytes += size;
             while (_bytes > capacityBytes && _recency.Last is { } last)
             {
                 _recency.RemoveLast();
                 _entries.Remove(last.Value.Key);
-                _bytes -= last.Value.Value.EstimatedBytes;
+                _bytes -= last.Value.Size;
             }
         }
     }

@@ -8,20 +8,40 @@ using Appliance.Storage.Mail;
 namespace Appliance.Server.Imap.Search;
 
 /// <summary>
-/// A message of the session's view as the evaluator sees it: its place, its index row, and its
+/// A message of the session's view as the evaluator sees it: its place, its state (UID, flags,
+/// keywords, MODSEQ), its index row with the cached summary when the search needs one, and its
 /// header, read from the file only when a key needs it (up to the blank line, bounded by
 /// <see cref="HeaderLimits.MaxHeaderBytes"/>), never the body.
 /// </summary>
-internal sealed class SearchCandidate(MailAccount account, string mailbox, int sequence, MessageInfo info)
+internal sealed class SearchCandidate
 {
+    private readonly MailAccount _account;
+    private readonly string _mailbox;
+    private readonly MessageInfo? _info;
     private HeaderBlock? _header;
     private bool _headerRead;
 
-    public int Sequence => sequence;
+    public SearchCandidate(MailAccount account, string mailbox, int sequence, MessageInfo info)
+        : this(account, mailbox, sequence, new MessageState(info.Uid, info.Flags, info.Keywords, info.ModSeq)) => _info = info;
 
-    public uint Uid => info.Uid;
+    public SearchCandidate(MailAccount account, string mailbox, int sequence, MessageState state)
+    {
+        _account = account;
+        _mailbox = mailbox;
+        Sequence = sequence;
+        State = state;
+    }
 
-    public MessageInfo Info => info;
+    public int Sequence { get; }
+
+    public MessageState State { get; }
+
+    public uint Uid => State.Uid;
+
+    public ulong ModSeq => State.ModSeq;
+
+    /// <summary>The index row with its cached summary; only when the evaluator read summaries (SORT, THREAD, keys that need them).</summary>
+    public MessageInfo Info => _info ?? throw new InvalidOperationException("This search read message states only, without summaries.");
 
     /// <summary>The header block, or null when the message is gone from the store (an expunge not yet reported).</summary>
     public HeaderBlock? Header
@@ -33,7 +53,7 @@ internal sealed class SearchCandidate(MailAccount account, string mailbox, int s
                 _headerRead = true;
                 try
                 {
-                    using var stream = account.OpenMessage(mailbox, info.Uid);
+                    using var stream = _account.OpenMessage(_mailbox, Uid);
                     _header = HeaderBlock.Read(stream);
                 }
                 catch (MessageNotFoundException)
@@ -46,7 +66,7 @@ internal sealed class SearchCandidate(MailAccount account, string mailbox, int s
     }
 
     /// <summary>RFC 5256 2.2: the sent date is the Date: header, else the INTERNALDATE.</summary>
-    public DateTimeOffset SentDate => info.Summary.Date ?? info.InternalDate;
+    public DateTimeOffset SentDate => Info.Summary.Date ?? Info.InternalDate;
 }
 
 /// <summary>
@@ -64,11 +84,29 @@ internal sealed class SearchEvaluator
     private readonly Dictionary<HeaderKey, IReadOnlySet<uint>> _headerCandidates = [];
     private HashSet<uint>? _saved;
 
-    public SearchEvaluator(MailAccount account, SelectedMailbox view)
+    private readonly bool _summaries;
+
+    /// <param name="summaries">
+    /// Whether every candidate must carry its index row and cached summary (<see cref="SearchCandidate.Info"/>:
+    /// SORT and THREAD order by it). SEARCH passes false: then only keys that need a summary (dates,
+    /// sizes, header fields) make it read the rows; others run on the mailbox's message vector.
+    /// </param>
+    public SearchEvaluator(MailAccount account, SelectedMailbox view, bool summaries = true)
     {
         _account = account;
         _view = view;
+        _summaries = summaries;
     }
+
+    /// <summary>Whether a key reads more than a message's state: its dates, size or header (and the cached subject).</summary>
+    private static bool NeedsSummary(SearchKey key) => key switch
+    {
+        DateKey or SizeKey or HeaderKey => true,
+        NotKey not => NeedsSummary(not.Key),
+        OrKey or => NeedsSummary(or.Left) || NeedsSummary(or.Right),
+        AndKey and => and.Keys.Any(NeedsSummary),
+        _ => false,
+    };
 
     /// <summary>Whether the tree has a MODSEQ key: the response then carries the highest MODSEQ (RFC 7162 3.1.5).</summary>
     public static bool HasModSeq(SearchKey key) => key switch
@@ -88,22 +126,93 @@ internal sealed class SearchEvaluator
     {
         PrepareText(criteria);
         string mailbox = _view.Name;
-        var stored = _account.ListMessagesByUid(mailbox);
+        // Only the messages the full-text index left possible are read from the store.
+        var possible = Possible(criteria);
+        if (!_summaries && !NeedsSummary(criteria))
+        {
+            // Flags, keywords, MODSEQ, sequence and UID sets: the message vector (cached by the store) suffices.
+            var states = _account.Snapshot(mailbox).Messages;
+            return Merge(states, m => m.Uid, (sequence, state) => new SearchCandidate(_account, mailbox, sequence, state), possible, criteria);
+        }
+        var stored = possible is null
+            ? _account.ListMessagesByUid(mailbox)
+            : _account.ListMessagesByUid(mailbox, Ranges(possible));
+        return Merge(stored, m => m.Uid, (sequence, info) => new SearchCandidate(_account, mailbox, sequence, info), possible, criteria);
+    }
+
+    /// <summary>
+    /// Walks the view's UIDs beside the store's (both ascending): a UID the store no longer holds
+    /// matches nothing, nor does one outside <paramref name="possible"/>.
+    /// </summary>
+    private IEnumerable<SearchCandidate> Merge<T>(IReadOnlyList<T> stored, Func<T, uint> uidOf, Func<int, T, SearchCandidate> candidateOf,
+        IReadOnlySet<uint>? possible, SearchKey criteria)
+    {
         var uids = _view.Uids;
         int s = 0;
         for (int i = 0; i < uids.Count; i++)
         {
             uint uid = uids[i];
-            while (s < stored.Count && stored[s].Uid < uid)
+            if (possible is not null && !possible.Contains(uid))
+                continue;
+            while (s < stored.Count && uidOf(stored[s]) < uid)
                 s++;
             if (s == stored.Count)
                 yield break;
-            if (stored[s].Uid != uid)
+            if (uidOf(stored[s]) != uid)
                 continue;
-            var candidate = new SearchCandidate(_account, mailbox, i + 1, stored[s]);
+            var candidate = candidateOf(i + 1, stored[s]);
             if (Matches(criteria, candidate))
                 yield return candidate;
         }
+    }
+
+    /// <summary>
+    /// The UIDs outside of which <paramref name="key"/> cannot match, from the full-text answers
+    /// <see cref="PrepareText"/> gathered, or null when the key could match any message.
+    /// </summary>
+    private IReadOnlySet<uint>? Possible(SearchKey key)
+    {
+        switch (key)
+        {
+            case TextKey text:
+                return _textMatches[text];
+            case HeaderKey header:
+                return _headerCandidates.TryGetValue(header, out var candidates) ? candidates : null;
+            case OrKey or:
+                if (Possible(or.Left) is not { } left || Possible(or.Right) is not { } right)
+                    return null;
+                var union = new HashSet<uint>(left);
+                union.UnionWith(right);
+                return union;
+            case AndKey and:
+                HashSet<uint>? all = null;
+                foreach (var inner in and.Keys)
+                {
+                    if (Possible(inner) is not { } some)
+                        continue;
+                    if (all is null)
+                        all = [.. some];
+                    else
+                        all.IntersectWith(some);
+                }
+                return all;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A set of UIDs as ascending ranges of consecutive numbers.</summary>
+    private static List<(uint Low, uint High)> Ranges(IReadOnlySet<uint> uids)
+    {
+        var ranges = new List<(uint Low, uint High)>();
+        foreach (uint uid in uids.Order())
+        {
+            if (ranges.Count > 0 && ranges[^1].High + 1 == uid)
+                ranges[^1] = (ranges[^1].Low, uid);
+            else
+                ranges.Add((uid, uid));
+        }
+        return ranges;
     }
 
     /// <summary>Asks the full-text index once per distinct BODY / TEXT key of the query.</summary>
@@ -137,7 +246,7 @@ internal sealed class SearchEvaluator
     /// <summary>Recursion depth is bounded by the parser's nesting limit.</summary>
     private bool Matches(SearchKey key, SearchCandidate message)
     {
-        var info = message.Info;
+        var state = message.State;
         switch (key)
         {
             case AllKey:
@@ -145,9 +254,9 @@ internal sealed class SearchEvaluator
             case NothingKey:
                 return false;
             case FlagKey flag:
-                return ((info.Flags & flag.Flag) != 0) == flag.Set;
+                return ((state.Flags & flag.Flag) != 0) == flag.Set;
             case KeywordKey keyword:
-                return info.Keywords.Contains(keyword.Keyword, StringComparer.OrdinalIgnoreCase) == keyword.Set;
+                return state.Keywords.Contains(keyword.Keyword, StringComparer.OrdinalIgnoreCase) == keyword.Set;
             case SequenceKey { Set.IsSearchResult: true }:
                 _saved ??= [.. _view.SavedSearch];
                 return _saved.Contains(message.Uid);
@@ -159,14 +268,14 @@ internal sealed class SearchEvaluator
             case DateKey date:
                 return MatchesDate(date, message);
             case SizeKey size:
-                return size.Larger ? (ulong)info.Size > size.Size : (ulong)info.Size < size.Size;
+                return size.Larger ? (ulong)message.Info.Size > size.Size : (ulong)message.Info.Size < size.Size;
             case HeaderKey header:
                 return (!_headerCandidates.TryGetValue(header, out var candidates) || candidates.Contains(message.Uid))
-                    && MatchesHeader(header, message.Header);
+                    && (MatchesCachedSubject(header, message.Info) || MatchesHeader(header, message.Header));
             case TextKey text:
                 return _textMatches[text].Contains(message.Uid);
             case ModSeqKey modSeq:
-                return info.ModSeq >= modSeq.ModSeq;
+                return state.ModSeq >= modSeq.ModSeq;
             case NotKey not:
                 return !Matches(not.Key, message);
             case OrKey or:
@@ -201,6 +310,19 @@ internal sealed class SearchEvaluator
             _ => day >= key.Date,
         };
     }
+
+    /// <summary>
+    /// SUBJECT answered from the index's cached subject, when that is proof: the column holds the first
+    /// Subject field decoded as <see cref="MatchesHeader"/> decodes it, with each run of white space and
+    /// control characters made one space (Appliance.Mime's Text.Collapse). A string with none of those
+    /// is in the collapsed text only if it is in the field itself, so a hit there is a match; a miss
+    /// proves nothing (another Subject field, or a string with spaces) and the header is read.
+    /// </summary>
+    private static bool MatchesCachedSubject(HeaderKey key, MessageInfo info) =>
+        key.Value.Length > 0
+        && key.Field.Equals("Subject", StringComparison.OrdinalIgnoreCase)
+        && !key.Value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
+        && info.Summary.Subject.Contains(key.Value, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Any field of that name whose value, encoded-words decoded (RFC 2047), contains the string ignoring case.</summary>
     internal static bool MatchesHeader(HeaderKey key, HeaderBlock? header)

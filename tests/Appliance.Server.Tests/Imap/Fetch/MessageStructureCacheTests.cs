@@ -86,6 +86,44 @@ public sealed class MessageStructureCacheTests
         Assert.Equal(0, cache.Count);
     }
 
+    [Fact]
+    public void Envelopes_are_bounded_by_their_estimated_bytes_least_recently_used_out()
+    {
+        string envelope = new('e', 100);
+        var cache = new EnvelopeCache(2 * (128 + 200));
+        cache.Add(Key(1), envelope);
+        cache.Add(Key(2), envelope);
+        Assert.True(cache.TryGet(Key(1), out _));
+        cache.Add(Key(3), envelope);
+
+        Assert.Equal(2, cache.Count);
+        Assert.True(cache.TryGet(Key(1), out var kept));
+        Assert.Same(envelope, kept);
+        Assert.False(cache.TryGet(Key(2), out _));
+        Assert.True(cache.Bytes <= cache.CapacityBytes);
+        var none = new EnvelopeCache(0);
+        none.Add(Key(1), envelope);
+        Assert.Equal(0, none.Count);
+    }
+
+    [Fact]
+    public async Task An_envelope_read_from_the_header_is_kept_and_answers_the_next_fetch_the_same()
+    {
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await server.AppendAsync(Multipart);
+        await server.AppendAsync(ImapStoreTestServer.Message("second"));
+        var engine = server.Services.GetRequiredService<ImapEngine>();
+        using var client = await server.LoginAsync();
+        await SelectAsync(client);
+
+        var first = await client.CommandAsync("a", "FETCH 1:* (ENVELOPE)");
+        Assert.Equal(2, EnvelopeCache.For(engine).Count);
+        Assert.Equal(0, MessageStructureCache.For(engine).Count);
+        var second = await client.CommandAsync("a", "FETCH 1:* (ENVELOPE)");
+        Assert.Equal(first, second);
+        Assert.Equal("a OK FETCH completed", first[^1]);
+    }
+
     [Theory]
     [InlineData(2026, 11, 2, 9, 5, 7, 0, "\" 2-Nov-2026 09:05:07 +0000\"")]
     [InlineData(1999, 1, 17, 23, 0, 0, -330, "\"17-Jan-1999 23:00:00 -0530\"")]
