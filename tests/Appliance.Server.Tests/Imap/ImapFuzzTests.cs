@@ -23,13 +23,6 @@ public sealed class ImapFuzzTests(ITestOutputHelper output)
     /// <summary>Commands per state: a few seconds each over TLS on loopback.</summary>
     private const int Commands = 300;
 
-    /// <summary>
-    /// Generous against noise (pools and caches grow a little; about 1 MB was seen): what it catches
-    /// is retention that grows with the input, such as every session or every literal and overlong
-    /// line kept alive (several megabytes over these commands), not a leak of a few bytes.
-    /// </summary>
-    private const long HeapGrowthBound = 16L * 1024 * 1024;
-
     public enum StartState { NotAuthenticated, Authenticated, Selected }
 
     [Theory]
@@ -42,16 +35,8 @@ public sealed class ImapFuzzTests(ITestOutputHelper output)
         {
             options.Imap.FailedLoginDelay = TimeSpan.Zero;
         }, services => services.AddImapServer());
-        await server.Services.InitializeApplianceAsync();
-        var accounts = server.Services.GetRequiredService<AccountService>();
-        await accounts.AddDomainAsync("example.org", "test");
-        var mailbox = await accounts.AddMailboxAsync(new NewMailbox(User, Password), "test");
-        var account = server.Services.GetRequiredService<MessageStore>().OpenAccount(mailbox.StoreId);
-        for (int i = 1; i <= 5; i++)
-        {
-            string message = $"From: carol@example.net\r\nTo: {User}\r\nSubject: fuzz {i}\r\nMessage-ID: <fuzz{i}@example.net>\r\n\r\nbody {i}\r\n";
-            await account.AppendAsync("INBOX", new MemoryStream(Encoding.ASCII.GetBytes(message)));
-        }
+        await LiveHeap.SeedMailboxAsync(server.Services, User, Password, Enumerable.Range(1, 5).Select(i =>
+            $"From: carol@example.net\r\nTo: {User}\r\nSubject: fuzz {i}\r\nMessage-ID: <fuzz{i}@example.net>\r\n\r\nbody {i}\r\n"));
 
         // One normal session first, so that what is allocated once (JIT, pools, caches) is not counted.
         await UsableAsync(server);
@@ -64,7 +49,7 @@ public sealed class ImapFuzzTests(ITestOutputHelper output)
 
         await UsableAsync(server);
         long growth = LiveHeap.Measure() - before;
-        Assert.True(growth < HeapGrowthBound, $"seed {seed}: the managed heap grew by {growth:N0} bytes");
+        Assert.True(growth < LiveHeap.FuzzGrowthBound, $"seed {seed}: the managed heap grew by {growth:N0} bytes");
 
         // The commands reached the parser and the commands: refusals, and in the states after
         // login some successes too. Sessions were ended by the server (too many errors, LOGOUT).
