@@ -16,7 +16,8 @@ internal static class SmtpBench
         usage: Appliance.Bench smtp --host H --port P [--connections N] [--messages M] [--size BYTES]
                                     [--from ADDR] --to ADDR [ADDR...] [--rotate-to] [--starttls] [--auth USER:PASSWORD]
                  (--rotate-to: each message to one --to address in turn, not to all)
-               Appliance.Bench smtp --compare [--small-messages N] [--large-messages N] [--rounds R] [--system-dns]
+               Appliance.Bench smtp --compare [--small-messages N] [--large-messages N] [--rounds R] [--system-dns] [--ours-only]
+                 (--ours-only: no Postfix, for profiling our server under the same load)
         """;
 
     /// <summary>The domain both servers accept mail for in --compare (.test: RFC 2606, never real).</summary>
@@ -124,6 +125,8 @@ internal static class SmtpBench
         bool systemDns = parsed.Has("--system-dns");
         Console.WriteLine(systemDns ? "DNS for our SPF/DMARC checks: the system resolver (--system-dns)" : "DNS for our SPF/DMARC checks: answered in process, every name NXDOMAIN (--system-dns to use the system resolver)");
         await using var ours = await SmtpBenchHost.StartAsync(CompareDomain, Recipients(SpreadMailboxes), systemDns ? null : new FakeDnsResolver());
+        if (parsed.Has("--ours-only"))
+            return await OursOnlyAsync(ours, cases, rounds);
         await using var postfix = await PostfixBenchServer.StartAsync(CompareDomain);
         Console.WriteLine($"ours on 127.0.0.1:{ours.Port}, postfix on 127.0.0.1:{postfix.Port}");
 
@@ -181,6 +184,32 @@ internal static class SmtpBench
         return clean ? 0 : 1;
     }
 
+    /// <summary>The same warm-up and cases against our server alone (to profile it without Postfix's processes on the machine).</summary>
+    private static async Task<int> OursOnlyAsync(SmtpBenchHost ours, Case[] cases, int rounds)
+    {
+        Console.WriteLine($"ours on 127.0.0.1:{ours.Port}; CPU ms/msg includes the load generator");
+        foreach (var c in new Case[] { new(4, 4 * 1024, 1500), new(4, 100 * 1024, 200) })
+            await RunCaseAsync(ours.Port, c);
+        using var self = Process.GetCurrentProcess();
+        bool clean = true;
+        for (int round = 1; round <= rounds; round++)
+        {
+            foreach (var c in cases)
+            {
+                int before = ours.StoredCount();
+                self.Refresh();
+                var cpu = self.TotalProcessorTime;
+                var result = await RunCaseAsync(ours.Port, c);
+                self.Refresh();
+                int stored = ours.StoredCount() - before;
+                clean &= result.Errors == 0 && stored == result.Accepted;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round}, {c.Label}: {result.MessagesPerSecond:F1} msg/s, p50 {result.P50Milliseconds:F1} ms, p99 {result.P99Milliseconds:F1} ms, {result.Errors} errors, {stored} stored, CPU ms/msg {PerMessage(self.TotalProcessorTime - cpu, result):F2}"));
+            }
+        }
+        return clean ? 0 : 1;
+    }
+
     private static Task<SmtpLoadResult> RunCaseAsync(int port, Case c) =>
         SmtpLoadGenerator.RunAsync(new SmtpLoadOptions("127.0.0.1", port, c.Connections, c.Messages, c.Size, CompareSender,
             Recipients(c.Mailboxes), RotateRecipients: true));
@@ -217,7 +246,7 @@ internal static class SmtpBench
     /// <summary>"--name value" options; --to takes every value up to the next option; flags have no value.</summary>
     private sealed class Arguments
     {
-        private static readonly HashSet<string> Flags = ["--compare", "--starttls", "--system-dns", "--rotate-to"];
+        private static readonly HashSet<string> Flags = ["--compare", "--starttls", "--system-dns", "--rotate-to", "--ours-only"];
         private static readonly HashSet<string> Known = ["--host", "--port", "--connections", "--messages", "--size", "--from", "--to", "--auth", "--small-messages", "--large-messages", "--rounds"];
         private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
