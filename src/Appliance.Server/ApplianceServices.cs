@@ -97,12 +97,14 @@ public static class ApplianceServices
                 string sqlite = options.Database.ConnectionString
                     ?? ApplianceDatabase.SqliteConnectionString(Path.Combine(options.DataPath, DatabaseFileName));
                 services.AddDbContextFactory<ApplianceDbContext>(builder => ApplianceDatabase.UseSqlite(builder, sqlite));
+                services.AddSingleton(_ => new ConfigurationVersion(sqlite));
                 break;
             case DatabaseProvider.PostgreSql:
                 string postgres = RequirePostgreSqlConnectionString(options);
                 services.AddDbContextFactory<PostgreSqlApplianceDbContext>(builder => ApplianceDatabase.UsePostgreSql(builder, postgres));
                 services.AddSingleton<IDbContextFactory<ApplianceDbContext>>(sp =>
                     new PostgreSqlContextFactory(sp.GetRequiredService<IDbContextFactory<PostgreSqlApplianceDbContext>>()));
+                services.AddSingleton(_ => new ConfigurationVersion(null));
                 break;
             default:
                 throw new ApplianceConfigurationException($"Unknown database provider '{options.Database.Provider}'.");

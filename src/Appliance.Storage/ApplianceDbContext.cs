@@ -32,6 +32,10 @@ public class ApplianceDbContext : DbContext
     public DbSet<VacationReply> VacationReplies => Set<VacationReply>();
     public DbSet<FailedSignIn> FailedSignIns => Set<FailedSignIn>();
 
+    /// <summary>Every context counts its writes, however it was created (see <see cref="ConfigurationVersion"/>).</summary>
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.AddInterceptors(ConfigurationVersion.Interceptors);
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         // Lengths follow RFC 5321 4.5.3.1: local part 64, domain 255, path 256 octets.

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Appliance.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,7 +18,8 @@ public enum RecipientStatus
     Invalid,
 }
 
-public sealed record LocalRecipient(int MailboxId, string Address, Guid StoreId, long QuotaBytes);
+/// <param name="VacationEnabled">The user has switched the auto-reply on (its dates and rules are checked by the responder); when false no reply is considered.</param>
+public sealed record LocalRecipient(int MailboxId, string Address, Guid StoreId, long QuotaBytes, bool VacationEnabled = false);
 
 /// <summary>Where mail for one address goes.</summary>
 public sealed record RecipientResolution(RecipientStatus Status, IReadOnlyList<LocalRecipient> Mailboxes, IReadOnlyList<string> ExternalAddresses)
@@ -30,14 +32,40 @@ public sealed record RecipientResolution(RecipientStatus Status, IReadOnlyList<L
 /// exact alias, then the same without the +tag (plus-addressing), then the domain's catch-all.
 /// Aliases expand recursively (an alias may point to aliases), with loop detection and limits.
 /// Matching is case-insensitive and IDN-aware (all stored names are normalized).
+/// <para>
+/// Resolutions are cached: every RCPT (and every local delivery and sender check) asks, and a
+/// database round trip per address cost a seventh of the SMTP server's CPU. An entry is used only
+/// while <see cref="ConfigurationVersion"/> says nothing was written since it was read (any write
+/// to the configuration, by this process or, on SQLite, by the CLI), and for at most
+/// <see cref="CacheLifetime"/> (what bounds another PostgreSQL instance's changes).
+/// </para>
 /// </summary>
-public sealed class RecipientResolver(IDbContextFactory<ApplianceDbContext> dbFactory)
+public sealed class RecipientResolver(IDbContextFactory<ApplianceDbContext> dbFactory, ConfigurationVersion version, TimeProvider time)
 {
     /// <summary>Nesting of aliases followed before giving up (Postfix virtual_alias_recursion_limit is 1000; real chains are short).</summary>
     public const int MaxAliasDepth = 20;
 
     /// <summary>Addresses one recipient may expand to (Postfix virtual_alias_expansion_limit).</summary>
     public const int MaxExpansion = 1000;
+
+    /// <summary>
+    /// How long a cached resolution may be used when nothing says the configuration changed: the
+    /// delay before a change made by another instance sharing a PostgreSQL database is seen
+    /// (this process's writes and, on SQLite, every process's are seen at once). Postfix's proxymap
+    /// and Dovecot's auth cache (auth_cache_ttl, 1 hour) keep lookups far longer; a minute keeps a
+    /// removed address from taking mail for long.
+    /// </summary>
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Addresses kept (found or not). At about 1 KB an entry this is a few MB; a dictionary attack
+    /// on random local parts fills it, and it then starts over rather than grow.
+    /// </summary>
+    public const int CacheCapacity = 10_000;
+
+    private readonly ConcurrentDictionary<string, CachedResolution> _cache = new(StringComparer.Ordinal);
+
+    private sealed record CachedResolution(RecipientResolution Resolution, ConfigurationStamp Stamp, long ReadAt);
 
     public async Task<RecipientResolution> ResolveAsync(string address, CancellationToken ct = default)
     {
@@ -47,6 +75,22 @@ public sealed class RecipientResolver(IDbContextFactory<ApplianceDbContext> dbFa
         if (local.Length == 0)
             return RecipientResolution.Of(RecipientStatus.Invalid);
 
+        string key = $"{local}@{domain}";
+        // The stamp is read before the database, so a write racing with the read leaves a stale stamp.
+        var stamp = version.Current;
+        long now = time.GetTimestamp();
+        if (_cache.TryGetValue(key, out var cached) && cached.Stamp == stamp && time.GetElapsedTime(cached.ReadAt, now) < CacheLifetime)
+            return cached.Resolution;
+
+        var resolution = await ReadAsync(local, domain, ct);
+        if (_cache.Count >= CacheCapacity)
+            _cache.Clear();
+        _cache[key] = new CachedResolution(resolution, stamp, now);
+        return resolution;
+    }
+
+    private async Task<RecipientResolution> ReadAsync(string local, string domain, CancellationToken ct)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var domainRow = await db.Domains.AsNoTracking().SingleOrDefaultAsync(d => d.Name == domain, ct);
         if (domainRow is null)
@@ -130,13 +174,19 @@ public sealed class RecipientResolver(IDbContextFactory<ApplianceDbContext> dbFa
         /// <summary>A mailbox or alias with exactly this address; null when there is neither.</summary>
         private async Task<RecipientStatus?> ExpandExactAsync(string address, int depth)
         {
-            var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Address == address, ct);
+            var mailbox = await db.Mailboxes.AsNoTracking().Where(m => m.Address == address)
+                .Select(m => new
+                {
+                    m.Id, m.Address, m.Enabled, m.StoreId, m.QuotaBytes,
+                    Vacation = db.MailboxSettings.Any(s => s.MailboxId == m.Id && s.VacationEnabled),
+                })
+                .SingleOrDefaultAsync(ct);
             if (mailbox is not null)
             {
                 if (!mailbox.Enabled)
                     return RecipientStatus.Disabled;
                 if (Mailboxes.All(m => m.MailboxId != mailbox.Id))
-                    Mailboxes.Add(new LocalRecipient(mailbox.Id, mailbox.Address, mailbox.StoreId, mailbox.QuotaBytes));
+                    Mailboxes.Add(new LocalRecipient(mailbox.Id, mailbox.Address, mailbox.StoreId, mailbox.QuotaBytes, mailbox.Vacation));
                 return RecipientStatus.Deliverable;
             }
             var alias = await db.Aliases.AsNoTracking().Include(a => a.Destinations).SingleOrDefaultAsync(a => a.Source == address, ct);

@@ -106,8 +106,9 @@ internal sealed partial class LocalDelivery(
         }
 
         // Only mail the user will see in INBOX: Junk (DMARC quarantine) is not answered, and a
-        // bounce (null sender) never is (RFC 3834 2).
-        if (delivered.Count > 0 && request.ReversePath.Length > 0 && string.Equals(request.Folder, "INBOX", StringComparison.OrdinalIgnoreCase))
+        // bounce (null sender) never is (RFC 3834 2). Only mailboxes whose user switched the
+        // auto-reply on are considered (the resolution says so), so most deliveries do no more.
+        if (delivered.Any(d => d.Mailbox.VacationEnabled) && request.ReversePath.Length > 0 && string.Equals(request.Folder, "INBOX", StringComparison.OrdinalIgnoreCase))
             await StartVacationRepliesAsync(request, delivered, cancellationToken);
 
         if (external.Count > 0)
@@ -177,7 +178,7 @@ internal sealed partial class LocalDelivery(
 
     /// <summary>
     /// Reads the header once for all mailboxes (the responder runs after this returns, when the
-    /// caller's message buffer may be gone) and starts each mailbox's vacation check.
+    /// caller's message buffer may be gone) and starts the vacation check of each mailbox that has it on.
     /// </summary>
     private async Task StartVacationRepliesAsync(LocalDeliveryRequest request, List<(LocalRecipient Mailbox, List<int> For)> delivered, CancellationToken cancellationToken)
     {
@@ -193,7 +194,10 @@ internal sealed partial class LocalDelivery(
             return;
         }
         foreach (var (mailbox, forRecipients) in delivered)
-            vacation.Start(new VacationCandidate(mailbox, forRecipients.Select(i => request.Recipients[i]).ToList(), request.ReversePath, header));
+        {
+            if (mailbox.VacationEnabled)
+                vacation.Start(new VacationCandidate(mailbox, forRecipients.Select(i => request.Recipients[i]).ToList(), request.ReversePath, header));
+        }
     }
 
     /// <summary>The header block (with its blank line), reading no more than HeaderLimits allows.</summary>

@@ -1,4 +1,9 @@
 using Appliance.Server.Accounts;
+using Appliance.Server.Tests.Certificates;
+using Appliance.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Server.Tests.Accounts;
 
@@ -110,5 +115,74 @@ public sealed class RecipientResolverTests : IAsyncLifetime
 
         await _host.Accounts.SetDomainEnabledAsync("bücher.example", false, "t");
         Assert.Equal(RecipientStatus.Disabled, (await Resolve("bob@bücher.example")).Status);
+    }
+
+    [Fact]
+    public async Task A_cached_answer_follows_every_change_made_through_this_process()
+    {
+        Assert.Equal(RecipientStatus.Unknown, (await Resolve("carol@example.com")).Status);
+        Assert.Equal(RecipientStatus.Deliverable, (await Resolve("alice@example.com")).Status);
+
+        await _host.Accounts.AddMailboxAsync(new NewMailbox("carol@example.com", "password-4"), "t");
+        await _host.Accounts.UpdateMailboxAsync("alice@example.com", new MailboxUpdate { Enabled = false }, "t");
+
+        Assert.Equal(RecipientStatus.Deliverable, (await Resolve("carol@example.com")).Status);
+        Assert.Equal(RecipientStatus.Disabled, (await Resolve("alice@example.com")).Status);
+    }
+
+    [Fact]
+    public async Task A_cached_answer_follows_a_change_another_process_commits()
+    {
+        Assert.Equal(RecipientStatus.Deliverable, (await Resolve("alice@example.com")).Status);
+
+        // As the CLI does from its own process: SQL on a connection of its own, no EF Core of ours.
+        await RunOutsideEfAsync("UPDATE Mailboxes SET Enabled = 0 WHERE Address = 'alice@example.com';");
+
+        Assert.Equal(RecipientStatus.Disabled, (await Resolve("alice@example.com")).Status);
+    }
+
+    [Fact]
+    public async Task Without_a_change_signal_an_answer_is_reused_until_its_lifetime_ends()
+    {
+        // As on PostgreSQL, where another instance's commits give no signal.
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        using var version = new ConfigurationVersion(sqliteConnectionString: null);
+        var resolver = new RecipientResolver(_host.Services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>(), version, clock);
+        Assert.Equal(RecipientStatus.Deliverable, (await resolver.ResolveAsync("alice@example.com")).Status);
+
+        await RunOutsideEfAsync("UPDATE Mailboxes SET Enabled = 0 WHERE Address = 'alice@example.com';");
+
+        clock.Advance(RecipientResolver.CacheLifetime - TimeSpan.FromSeconds(1));
+        Assert.Equal(RecipientStatus.Deliverable, (await resolver.ResolveAsync("ALICE@example.com")).Status);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(RecipientStatus.Disabled, (await resolver.ResolveAsync("alice@example.com")).Status);
+    }
+
+    [Fact]
+    public async Task The_resolution_says_which_mailboxes_have_the_auto_reply_on()
+    {
+        var settings = _host.Services.GetRequiredService<UserSettingsService>();
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        Assert.False(Assert.Single((await Resolve("alice@example.com")).Mailboxes).VacationEnabled);
+
+        var saved = await settings.UpdateAsync("alice@example.com", new UserSettingsUpdate("Alice", "",
+            new VacationSettings(true, today, today.AddDays(3), "Away", "Back soon.", 7)));
+        Assert.True(saved.Succeeded);
+
+        Assert.True(Assert.Single((await Resolve("alice@example.com")).Mailboxes).VacationEnabled);
+        var team = await Resolve("team@example.com");
+        Assert.True(team.Mailboxes.Single(m => m.StoreId == _alice.StoreId).VacationEnabled);
+        Assert.False(team.Mailboxes.Single(m => m.StoreId == _bob.StoreId).VacationEnabled);
+    }
+
+    private async Task RunOutsideEfAsync(string sql)
+    {
+        await using var db = _host.CreateDb();
+        var builder = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false };
+        await using var connection = new SqliteConnection(builder.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 }
