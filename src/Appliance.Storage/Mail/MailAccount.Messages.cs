@@ -10,7 +10,8 @@ public sealed partial class MailAccount
     /// Appends a message durably and returns its UID only once it is safe to acknowledge: the
     /// bytes go to tmp/ and are fsynced, the file is renamed into cur/ under its UID, the directory
     /// is fsynced, and the index commits. A crash before the commit leaves a file the next open
-    /// adopts, so nothing acknowledged or half-written is lost.
+    /// adopts, so nothing acknowledged or half-written is lost. The full-text row follows after
+    /// the commit (MailAccount.TextIndexing.cs).
     /// </summary>
     /// <param name="internalDate">INTERNALDATE (RFC 9051 section 2.3.3); now if null. Kept to whole seconds, IMAP's resolution.</param>
     public async Task<AppendResult> AppendAsync(
@@ -39,7 +40,6 @@ public sealed partial class MailAccount
         var tempPath = Path.Combine(folder, "tmp", unique);
         long size;
         MessageSummary summary;
-        SearchableText text;
         try
         {
             await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous);
@@ -51,7 +51,6 @@ public sealed partial class MailAccount
             size = file.Length;
             file.Position = 0;
             summary = SummaryReader.Read(file);
-            text = MessageText.Read(file);
         }
         catch (DirectoryNotFoundException)
         {
@@ -69,7 +68,7 @@ public sealed partial class MailAccount
         // deliveries to one account then share those two fsyncs instead of queueing for two each
         // (the way databases amortise their log flush). Order and durability per message are
         // unchanged: file fsynced, then renamed, then the directory fsynced, then the index commit.
-        var pending = new PendingAppend(mailboxId, name, folder, unique, tempPath, size, when, flags, keywordList, summary, text);
+        var pending = new PendingAppend(mailboxId, name, folder, unique, tempPath, size, when, flags, keywordList, summary);
         lock (_pendingAppends)
         {
             _pendingAppends.Add(pending);
@@ -99,7 +98,7 @@ public sealed partial class MailAccount
     /// <summary>An append whose file is written and fsynced, waiting for its rename and index row (compared by reference).</summary>
     private sealed class PendingAppend(
         long mailboxId, string name, string folder, string unique, string tempPath, long size,
-        DateTimeOffset when, MessageFlags flags, IReadOnlyList<string> keywords, MessageSummary summary, SearchableText text)
+        DateTimeOffset when, MessageFlags flags, IReadOnlyList<string> keywords, MessageSummary summary)
     {
         public long MailboxId => mailboxId;
         public string Name => name;
@@ -111,7 +110,6 @@ public sealed partial class MailAccount
         public MessageFlags Flags => flags;
         public IReadOnlyList<string> Keywords => keywords;
         public MessageSummary Summary => summary;
-        public SearchableText Text => text;
         public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -119,6 +117,7 @@ public sealed partial class MailAccount
     private void CommitAppends(List<PendingAppend> batch)
     {
         var results = new Dictionary<PendingAppend, AppendResult>();
+        var committedMessages = new List<(long MailboxId, uint Uid)>();
         var failures = new Dictionary<PendingAppend, Exception>();
         var moved = new List<string>();
         var changes = new List<MailChange>();
@@ -168,7 +167,6 @@ public sealed partial class MailAccount
             foreach (var (append, row, uid, fileName, modSeq) in inserts)
             {
                 InsertMessage(c, tx, row.Id, uid, fileName, append.Size, append.When, append.Flags, append.Keywords, modSeq, append.Summary);
-                InsertText(c, tx, row.Id, uid, append.Text);
             }
             foreach (var row in rows.Values)
             {
@@ -180,6 +178,7 @@ public sealed partial class MailAccount
             foreach (var (append, row, uid, _, modSeq) in inserts)
             {
                 results[append] = new AppendResult(row.UidValidity, uid, modSeq);
+                committedMessages.Add((row.Id, uid));
                 changes.Add(new MessageAdded(row.Id, row.Name, uid, modSeq));
             }
         }
@@ -205,6 +204,7 @@ public sealed partial class MailAccount
         }
 
         Publish(changes);
+        QueueTextIndexing(committedMessages);
         foreach (var append in batch)
         {
             if (results.TryGetValue(append, out var result))

@@ -21,6 +21,9 @@ public sealed partial class MailAccount : IDisposable
     private const string MessageColumns =
         "uid, size, internal_date, flags, keywords, modseq, sent_date, from_text, to_text, subject, message_id, has_attachment, preview, file_name";
 
+    /// <summary>How long Dispose waits for the text indexer's current batch (a few milliseconds of work; generous for a loaded machine).</summary>
+    private static readonly TimeSpan TextIndexerStopWait = TimeSpan.FromSeconds(10);
+
     private readonly IndexDatabase _db;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly List<PendingAppend> _pendingAppends = [];
@@ -252,6 +255,9 @@ public sealed partial class MailAccount : IDisposable
             subscriber.Complete();
         }
 
+        // The text indexer stops after the batch it is writing (it sees _disposed); its connections
+        // must be back in the pool before the pool is cleared.
+        WhenTextIndexedAsync().Wait(TextIndexerStopWait);
         _db.ClearPool();
     }
 

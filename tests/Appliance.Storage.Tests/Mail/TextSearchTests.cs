@@ -139,6 +139,55 @@ public sealed class TextSearchTests : IDisposable
         Assert.Equal(1, CountTextRows());
     }
 
+    [Fact]
+    public async Task The_background_indexer_gives_every_appended_message_one_row()
+    {
+        // Concurrent appends commit in groups; every one of them is queued for indexing.
+        var uids = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            _store.AppendAsync("INBOX", TempStore.Message("m" + i, $"oscar{i:D2} papa"))));
+        await _store.Account.WhenTextIndexedAsync();
+
+        Assert.Equal(40, CountTextRows());
+        Assert.Equal(40, CountIndexedMessages());
+        for (var i = 0; i < 40; i += 13)
+            Assert.Equal([uids[i]], _store.Account.SearchText("INBOX", $"oscar{i:D2}", TextSearchScope.Body));
+    }
+
+    [Fact]
+    public async Task Messages_renamed_or_expunged_before_the_indexer_reaches_them_end_right()
+    {
+        // Whatever the interleaving with the indexer: a flag change (which renames the file) leaves
+        // the message indexed, and an expunge leaves no row behind.
+        var kept = new List<uint>();
+        for (var i = 0; i < 20; i++)
+        {
+            var uid = await _store.AppendAsync("INBOX", TempStore.Message("r" + i, $"quebec{i:D2} romeo"));
+            if (i % 2 == 0)
+            {
+                _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Add, MessageFlags.Seen);
+                kept.Add(uid);
+            }
+            else
+            {
+                _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Add, MessageFlags.Deleted);
+                _store.Account.Expunge("INBOX", [uid]);
+            }
+        }
+        await _store.Account.WhenTextIndexedAsync();
+
+        Assert.True(CountTextRows() <= kept.Count); // no row for an expunged message
+        Assert.Equal(kept.Order(), _store.Account.SearchText("INBOX", "romeo", TextSearchScope.Body).Order());
+        Assert.Equal(kept.Count, CountTextRows()); // the search indexed any the indexer missed
+    }
+
+    private long CountIndexedMessages()
+    {
+        using var connection = OpenIndex();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM messages m WHERE EXISTS (SELECT 1 FROM message_text_content t WHERE t.id = (m.mailbox_id << 32) | m.uid)";
+        return (long)command.ExecuteScalar()!;
+    }
+
     private SqliteConnection OpenIndex()
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
