@@ -255,9 +255,10 @@ public sealed partial class MailAccount : IDisposable
             subscriber.Complete();
         }
 
-        // The text indexer stops after the batch it is writing (it sees _disposed); its connections
-        // must be back in the pool before the pool is cleared.
-        WhenTextIndexedAsync().Wait(TextIndexerStopWait);
+        // The text indexer stops after the batch it is writing (it sees _disposed) and drops its
+        // queue (the next open indexes what has no row); its connections must be back in the pool
+        // before the pool is cleared.
+        StopTextIndexer().Wait(TextIndexerStopWait);
         _db.ClearPool();
     }
 

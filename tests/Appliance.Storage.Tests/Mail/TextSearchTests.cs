@@ -145,7 +145,7 @@ public sealed class TextSearchTests : IDisposable
         // Concurrent appends commit in groups; every one of them is queued for indexing.
         var uids = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
             _store.AppendAsync("INBOX", TempStore.Message("m" + i, $"oscar{i:D2} papa"))));
-        await _store.Account.WhenTextIndexedAsync();
+        await _store.Account.IndexQueuedTextAsync();
 
         Assert.Equal(40, CountTextRows());
         Assert.Equal(40, CountIndexedMessages());
@@ -173,7 +173,7 @@ public sealed class TextSearchTests : IDisposable
                 _store.Account.Expunge("INBOX", [uid]);
             }
         }
-        await _store.Account.WhenTextIndexedAsync();
+        await _store.Account.IndexQueuedTextAsync();
 
         Assert.True(CountTextRows() <= kept.Count); // no row for an expunged message
         Assert.Equal(kept.Order(), _store.Account.SearchText("INBOX", "romeo", TextSearchScope.Body).Order());
