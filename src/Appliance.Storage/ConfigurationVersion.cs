@@ -32,9 +32,19 @@ public sealed class ConfigurationVersion : IDisposable
     private SqliteCommand? _dataVersion;
     private bool _disposed;
 
+    private readonly Func<long> _localWrites;
+
     /// <param name="sqliteConnectionString">The SQLite database's connection string, or null on PostgreSQL.</param>
     public ConfigurationVersion(string? sqliteConnectionString)
+        : this(sqliteConnectionString, () => CountedWrites)
     {
+    }
+
+    /// <param name="sqliteConnectionString">The SQLite database's connection string, or null on PostgreSQL.</param>
+    /// <param name="localWrites">What stands for this process's writes (<see cref="CountedWrites"/> unless a test isolates itself from others running beside it).</param>
+    public ConfigurationVersion(string? sqliteConnectionString, Func<long> localWrites)
+    {
+        _localWrites = localWrites;
         if (sqliteConnectionString is not null)
         {
             // A connection of its own, outside the pool: data_version only counts commits made by
@@ -54,7 +64,7 @@ public sealed class ConfigurationVersion : IDisposable
     {
         get
         {
-            long local = CountedWrites;
+            long local = _localWrites();
             if (_sqliteConnectionString is null)
                 return new ConfigurationStamp(local, 0);
             lock (_gate)

@@ -144,9 +144,10 @@ public sealed class RecipientResolverTests : IAsyncLifetime
     [Fact]
     public async Task Without_a_change_signal_an_answer_is_reused_until_its_lifetime_ends()
     {
-        // As on PostgreSQL, where another instance's commits give no signal.
+        // As on PostgreSQL, where another instance's commits give no signal (and blind to the
+        // writes of other tests running beside this one).
         var clock = new ManualClock(DateTimeOffset.UnixEpoch);
-        using var version = new ConfigurationVersion(sqliteConnectionString: null);
+        using var version = new ConfigurationVersion(sqliteConnectionString: null, localWrites: () => 0);
         var resolver = new RecipientResolver(_host.Services.GetRequiredService<IDbContextFactory<ApplianceDbContext>>(), version, clock);
         Assert.Equal(RecipientStatus.Deliverable, (await resolver.ResolveAsync("alice@example.com")).Status);
 
