@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Appliance.Server;
+using Appliance.Server.Configuration;
 using Appliance.Web.Admin;
 using Appliance.Web.Cli;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Web.Tests.Cli;
 
@@ -94,6 +98,24 @@ public sealed class InstallerCliTests : IDisposable
         Assert.Equal(9, lines.Count(line => line.Contains(" does not answer: Connection refused", StringComparison.Ordinal)));
         // Read-only: nothing was created.
         Assert.False(Directory.Exists(_data));
+    }
+
+    [Fact]
+    public async Task Status_shows_the_host_name_set_in_the_admin_ui_over_the_configured_one()
+    {
+        // The database exists (any command that writes makes it), then the admin UI's setting.
+        Assert.Equal(0, (await Run("domain", "add", "example.com")).ExitCode);
+        var services = new ServiceCollection();
+        services.AddApplianceServices(new ApplianceOptions { DataDirectory = _data, Hostname = "mail.example.com" });
+        await using (var provider = services.BuildServiceProvider())
+            await provider.GetRequiredService<ServerSettings>().SetHostnameAsync("mx.example.com", "mail.example.com", "test");
+        SqliteConnection.ClearAllPools();
+
+        var closed = Listeners.Select(name => new KeyValuePair<string, string?>($"Appliance:Listeners:{name}:Port", ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        var status = await Run("", closed, "status");
+        string[] lines = status.Out.Split('\n');
+        Assert.Equal("Host name:       mx.example.com (set in the admin UI; Appliance:Hostname is mail.example.com)", lines[2]);
+        Assert.StartsWith("Database:        ok (", lines[4]);
     }
 
     private static int ClosedPort()

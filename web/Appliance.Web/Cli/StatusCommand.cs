@@ -38,14 +38,19 @@ internal static class StatusCommand
             var output = ctx.Console.Out;
             output.WriteLine($"appliance {VersionCommand.Version} (.NET {Environment.Version})");
             output.WriteLine($"Configuration:   {(configPath is null ? "none (built-in defaults)" : Path.GetFullPath(configPath))}");
-            output.WriteLine($"Host name:       {options.Hostname}");
+            // The database first: a host name set in the admin UI replaces the configured one, as
+            // at the server's start, and the TLS probes must ask for the name the server uses.
+            string configuredHostname = options.Hostname;
+            var database = await DescribeDatabaseAsync(options, ct);
+            output.WriteLine(string.Equals(options.Hostname, configuredHostname, StringComparison.OrdinalIgnoreCase)
+                ? $"Host name:       {options.Hostname}"
+                : $"Host name:       {options.Hostname} (set in the admin UI; Appliance:Hostname is {configuredHostname})");
             output.WriteLine($"Data directory:  {options.DataPath}");
 
             var probes = Enum.GetValues<ListenerKind>()
                 .Where(kind => options.Listeners.Endpoint(kind).Enabled)
                 .Select(kind => ProbeAsync(kind, options.Listeners.Endpoint(kind), options.Hostname, ct))
                 .ToList();
-            var database = await DescribeDatabaseAsync(options, ct);
             output.WriteLine($"Database:        {database.Text}");
             output.WriteLine($"Queue:           {DescribeQueue(options)}");
 
@@ -170,6 +175,7 @@ internal static class StatusCommand
         return IPAddress.TryParse(value, out var parsed) ? parsed : IPAddress.Loopback;
     }
 
+    /// <summary>Describes the database and, when it can be read, lays its stored settings over <paramref name="options"/>.</summary>
     private static async Task<(bool Ok, string Text)> DescribeDatabaseAsync(ApplianceOptions options, CancellationToken ct)
     {
         string where = options.Database.Provider.ToString();
@@ -188,6 +194,7 @@ internal static class StatusCommand
             await using var provider = services.BuildServiceProvider();
             var factory = provider.GetRequiredService<IDbContextFactory<ApplianceDbContext>>();
             await using var db = await factory.CreateDbContextAsync(ct);
+            await ServerSettings.ApplyStoredAsync(db, options, logger: null, ct);
             int domains = await db.Domains.CountAsync(ct);
             int mailboxes = await db.Mailboxes.CountAsync(ct);
             return (true, $"ok ({where}; {Count(domains, "domain")}, {Count(mailboxes, "mailbox", "mailboxes")})");
