@@ -136,14 +136,19 @@ internal sealed class DeliveryLogStore
         return (transactions, attempts);
     }
 
-    /// <summary>Rows older than the cutoff, then all but the newest <paramref name="maxRows"/> (by insertion order).</summary>
+    /// <summary>
+    /// Rows older than the cutoff, then all but the newest <paramref name="maxRows"/> (by insertion
+    /// order). Ids are rowids given in insertion order and rows only ever leave from the oldest end,
+    /// so the newest rows are the ids above MAX(id) - maxRows: one key lookup, where counting back
+    /// with OFFSET walked all the rows kept (a hundred thousand) at every batch.
+    /// </summary>
     private static int Prune(SqliteConnection connection, SqliteTransaction tx, string table, long cutoffTicks, int maxRows)
     {
         using var command = connection.CreateCommand();
         command.Transaction = tx;
         command.CommandText = $"""
             DELETE FROM {table} WHERE time < $cutoff;
-            DELETE FROM {table} WHERE id <= (SELECT id FROM {table} ORDER BY id DESC LIMIT 1 OFFSET $max);
+            DELETE FROM {table} WHERE id <= (SELECT MAX(id) FROM {table}) - $max;
             """;
         command.Parameters.AddWithValue("$cutoff", cutoffTicks);
         command.Parameters.AddWithValue("$max", Math.Max(0, maxRows));
