@@ -132,12 +132,16 @@ public sealed partial class MailAccount
         }
     }
 
+    /// <summary>
+    /// Rounds of: wait for a pause, then index what was queued when the round began; what arrives
+    /// meanwhile waits for the next round, so a steady stream is indexed in large rounds too.
+    /// </summary>
     private async Task RunTextIndexerAsync()
     {
-        await WaitForQuietAsync().ConfigureAwait(false);
         while (true)
         {
-            List<(long MailboxId, uint Uid)> batch;
+            await WaitForQuietAsync().ConfigureAwait(false);
+            int round;
             lock (_textIndexGate)
             {
                 if (_textIndexQueue.Count == 0 || Volatile.Read(ref _disposed) != 0)
@@ -149,66 +153,77 @@ public sealed partial class MailAccount
                         _textIndexWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     return;
                 }
-                batch = [];
-                while (batch.Count < TextIndexBatchMessages && _textIndexQueue.TryDequeue(out var next))
-                    batch.Add(next);
+                round = _textIndexQueue.Count;
             }
-            try
+            while (round > 0 && Volatile.Read(ref _disposed) == 0)
             {
-                IndexTextBatch(batch);
-            }
-            catch (Exception e) when (e is IOException or SqliteException or ObjectDisposedException or UnauthorizedAccessException)
-            {
-                // Left without a row: the next search of the mailbox (or the next open) indexes it.
+                List<(long MailboxId, uint Uid)> batch = [];
+                lock (_textIndexGate)
+                {
+                    while (batch.Count < Math.Min(round, TextIndexBatchMessages) && _textIndexQueue.TryDequeue(out var next))
+                        batch.Add(next);
+                }
+                round -= batch.Count;
+                try
+                {
+                    IndexTextBatch(batch);
+                }
+                catch (Exception e) when (e is IOException or SqliteException or ObjectDisposedException or UnauthorizedAccessException)
+                {
+                    // Left without a row: the next search of the mailbox (or the next open) indexes it.
+                }
             }
         }
     }
 
     /// <summary>
-    /// Reads the text of the batch's messages outside the lock, then writes the rows of those still
-    /// there in one transaction. Messages past the character budget go back to the queue's end.
+    /// Reads the text of the batch's messages outside the lock and writes the rows of those still
+    /// there, one transaction per <see cref="TextIndexBatchChars"/> of text.
     /// </summary>
     private void IndexTextBatch(List<(long MailboxId, uint Uid)> batch)
     {
         var texts = new List<(long MailboxId, uint Uid, SearchableText Text)>();
         long chars = 0;
-        using (var c = _db.Open())
+        using var c = _db.Open();
+        foreach (var (mailboxId, uid) in batch)
         {
-            foreach (var (mailboxId, uid) in batch)
+            // The file name now, not at the append: a flag change renames the file.
+            using (var command = IndexDatabase.Command(c, null,
+                """
+                SELECT file_name FROM messages WHERE mailbox_id = $id AND uid = $uid
+                  AND NOT EXISTS (SELECT 1 FROM message_text_content WHERE id = $key)
+                """, ("$id", mailboxId), ("$uid", (long)uid), ("$key", TextKey(mailboxId, uid))))
             {
-                if (texts.Count > 0 && chars >= TextIndexBatchChars)
-                {
-                    lock (_textIndexGate)
-                        _textIndexQueue.Enqueue((mailboxId, uid));
-                    continue;
-                }
-                // The file name now, not at the append: a flag change renames the file.
-                using var command = IndexDatabase.Command(c, null,
-                    """
-                    SELECT file_name FROM messages WHERE mailbox_id = $id AND uid = $uid
-                      AND NOT EXISTS (SELECT 1 FROM message_text_content WHERE id = $key)
-                    """, ("$id", mailboxId), ("$uid", (long)uid), ("$key", TextKey(mailboxId, uid)));
                 if (command.ExecuteScalar() is not string fileName)
                     continue; // expunged or moved already, or indexed by a search's catch-up
-                SearchableText text;
                 try
                 {
                     using var file = new FileStream(Path.Combine(FolderDirectory(mailboxId), "cur", fileName),
                         FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
-                    text = MessageText.Read(file);
+                    var text = MessageText.Read(file);
+                    texts.Add((mailboxId, uid, text));
+                    chars += text.Header.Length + text.Body.Length;
                 }
                 catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
                 {
                     // Renamed or expunged since the query: a search will index it if it is still there.
                     continue;
                 }
-                texts.Add((mailboxId, uid, text));
-                chars += text.Header.Length + text.Body.Length;
+            }
+            if (chars >= TextIndexBatchChars)
+            {
+                WriteTextRows(texts);
+                texts.Clear();
+                chars = 0;
             }
         }
+        WriteTextRows(texts);
+    }
+
+    private void WriteTextRows(List<(long MailboxId, uint Uid, SearchableText Text)> texts)
+    {
         if (texts.Count == 0)
             return;
-
         _writeLock.Wait();
         try
         {
