@@ -94,7 +94,7 @@ internal sealed class IndexDatabase
             """);
         // message_text: the full-text index of SEARCH BODY / TEXT (MailAccount.Search.cs), one row per
         // message keyed by mailbox id << 32 | UID; the trigger forgets a message's row with its own.
-        // An index made before the table existed is filled by the account's open.
+        // An index made before the table existed is filled after the account's open, in the background.
         // The expunge log (QRESYNC's VANISHED, RFC 7162 section 3.2.5.1) is complete only for
         // expunges with a MODSEQ above this horizon; -1 until the account's opening sets it.
         Execute(connection, tx, $"INSERT OR IGNORE INTO meta (key, value) VALUES ('{ExpungeHorizonKey}', -1);");

@@ -41,16 +41,20 @@ public sealed partial class MailAccount
     internal void Initialize()
     {
         _db.EnsureSchema();
+        var unindexed = new List<(long MailboxId, uint Uid)>();
         Write((c, tx, _) =>
         {
             var result = Reconcile(c, tx, new Dictionary<(long, uint), string>(), new Dictionary<long, (uint, ulong)>());
-            // An index older than full-text search gets its text rows now (MailAccount.Search.cs).
-            IndexMissingText(c, tx, null);
+            // Messages without a text row (an index older than full-text search, a crash before
+            // the background indexer reached them) go to that indexer, so that opening the account
+            // (the first delivery or login after a restart) does not wait for them.
+            unindexed.AddRange(ListUnindexedText(c, tx));
             // An index made before the expunge log existed, or rebuilt from the Maildir, knows no
             // earlier expunges: its log is complete only from the current MODSEQs on.
             SetExpungeHorizon(c, tx, onlyIfUnknown: true);
             return result;
         });
+        QueueTextIndexing(unindexed);
     }
 
     /// <summary>Sets the expunge log's horizon to <paramref name="value"/>, or to the highest MODSEQ of any mailbox.</summary>

@@ -9,10 +9,12 @@
 // characters) cannot use it and are compared against the stored text.
 //
 // Upkeep: a row per message, rowid = mailbox id << 32 | UID (stable: UIDs and mailbox ids are never
-// reused). Appends, copies, moves and adoption (open, reindex) write the row in the transaction
-// that inserts the message; a trigger on messages deletes it (expunge, move, mailbox delete,
+// reused). Copies, moves and adoption (open, reindex) write the row in the transaction that
+// inserts the message, appends leave it to the background indexer (MailAccount.TextIndexing.cs);
+// a trigger on messages deletes it (expunge, move, mailbox delete,
 // reindex). Rows a message lacks (an index made before this table, a bulk import) are filled by
-// the account's open and, as a safety net, before each text search of a mailbox.
+// the background indexer after the account's open and, as a safety net, before each text search
+// of a mailbox.
 using System.Globalization;
 using Appliance.Mime;
 using Microsoft.Data.Sqlite;

@@ -14,8 +14,8 @@
 //
 // Why wait for a pause: indexing competes with deliveries for the CPU, and a segment per few
 // messages makes FTS5 merge segments over and over; after a burst, one pass indexes it all in
-// large transactions. The queue is in memory: after a crash, the account's open indexes whatever
-// has no row.
+// large transactions. The queue is in memory: the account's open queues whatever has no row
+// (a crash, an index older than the text table).
 using System.Diagnostics;
 using Appliance.Mime;
 using Microsoft.Data.Sqlite;
@@ -86,6 +86,21 @@ public sealed partial class MailAccount
             _textIndexWake.TrySetResult();
             return _textIndexIdle.Task;
         }
+    }
+
+    /// <summary>Every message of the account without a text row, in UID order per mailbox.</summary>
+    private static List<(long MailboxId, uint Uid)> ListUnindexedText(SqliteConnection c, SqliteTransaction tx)
+    {
+        var missing = new List<(long MailboxId, uint Uid)>();
+        using var command = IndexDatabase.Command(c, tx, """
+            SELECT m.mailbox_id, m.uid FROM messages m
+            WHERE NOT EXISTS (SELECT 1 FROM message_text_content t WHERE t.id = (m.mailbox_id << 32) | m.uid)
+            ORDER BY m.mailbox_id, m.uid
+            """);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            missing.Add((reader.GetInt64(0), (uint)reader.GetInt64(1)));
+        return missing;
     }
 
     /// <summary>Hands committed messages to the background indexer, starting it if it is not running.</summary>

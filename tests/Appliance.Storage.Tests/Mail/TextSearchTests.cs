@@ -119,6 +119,7 @@ public sealed class TextSearchTests : IDisposable
         }
 
         var account = _store.Reopen();
+        await account.IndexQueuedTextAsync(); // the open queues them for the background indexer
 
         Assert.Equal(2, CountTextRows());
         Assert.Equal([a], account.SearchText("INBOX", "juliett", TextSearchScope.Body));
