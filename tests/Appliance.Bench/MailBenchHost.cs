@@ -95,8 +95,7 @@ internal sealed class MailBenchHost : IAsyncDisposable
         }
         await Task.WhenAll(pending);
         // The store indexes text in the background once appends pause: done now, so that none of
-        // it runs during the measurements (and SEARCH BODY finds every row in place, as Dovecot's
-        // measured searches read every message).
+        // it runs during the measurements, and SEARCH BODY finds every text row in place.
         await account.IndexQueuedTextAsync();
         int stored = account.GetMailbox("INBOX").MessageCount;
         if (stored != messages.Count)
