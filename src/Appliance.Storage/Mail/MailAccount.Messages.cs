@@ -42,26 +42,15 @@ public sealed partial class MailAccount
         MessageSummary summary;
         try
         {
-            // FileShare.Read: the summary is read through a second handle while this one fsyncs.
-            await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 81920, FileOptions.Asynchronous);
+            await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous);
             await message.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             // The file's mtime carries INTERNALDATE for a reindex (the Maildir convention).
             File.SetLastWriteTimeUtc(file.SafeFileHandle, when.UtcDateTime);
+            file.Flush(flushToDisk: true);
             size = file.Length;
-            // The fsync runs on a pool thread while this one parses the summary (the written bytes
-            // are in the page cache): the parse waits inside the fsync instead of after it. Nothing
-            // is acknowledged before both are done.
-            var durable = Task.Run(() => file.Flush(flushToDisk: true), CancellationToken.None);
-            try
-            {
-                using var written = new FileStream(tempPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 16 * 1024);
-                summary = SummaryReader.Read(written);
-            }
-            finally
-            {
-                await durable.ConfigureAwait(false);
-            }
+            file.Position = 0;
+            summary = SummaryReader.Read(file);
         }
         catch (DirectoryNotFoundException)
         {
