@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Appliance.Mime;
 using Microsoft.Data.Sqlite;
@@ -42,9 +43,25 @@ public sealed partial class MailAccount
         MessageSummary summary;
         try
         {
-            await using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous);
-            await message.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // Read asynchronously (a source that waits for the network, an IMAP APPEND literal
+            // still arriving, frees the thread meanwhile; one in memory completes at once), written
+            // synchronously as the fsync after it must be: on Linux an "asynchronous" file write is
+            // a synchronous one on another pool thread, which only added a thread handoff (and on a
+            // busy machine a wait for the scheduler) to every append.
+            using var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.None);
+            var chunk = ArrayPool<byte>.Shared.Rent(AppendCopyChunk);
+            try
+            {
+                int read;
+                while ((read = await message.ReadAsync(chunk.AsMemory(0, AppendCopyChunk), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    file.Write(chunk, 0, read);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
             // The file's mtime carries INTERNALDATE for a reindex (the Maildir convention).
             File.SetLastWriteTimeUtc(file.SafeFileHandle, when.UtcDateTime);
             file.Flush(flushToDisk: true);
@@ -94,6 +111,9 @@ public sealed partial class MailAccount
         }
         return await pending.Done.Task.ConfigureAwait(false);
     }
+
+    /// <summary>Bytes copied into the message file per write (Stream.CopyTo's default buffer size).</summary>
+    private const int AppendCopyChunk = 81920;
 
     /// <summary>An append whose file is written and fsynced, waiting for its rename and index row (compared by reference).</summary>
     private sealed class PendingAppend(
