@@ -21,11 +21,33 @@ public sealed record MessageFetchRow(
 public sealed partial class MailAccount
 {
     /// <summary>
-    /// Ranges up to which one query names each range in its WHERE clause; with more (a sparse UID
-    /// set from a client's cache) the query reads from the lowest to the highest UID and the ranges
-    /// are applied here, which still costs one query and at most the mailbox's rows.
+    /// The FROM and WHERE of a read of the rows whose UIDs lie in a set of ranges: the ranges go in as
+    /// one JSON array parameter ($ranges, <see cref="RangesJson"/>) that json_each walks in order, and
+    /// each range is one search of the (mailbox_id, uid) key, so the work follows the rows asked for
+    /// and the SQL text is the same for any set. (A WHERE of one BETWEEN per range OR-ed together
+    /// took SQLite some 14 ms to plan and run for 100 single UIDs; this takes a fraction of one.)
+    /// CROSS JOIN keeps json_each the outer loop (SQLite never reorders it): rows come out range by
+    /// range, ascending within each, which is ascending UID order for ascending, disjoint ranges.
     /// </summary>
-    private const int MaxRangesInQuery = 100;
+    private const string UidRangesFrom = "json_each($ranges) AS r CROSS JOIN messages AS m";
+
+    private const string UidRangesWhere = "m.mailbox_id = $id AND m.uid BETWEEN r.value ->> 0 AND r.value ->> 1";
+
+    /// <summary>The message columns of <see cref="MessageColumns"/> qualified by the alias m of <see cref="UidRangesFrom"/>.</summary>
+    private static readonly string QualifiedMessageColumns = string.Join(", ", MessageColumns.Split(", ").Select(column => "m." + column));
+
+    /// <summary>Ranges as the JSON array of [low, high] pairs that <see cref="UidRangesFrom"/> reads.</summary>
+    private static string RangesJson(IReadOnlyList<(uint Low, uint High)> uidRanges)
+    {
+        var json = new StringBuilder(uidRanges.Count * 12 + 2).Append('[');
+        for (int i = 0; i < uidRanges.Count; i++)
+        {
+            json.Append(i == 0 ? "[" : ",[").Append(uidRanges[i].Low.ToString(CultureInfo.InvariantCulture))
+                .Append(',').Append(uidRanges[i].High.ToString(CultureInfo.InvariantCulture)).Append(']');
+        }
+
+        return json.Append(']').ToString();
+    }
 
     /// <summary>
     /// The messages of <paramref name="mailbox"/> whose UIDs lie in <paramref name="uidRanges"/>
@@ -46,20 +68,13 @@ public sealed partial class MailAccount
         using var c = _db.Open();
         var mailboxRow = RequireMailbox(c, null, name);
         var cur = Path.Combine(FolderDirectory(mailboxRow.Id), "cur");
-        var parameters = new List<(string Name, object? Value)> { ("$id", mailboxRow.Id) };
-        var where = UidRangeCondition(uidRanges, parameters, out bool filterHere);
         using var command = IndexDatabase.Command(c, null,
-            $"SELECT uid, size, internal_date, flags, keywords, modseq, file_name FROM messages WHERE mailbox_id = $id AND ({where}) ORDER BY uid",
-            [.. parameters]);
+            $"SELECT m.uid, m.size, m.internal_date, m.flags, m.keywords, m.modseq, m.file_name FROM {UidRangesFrom} WHERE {UidRangesWhere}",
+            ("$id", mailboxRow.Id), ("$ranges", RangesJson(uidRanges)));
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
             var uid = (uint)reader.GetInt64(0);
-            if (filterHere && !InRanges(uidRanges, uid))
-            {
-                continue;
-            }
-
             var size = reader.GetInt64(1);
             var flags = (MessageFlags)reader.GetInt32(3);
             rows.Add(new MessageFetchRow(
@@ -92,46 +107,9 @@ public sealed partial class MailAccount
 
         using var c = _db.Open();
         var row = RequireMailbox(c, null, name);
-        var parameters = new List<(string Name, object? Value)> { ("$id", row.Id) };
-        var where = UidRangeCondition(uidRanges, parameters, out bool filterHere);
         using var command = IndexDatabase.Command(c, null,
-            $"SELECT {MessageColumns} FROM messages WHERE mailbox_id = $id AND ({where}) ORDER BY uid", [.. parameters]);
-        var messages = ReadMessages(command);
-        if (filterHere)
-        {
-            messages.RemoveAll(m => !InRanges(uidRanges, m.Uid));
-        }
-
-        return messages;
-    }
-
-    /// <summary>
-    /// A WHERE condition on uid for <paramref name="uidRanges"/> (ascending, disjoint), its parameters
-    /// added to <paramref name="parameters"/>. Past <see cref="MaxRangesInQuery"/> ranges it spans the
-    /// lowest to the highest UID and <paramref name="filterHere"/> says the caller must apply
-    /// <see cref="InRanges"/> to each row.
-    /// </summary>
-    private static string UidRangeCondition(IReadOnlyList<(uint Low, uint High)> uidRanges, List<(string Name, object? Value)> parameters, out bool filterHere)
-    {
-        var where = new StringBuilder();
-        filterHere = uidRanges.Count > MaxRangesInQuery;
-        if (filterHere)
-        {
-            where.Append("uid BETWEEN $low AND $high");
-            parameters.Add(("$low", (long)uidRanges.Min(r => r.Low)));
-            parameters.Add(("$high", (long)uidRanges.Max(r => r.High)));
-            return where.ToString();
-        }
-
-        for (int i = 0; i < uidRanges.Count; i++)
-        {
-            string index = i.ToString(CultureInfo.InvariantCulture);
-            where.Append(i == 0 ? "" : " OR ").Append($"uid BETWEEN $l{index} AND $h{index}");
-            parameters.Add(("$l" + index, (long)uidRanges[i].Low));
-            parameters.Add(("$h" + index, (long)uidRanges[i].High));
-        }
-
-        return where.ToString();
+            $"SELECT {QualifiedMessageColumns} FROM {UidRangesFrom} WHERE {UidRangesWhere}", ("$id", row.Id), ("$ranges", RangesJson(uidRanges)));
+        return ReadMessages(command);
     }
 
     /// <summary>Ascending distinct UIDs as ranges of consecutive numbers.</summary>
@@ -151,26 +129,5 @@ public sealed partial class MailAccount
         }
 
         return ranges;
-    }
-
-    private static bool InRanges(IReadOnlyList<(uint Low, uint High)> ranges, uint uid)
-    {
-        // Ranges are ascending and disjoint: binary search for the last range starting at or below uid.
-        int lo = 0, hi = ranges.Count - 1, found = -1;
-        while (lo <= hi)
-        {
-            int mid = lo + (hi - lo) / 2;
-            if (ranges[mid].Low <= uid)
-            {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return found >= 0 && uid <= ranges[found].High;
     }
 }

@@ -247,21 +247,15 @@ public sealed partial class MailAccount
             {
                 // One query reads every row asked for, one prepared UPDATE writes the changed ones:
                 // a STORE on 1,000 messages is not 2,000 statements compiled.
-                var ranges = ToRanges(wanted);
-                var parameters = new List<(string Name, object? Value)> { ("$id", row.Id) };
-                var where = UidRangeCondition(ranges, parameters, out bool filterHere);
                 var current = new List<(uint Uid, MessageFlags Flags, IReadOnlyList<string> Keywords, ulong ModSeq, string FileName)>();
                 using (var select = IndexDatabase.Command(c, tx,
-                    $"SELECT uid, flags, keywords, modseq, file_name FROM messages WHERE mailbox_id = $id AND ({(ranges.Count == 0 ? "0" : where)}) ORDER BY uid", [.. parameters]))
+                    $"SELECT m.uid, m.flags, m.keywords, m.modseq, m.file_name FROM {UidRangesFrom} WHERE {UidRangesWhere}",
+                    ("$id", row.Id), ("$ranges", RangesJson(ToRanges(wanted)))))
                 using (var reader = select.ExecuteReader())
                 {
                     while (reader.Read())
                     {
-                        var uid = (uint)reader.GetInt64(0);
-                        if (!filterHere || InRanges(ranges, uid))
-                        {
-                            current.Add((uid, (MessageFlags)reader.GetInt32(1), Keywords.Split(reader.GetString(2)), (ulong)reader.GetInt64(3), reader.GetString(4)));
-                        }
+                        current.Add(((uint)reader.GetInt64(0), (MessageFlags)reader.GetInt32(1), Keywords.Split(reader.GetString(2)), (ulong)reader.GetInt64(3), reader.GetString(4)));
                     }
                 }
 

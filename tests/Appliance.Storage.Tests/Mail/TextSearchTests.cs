@@ -139,6 +139,24 @@ public sealed class TextSearchTests : IDisposable
         Assert.Equal(1, CountTextRows());
     }
 
+    [Fact]
+    public async Task After_a_search_a_new_message_makes_the_next_search_check_for_missing_text_rows_again()
+    {
+        var a = await _store.AppendAsync("INBOX", TempStore.Message("a", "oscar papa"));
+        Assert.Equal([a], _store.Account.SearchText("INBOX", "papa", TextSearchScope.Body)); // remembered as complete
+        using (var connection = OpenIndex())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "DELETE FROM message_text"; // as if written by something that skipped the text
+            command.ExecuteNonQuery();
+        }
+
+        var b = await _store.AppendAsync("INBOX", TempStore.Message("b", "quebec papa"));
+
+        Assert.Equal([a, b], _store.Account.SearchText("INBOX", "papa", TextSearchScope.Body).Order());
+        Assert.Equal(2, CountTextRows());
+    }
+
     private SqliteConnection OpenIndex()
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
