@@ -18,6 +18,42 @@ public sealed record MessageFetchRow(
     ulong ModSeq,
     MessageFile File);
 
+/// <summary>
+/// What IMAP SEARCH reads of a message's index row: its state, size, dates and cached subject, and
+/// none of the rest of the summary (addresses, Message-ID, preview), which no search key looks at.
+/// </summary>
+public sealed class MessageSearchRow(MessageState state, long size, DateTimeOffset internalDate, string? sentDateText, string subject)
+{
+    private DateTimeOffset? _sentDate;
+    private bool _sentDateParsed;
+
+    public MessageState State { get; } = state;
+
+    public long Size { get; } = size;
+
+    public DateTimeOffset InternalDate { get; } = internalDate;
+
+    /// <summary>The cached Date: header (<see cref="Appliance.Mime.MessageSummary.Date"/>), parsed on first use: most searches never ask.</summary>
+    public DateTimeOffset? SentDate
+    {
+        get
+        {
+            if (!_sentDateParsed)
+            {
+                _sentDate = sentDateText is null ? null : ParseSentDate(sentDateText);
+                _sentDateParsed = true;
+            }
+
+            return _sentDate;
+        }
+    }
+
+    /// <summary>The cached subject (<see cref="Appliance.Mime.MessageSummary.Subject"/>).</summary>
+    public string Subject { get; } = subject;
+
+    internal static DateTimeOffset ParseSentDate(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+}
+
 public sealed partial class MailAccount
 {
     /// <summary>
@@ -110,6 +146,38 @@ public sealed partial class MailAccount
         using var command = IndexDatabase.Command(c, null,
             $"SELECT {QualifiedMessageColumns} FROM {UidRangesFrom} WHERE {UidRangesWhere}", ("$id", row.Id), ("$ranges", RangesJson(uidRanges)));
         return ReadMessages(command);
+    }
+
+    /// <summary>
+    /// The search rows of the messages of <paramref name="mailbox"/> whose UIDs lie in
+    /// <paramref name="uidRanges"/> (inclusive, ascending, not overlapping; null: every message), in
+    /// ascending UID order, from one index query that reads only the columns a search can use.
+    /// </summary>
+    public IReadOnlyList<MessageSearchRow> ListMessagesForSearch(string mailbox, IReadOnlyList<(uint Low, uint High)>? uidRanges = null)
+    {
+        ThrowIfDisposed();
+        var name = MailboxName.Normalize(mailbox);
+        uidRanges ??= [(1, uint.MaxValue)];
+        var rows = new List<MessageSearchRow>();
+        if (uidRanges.Count == 0)
+        {
+            return rows;
+        }
+
+        using var c = _db.Open();
+        var row = RequireMailbox(c, null, name);
+        using var command = IndexDatabase.Command(c, null,
+            $"SELECT m.uid, m.flags, m.keywords, m.modseq, m.size, m.internal_date, m.sent_date, m.subject FROM {UidRangesFrom} WHERE {UidRangesWhere}",
+            ("$id", row.Id), ("$ranges", RangesJson(uidRanges)));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var state = new MessageState((uint)reader.GetInt64(0), (MessageFlags)reader.GetInt32(1), Keywords.Split(reader.GetString(2)), (ulong)reader.GetInt64(3));
+            rows.Add(new MessageSearchRow(state, reader.GetInt64(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetString(7)));
+        }
+
+        return rows;
     }
 
     /// <summary>Ascending distinct UIDs as ranges of consecutive numbers.</summary>

@@ -57,14 +57,42 @@ public sealed class UidRangeReadTests : IDisposable
 
         var fetched = _store.Account.ListMessagesForFetch("INBOX", ranges);
         var listed = _store.Account.ListMessagesByUid("INBOX", ranges);
+        var searched = _store.Account.ListMessagesForSearch("INBOX", ranges);
 
         Assert.Equal(expected, fetched.Select(m => m.Uid));
         Assert.Equal(expected, listed.Select(m => m.Uid));
+        Assert.Equal(expected, searched.Select(m => m.State.Uid));
         foreach (var row in fetched)
             Assert.True(File.Exists(row.File.Path));
         var subjects = _store.Account.ListMessagesByUid("INBOX").ToDictionary(m => m.Uid, m => m.Summary.Subject);
         foreach (var info in listed)
             Assert.Equal(subjects[info.Uid], info.Summary.Subject);
+    }
+
+    [Fact]
+    public async Task Search_rows_carry_the_same_state_size_dates_and_subject_as_the_full_rows()
+    {
+        var dated = await _store.AppendAsync("INBOX", "Date: Tue, 3 Nov 2026 09:30:00 -0500\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=  aus\r\n\tZ\u00fcrich\r\n\r\nbody\r\n",
+            MessageFlags.Seen | MessageFlags.Flagged, ["$Label1"], new DateTimeOffset(2026, 11, 4, 8, 0, 0, TimeSpan.Zero));
+        await _store.AppendAsync("INBOX", "Subject: no date\r\n\r\nbody\r\n");
+
+        var full = _store.Account.ListMessagesByUid("INBOX");
+        var narrow = _store.Account.ListMessagesForSearch("INBOX");
+
+        Assert.Equal(full.Count, narrow.Count);
+        foreach (var (info, row) in full.Zip(narrow))
+        {
+            Assert.Equal(new MessageState(info.Uid, info.Flags, info.Keywords, info.ModSeq), row.State with { Keywords = info.Keywords });
+            Assert.Equal(info.Keywords, row.State.Keywords);
+            Assert.Equal(info.Size, row.Size);
+            Assert.Equal(info.InternalDate, row.InternalDate);
+            Assert.Equal(info.Summary.Date, row.SentDate);
+            Assert.Equal(info.Summary.Subject, row.Subject);
+        }
+        Assert.Equal(new DateTimeOffset(2026, 11, 3, 9, 30, 0, TimeSpan.FromHours(-5)), narrow.Single(r => r.State.Uid == dated).SentDate);
+        Assert.Equal(-5, narrow.Single(r => r.State.Uid == dated).SentDate!.Value.Offset.TotalHours); // the zone it was written in
+        Assert.Equal("Grüße aus Zürich", narrow.Single(r => r.State.Uid == dated).Subject);
+        Assert.Null(narrow.Single(r => r.State.Uid != dated).SentDate);
     }
 
     [Fact]
