@@ -97,6 +97,23 @@ public sealed class FlagTests : IDisposable
     }
 
     [Fact]
+    public async Task A_leftover_copy_under_the_new_name_does_not_fail_the_store()
+    {
+        var uid = await _store.AppendAsync("INBOX", TempStore.Message("x"));
+        var cur = Path.Combine(_store.Folder("INBOX"), "cur");
+        var file = Assert.Single(Directory.GetFiles(cur));
+        // The same message already under its flagged name, as a crash between rename and commit leaves it.
+        var flaggedName = file[..file.LastIndexOf(":2,", StringComparison.Ordinal)] + ":2,F";
+        File.Copy(file, flaggedName);
+
+        var result = _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Add, MessageFlags.Flagged);
+
+        Assert.Equal([uid], result.Updated.Select(u => u.Uid));
+        Assert.Equal(flaggedName, Assert.Single(Directory.GetFiles(cur)));
+        Assert.Equal(TempStore.Message("x"), _store.ReadText("INBOX", uid));
+    }
+
+    [Fact]
     public async Task Unseen_count_follows_the_seen_flag()
     {
         var a = await _store.AppendAsync("INBOX", TempStore.Message("a"));
