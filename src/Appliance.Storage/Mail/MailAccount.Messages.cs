@@ -235,6 +235,11 @@ public sealed partial class MailAccount
         var name = MailboxName.Normalize(mailbox);
         var given = Keywords.Normalize(keywords);
         var wanted = uids.Distinct().Order().ToList();
+        if (unchangedSince is null && ChangesNothing(name, wanted, operation, flags, given))
+        {
+            return new StoreResult([], []);
+        }
+
         return Write((c, tx, changes) =>
         {
             var row = RequireMailbox(c, tx, name);
@@ -335,6 +340,52 @@ public sealed partial class MailAccount
 
             return new StoreResult(updated, modified);
         });
+    }
+
+    /// <summary>
+    /// Whether a STORE would change no message, judged from the mailbox's cached message vector (false
+    /// when none is cached: the write decides). Such a STORE (a client marking read mail read again,
+    /// several sessions storing the same flags at once) then takes neither the write lock nor a
+    /// transaction. The vector is a committed state read now, so answering from it orders this STORE
+    /// before any write that commits later, as if it had run first.
+    /// </summary>
+    private bool ChangesNothing(string name, List<uint> wanted, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> given)
+    {
+        MessageState[] messages;
+        using (var c = _db.Open())
+        using (var tx = c.BeginTransaction(deferred: true))
+        {
+            var row = RequireMailbox(c, tx, name);
+            if (!_states.TryGet(row.Id, new MailboxStamp(row.UidValidity, row.UidNext, row.HighestModSeq), out messages, out _))
+            {
+                return false;
+            }
+
+            tx.Commit();
+        }
+
+        foreach (var uid in wanted)
+        {
+            int index = MailboxSnapshot.IndexOf(messages, uid);
+            if (index < 0)
+            {
+                continue; // not there: the write would skip it too
+            }
+
+            var state = messages[index];
+            var newFlags = operation switch
+            {
+                FlagOperation.Replace => flags,
+                FlagOperation.Add => state.Flags | flags,
+                _ => state.Flags & ~flags,
+            };
+            if (newFlags != state.Flags || !Keywords.SameSet(state.Keywords, Keywords.Apply(state.Keywords, operation, given)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
