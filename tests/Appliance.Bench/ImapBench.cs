@@ -17,7 +17,9 @@ internal static class ImapBench
 {
     private const string Usage = """
         usage: Appliance.Bench imap --compare [--messages N (10000)] [--size BYTES (4096)] [--connections C[,C...] (1,4)]
-                                    [--rounds R (3)] [--logins L (20)] [--sample S (100)] [--load-seconds T (20)]
+                                    [--rounds R (3)] [--logins L (20)] [--sample S (100)] [--load-seconds T (20)] [--ours-only]
+          (--ours-only: no Dovecot; the same phases R times against our server alone, medians and
+           minimums per phase, for profiling, e.g. under perf with DOTNET_PerfMapEnabled=1)
         """;
 
     private const string Address = "reader@bench.test";
@@ -38,13 +40,14 @@ internal static class ImapBench
         return await CompareAsync(options);
     }
 
-    private sealed record Options(int Messages, int Size, IReadOnlyList<int> Connections, int Rounds, int Logins, int Sample, int LoadSeconds = 20)
+    private sealed record Options(int Messages, int Size, IReadOnlyList<int> Connections, int Rounds, int Logins, int Sample, int LoadSeconds = 20, bool OursOnly = false)
     {
         public static Options Parse(string[] args)
         {
             if (!args.Contains("--compare"))
                 throw new ArgumentException("imap: only --compare is implemented (ours against a private Dovecot)");
             int messages = 10_000, size = 4096, rounds = 3, logins = 20, sample = 100, loadSeconds = 20;
+            bool oursOnly = false;
             IReadOnlyList<int> connections = [1, 4];
             for (int i = 0; i < args.Length; i++)
             {
@@ -54,6 +57,7 @@ internal static class ImapBench
                 switch (args[i])
                 {
                     case "--compare": break;
+                    case "--ours-only": oursOnly = true; break;
                     case "--messages": messages = Positive(Value()); break;
                     case "--size": size = Positive(Value()); break;
                     case "--connections": connections = Value().Split(',').Select(Positive).ToList(); break;
@@ -69,7 +73,7 @@ internal static class ImapBench
             // Both servers allow 20 sessions per user (ImapServerOptions.MaxConnectionsPerUser; the Dovecot config).
             if (connections.Any(c => c > 20))
                 throw new ArgumentException("--connections: at most 20 sessions per user");
-            return new Options(messages, size, connections, rounds, logins, sample, loadSeconds);
+            return new Options(messages, size, connections, rounds, logins, sample, loadSeconds, oursOnly);
         }
     }
 
@@ -100,6 +104,8 @@ internal static class ImapBench
         await using var ours = await MailBenchHost.StartAsync(ListenerKind.Imaps, Address);
         await ours.FillAsync(messages.Messages);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours: 127.0.0.1:{ours.Port} (implicit TLS), INBOX filled through MailAccount.AppendAsync in {clock.Elapsed.TotalSeconds:F1} s"));
+        if (options.OursOnly)
+            return await OursOnlyAsync(options, ours, messages);
         clock.Restart();
         await using var dovecot = await DovecotBenchServer.StartAsync(DovecotProtocol.Imap, "reader", messages.Messages);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dovecot: 127.0.0.1:{dovecot.Port} (implicit TLS), Maildir written and instance started in {clock.Elapsed.TotalSeconds:F1} s"));
@@ -196,6 +202,45 @@ internal static class ImapBench
         }
 
         PrintTable(options, logins, selects, passes, first, mixed);
+        Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+
+    /// <summary>
+    /// --ours-only: login latency, then the measured pass R times per connection count against our
+    /// server alone, each phase's median and minimum printed (no ratios: there is nothing to compare).
+    /// </summary>
+    private static async Task<int> OursOnlyAsync(Options options, MailBenchHost ours, BenchMessages messages)
+    {
+        var target = new Target("ours", ours.Port, Address, ours.Password, () => Process.GetCurrentProcess().TotalProcessorTime);
+        var logins = new List<double>();
+        for (int i = 0; i < options.Logins; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await using var client = await ImapBenchClient.ConnectAsync(target.Port);
+            await client.LoginAsync(target.User, target.Password);
+            logins.Add(watch.Elapsed.TotalMilliseconds);
+            await client.LogoutAsync();
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"login p50 {Percentile(logins, 0.5):F1} ms, p90 {Percentile(logins, 0.9):F1} ms"));
+        string sample = string.Join(',', Enumerable.Range(0, options.Sample).Select(i => (1 + (long)i * options.Messages / options.Sample).ToString(CultureInfo.InvariantCulture)));
+        foreach (int connections in options.Connections)
+        {
+            var passes = new List<Pass>();
+            for (int round = 0; round < options.Rounds; round++)
+                passes.Add(await RunPassAsync(target, connections, options, sample, messages));
+            void Line(string phase, Func<Pass, TimeSpan> of) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{connections} conn: {phase}: median {Median(passes.Select(p => of(p).TotalMilliseconds)):F1} ms, min {passes.Min(p => of(p).TotalMilliseconds):F1} ms"));
+            Line("UID FETCH 1:* (FLAGS)", p => p.Flags);
+            Line($"FETCH {options.Sample} x BODY.PEEK[HEADER]", p => p.Headers);
+            Line($"FETCH {options.Sample} x BODY.PEEK[]", p => p.Bodies);
+            Line("FETCH 1:* (ENVELOPE)", p => p.Envelopes);
+            Line($"UID SEARCH SUBJECT ({passes[0].Hits.Subject} hits)", p => p.SearchSubject);
+            Line($"UID SEARCH BODY ({passes[0].Hits.Body} hits)", p => p.SearchBody);
+            Line("STORE on 1000 messages, set and clear", p => p.Store);
+            // CPU time moves less than wall time when other work shares the cores.
+            Line("CPU of this process (server and client) for FLAGS, headers and bodies", p => p.Cpu);
+        }
         Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
     }

@@ -1,3 +1,4 @@
+using Appliance.Server.Configuration;
 using Appliance.Storage;
 using Appliance.Storage.Entities;
 using Microsoft.AspNetCore.Identity;
@@ -8,18 +9,23 @@ namespace Appliance.Server.Accounts;
 /// <summary>
 /// Checks an address and password. Unknown users, disabled users and wrong passwords take the same
 /// work (one PBKDF2 verification, a fixed-time comparison inside PasswordHasher) and give the same
-/// answer, so timing does not reveal which addresses exist.
+/// answer, so timing does not reveal which addresses exist. A password verified recently for the
+/// same mailbox and the same stored hash is recognised from <see cref="VerifiedCredentialCache"/>
+/// without PBKDF2; the mailbox row is read on every sign-in all the same, so disabling a user or
+/// domain or changing a password takes effect at once.
 /// </summary>
 public sealed class PasswordAuthenticator
 {
     private readonly IDbContextFactory<ApplianceDbContext> _dbFactory;
     private readonly IPasswordHasher<Mailbox> _hasher;
     private readonly string _dummyHash;
+    private readonly VerifiedCredentialCache _verified;
 
-    public PasswordAuthenticator(IDbContextFactory<ApplianceDbContext> dbFactory, IPasswordHasher<Mailbox> hasher)
+    public PasswordAuthenticator(IDbContextFactory<ApplianceDbContext> dbFactory, IPasswordHasher<Mailbox> hasher, ApplianceOptions options, TimeProvider time)
     {
         _dbFactory = dbFactory;
         _hasher = hasher;
+        _verified = new VerifiedCredentialCache(options.Authentication, time);
         // A real hash of a random secret, made with the same parameters as users' hashes.
         var dummy = new Mailbox { Address = "", LocalPart = "", PasswordHash = "" };
         _dummyHash = hasher.HashPassword(dummy, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
@@ -38,6 +44,9 @@ public sealed class PasswordAuthenticator
         }
 
         bool usable = mailbox is { Enabled: true, Domain.Enabled: true };
+        if (usable && _verified.IsVerified(mailbox!.Id, mailbox.PasswordHash, password))
+            return ToUser(mailbox);
+
         var probe = mailbox ?? new Mailbox { Address = "", LocalPart = "", PasswordHash = "" };
         var verdict = _hasher.VerifyHashedPassword(probe, usable ? mailbox!.PasswordHash : _dummyHash,
             password.Length <= AccountService.MaxPasswordLength ? password : "");
@@ -49,13 +58,13 @@ public sealed class PasswordAuthenticator
             await RehashAsync(mailbox!.Id, password, ct);
             mailbox = await FindAsync(mailbox.Id, ct) ?? mailbox; // the stamp follows the new hash
         }
-        return new AuthenticatedUser(mailbox!.Id, mailbox.Address, mailbox.Role, mailbox.StoreId,
-            mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList())
-        {
-            SessionStamp = SessionStamp.Of(mailbox),
-            TwoFactorEnabled = mailbox.TotpSecret is not null,
-        };
+        // Remembered against the hash the row holds now (after a rehash, the new one).
+        _verified.RememberVerified(mailbox!.Id, mailbox.PasswordHash, password);
+        return ToUser(mailbox);
     }
+
+    /// <summary>How many verified credentials are remembered now (for tests of the bound).</summary>
+    internal int CachedCredentialCount => _verified.Count;
 
     /// <summary>
     /// The current session stamp of a mailbox, or null when it no longer exists or may not sign in
@@ -74,15 +83,16 @@ public sealed class PasswordAuthenticator
     public async Task<AuthenticatedUser?> GetUserAsync(int mailboxId, CancellationToken ct = default)
     {
         var mailbox = await FindAsync(mailboxId, ct);
-        if (mailbox is not { Enabled: true, Domain.Enabled: true })
-            return null;
-        return new AuthenticatedUser(mailbox.Id, mailbox.Address, mailbox.Role, mailbox.StoreId,
+        return mailbox is { Enabled: true, Domain.Enabled: true } ? ToUser(mailbox) : null;
+    }
+
+    private static AuthenticatedUser ToUser(Mailbox mailbox) =>
+        new(mailbox.Id, mailbox.Address, mailbox.Role, mailbox.StoreId,
             mailbox.AdministeredDomains.Select(d => d.Name).Order(StringComparer.Ordinal).ToList())
         {
             SessionStamp = SessionStamp.Of(mailbox),
             TwoFactorEnabled = mailbox.TotpSecret is not null,
         };
-    }
 
     private async Task<Mailbox?> FindAsync(int mailboxId, CancellationToken ct)
     {

@@ -54,6 +54,9 @@ public sealed class ApplianceOptions
     /// <summary>The web admin's policies: whether admins must use two-factor sign-in.</summary>
     public AdminOptions Admin { get; set; } = new();
 
+    /// <summary>Password sign-in: the cache of verified credentials (TTL and size).</summary>
+    public AuthenticationOptions Authentication { get; set; } = new();
+
     /// <summary>Absolute data directory (relative paths are taken from the working directory).</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 

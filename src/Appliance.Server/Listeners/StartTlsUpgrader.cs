@@ -139,13 +139,22 @@ internal sealed class StartTlsUpgrader
     /// <summary>The cleartext side of the TLS session as the connection's new transport.</summary>
     private sealed class SecuredTransport : IDuplexPipe, IAsyncDisposable
     {
+        /// <summary>
+        /// The writer's buffer size: the largest plaintext of one TLS record (RFC 8446 5.1, RFC 5246
+        /// 6.2.1: 2^14 octets). A flush hands each buffer to SslStream as one write, which becomes one
+        /// record and one send on the raw connection, so buffers this large carry many small responses
+        /// (a FETCH of 100 headers) in a few records rather than one record each; the default (4 KB)
+        /// would take four records where one does.
+        /// </summary>
+        private const int TlsRecordPayload = 16 * 1024;
+
         private readonly SslStream _ssl;
 
         public SecuredTransport(SslStream ssl)
         {
             _ssl = ssl;
             Input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
-            Output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
+            Output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(minimumBufferSize: TlsRecordPayload, leaveOpen: true));
         }
 
         public PipeReader Input { get; }

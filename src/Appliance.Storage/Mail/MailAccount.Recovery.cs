@@ -113,6 +113,7 @@ public sealed partial class MailAccount
 
             // Flags may now come from file names and counters from old rows: no cached vector is trusted.
             _states.Clear();
+            _textCompleteAt.Clear();
 
             return result;
         }

@@ -52,15 +52,23 @@ public sealed partial class MailAccount
         var name = MailboxName.Normalize(mailbox);
         long mailboxId;
         bool unindexed;
+        (uint UidValidity, uint UidNext) counters;
         using (var c = _db.Open())
         {
-            mailboxId = RequireMailbox(c, null, name).Id;
-            unindexed = HasUnindexedText(c, mailboxId);
+            var row = RequireMailbox(c, null, name);
+            mailboxId = row.Id;
+            counters = (row.UidValidity, row.UidNext);
+            unindexed = !(_textCompleteAt.TryGetValue(mailboxId, out var complete) && complete == counters)
+                && HasUnindexedText(c, mailboxId);
         }
 
         if (unindexed)
         {
             Write((c, tx, _) => IndexMissingText(c, tx, mailboxId));
+        }
+        else
+        {
+            _textCompleteAt[mailboxId] = counters;
         }
 
         using var connection = _db.Open();
@@ -119,6 +127,15 @@ public sealed partial class MailAccount
 
         return result;
     }
+
+    /// <summary>
+    /// Per mailbox, the UIDVALIDITY and UIDNEXT at which every message was last seen to have its text
+    /// row, so the safety net's check (one lookup per message: some 10 ms for 10,000) runs once per
+    /// new message rather than once per search. Every way a message enters a mailbox (append, copy,
+    /// move, adoption) writes its text row in the transaction that inserts it and advances UIDNEXT,
+    /// so while both are unchanged no message without a row can have appeared. A reindex clears it.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (uint UidValidity, uint UidNext)> _textCompleteAt = new();
 
     /// <summary>The FTS rowid of a message: mailbox id in the high 32 bits, UID in the low.</summary>
     internal static long TextKey(long mailboxId, uint uid) => (mailboxId << 32) | uid;

@@ -496,7 +496,7 @@ public sealed partial class MailAccount : IDisposable
     {
         int o = firstColumn;
         var summary = new MessageSummary(
-            r.IsDBNull(o + 6) ? null : DateTimeOffset.Parse(r.GetString(o + 6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            r.IsDBNull(o + 6) ? null : MessageSearchRow.ParseSentDate(r.GetString(o + 6)),
             r.GetString(o + 7),
             r.GetString(o + 8),
             r.GetString(o + 9),

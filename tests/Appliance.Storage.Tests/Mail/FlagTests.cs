@@ -97,6 +97,60 @@ public sealed class FlagTests : IDisposable
     }
 
     [Fact]
+    public async Task A_leftover_copy_under_the_new_name_does_not_fail_the_store()
+    {
+        var uid = await _store.AppendAsync("INBOX", TempStore.Message("x"));
+        var cur = Path.Combine(_store.Folder("INBOX"), "cur");
+        var file = Assert.Single(Directory.GetFiles(cur));
+        // The same message already under its flagged name, as a crash between rename and commit leaves it.
+        var flaggedName = file[..file.LastIndexOf(":2,", StringComparison.Ordinal)] + ":2,F";
+        File.Copy(file, flaggedName);
+
+        var result = _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Add, MessageFlags.Flagged);
+
+        Assert.Equal([uid], result.Updated.Select(u => u.Uid));
+        Assert.Equal(flaggedName, Assert.Single(Directory.GetFiles(cur)));
+        Assert.Equal(TempStore.Message("x"), _store.ReadText("INBOX", uid));
+    }
+
+    [Fact]
+    public async Task A_store_that_changes_nothing_takes_no_write_transaction()
+    {
+        var a = await _store.AppendAsync("INBOX", TempStore.Message("a"), MessageFlags.Seen, ["$Work"]);
+        var b = await _store.AppendAsync("INBOX", TempStore.Message("b"), MessageFlags.Seen | MessageFlags.Flagged, ["$WORK"]);
+        var before = _store.Account.Snapshot("INBOX"); // the vector is cached from here on
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(_store.AccountDirectory, IndexDatabase.FileName),
+            Pooling = false,
+        }.ToString());
+        other.Open();
+        using var command = other.CreateCommand();
+        command.CommandText = "BEGIN IMMEDIATE"; // another process (the CLI's reindex) holds the write lock
+        command.ExecuteNonQuery();
+
+        // Already so: answered at once, though a write would wait for the other writer.
+        var noop = await Task.Run(() => _store.Account.StoreFlags("INBOX", [a, b, 99], FlagOperation.Add, MessageFlags.Seen, ["$work"]))
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(noop.Updated);
+        Assert.Empty(noop.Modified);
+        var removeAbsent = await Task.Run(() => _store.Account.StoreFlags("INBOX", [a], FlagOperation.Remove, MessageFlags.Deleted))
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(removeAbsent.Updated);
+
+        command.CommandText = "ROLLBACK";
+        command.ExecuteNonQuery();
+        other.Close();
+        Assert.Equal(before.Mailbox.HighestModSeq, _store.Account.GetMailbox("INBOX").HighestModSeq);
+
+        // A change still goes through the write, and a later no-op sees its result.
+        var change = _store.Account.StoreFlags("INBOX", [a, b], FlagOperation.Add, MessageFlags.Flagged);
+        Assert.Equal([a], change.Updated.Select(u => u.Uid));
+        Assert.Empty(_store.Account.StoreFlags("INBOX", [a, b], FlagOperation.Add, MessageFlags.Flagged).Updated);
+        Assert.Equal([a, b], _store.Account.StoreFlags("INBOX", [a, b], FlagOperation.Replace, MessageFlags.Seen).Updated.Select(u => u.Uid).Order());
+    }
+
+    [Fact]
     public async Task Unseen_count_follows_the_seen_flag()
     {
         var a = await _store.AppendAsync("INBOX", TempStore.Message("a"));

@@ -141,6 +141,24 @@ public sealed class TextSearchTests : IDisposable
     }
 
     [Fact]
+    public async Task After_a_search_a_new_message_makes_the_next_search_check_for_missing_text_rows_again()
+    {
+        var a = await _store.AppendAsync("INBOX", TempStore.Message("a", "oscar papa"));
+        Assert.Equal([a], _store.Account.SearchText("INBOX", "papa", TextSearchScope.Body)); // remembered as complete
+        using (var connection = OpenIndex())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "DELETE FROM message_text"; // as if written by something that skipped the text
+            command.ExecuteNonQuery();
+        }
+
+        var b = await _store.AppendAsync("INBOX", TempStore.Message("b", "quebec papa"));
+
+        Assert.Equal([a, b], _store.Account.SearchText("INBOX", "papa", TextSearchScope.Body).Order());
+        Assert.Equal(2, CountTextRows());
+    }
+
+    [Fact]
     public async Task The_background_indexer_gives_every_appended_message_one_row()
     {
         // Concurrent appends commit in groups; every one of them is queued for indexing.

@@ -12,12 +12,24 @@ namespace Appliance.Server.Imap.Fetch;
 /// tokens, literal content copied from files, and flushes whenever enough is buffered (the
 /// flush waits while the client is not reading: Kestrel's back-pressure).
 /// </summary>
-internal sealed class FetchOutput(ImapSession session)
+internal sealed class FetchOutput(PipeWriter output, Func<ValueTask<FlushResult>> flush)
 {
+    public FetchOutput(ImapSession session)
+        : this(session.Connection.Output, session.FlushAsync)
+    {
+    }
+
     /// <summary>Read size for message files, and the unflushed amount that makes us flush: 64 KB, the MIME parser's chunk size.</summary>
     public const int ChunkSize = 64 * 1024;
 
-    private readonly PipeWriter _output = session.Connection.Output;
+    /// <summary>
+    /// The least room asked of the writer per copy step: the tail of a buffer with less room is left
+    /// unused (at most this much per buffer). Our choice: a few lines of text, small beside the 4 KB
+    /// and 16 KB buffers the plain and TLS writers hand out.
+    /// </summary>
+    private const int SmallestCopy = 512;
+
+    private readonly PipeWriter _output = output;
     private long _unflushed;
 
     /// <summary>
@@ -52,7 +64,10 @@ internal sealed class FetchOutput(ImapSession session)
     {
         while (count > 0)
         {
-            var memory = _output.GetMemory(ChunkSize);
+            // A small hint lets the writer hand out the rest of its current buffer, so the literals of
+            // many small messages share buffers (and, under TLS, records and sends); asking for a whole
+            // chunk would start a new buffer for every message.
+            var memory = _output.GetMemory((int)Math.Min(count, SmallestCopy));
             int want = (int)Math.Min(count, Math.Min(memory.Length, ChunkSize));
             int read = source.Read(memory.Span[..want]);
             if (read == 0)
@@ -87,7 +102,7 @@ internal sealed class FetchOutput(ImapSession session)
         if (pending < ChunkSize)
             return;
         _unflushed = 0;
-        var result = await session.FlushAsync();
+        var result = await flush();
         if (result.IsCompleted || result.IsCanceled)
             throw new IOException("The client stopped reading during FETCH.");
     }

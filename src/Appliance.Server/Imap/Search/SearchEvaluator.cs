@@ -18,11 +18,15 @@ internal sealed class SearchCandidate
     private readonly MailAccount _account;
     private readonly string _mailbox;
     private readonly MessageInfo? _info;
+    private readonly MessageSearchRow? _row;
     private HeaderBlock? _header;
     private bool _headerRead;
 
     public SearchCandidate(MailAccount account, string mailbox, int sequence, MessageInfo info)
         : this(account, mailbox, sequence, new MessageState(info.Uid, info.Flags, info.Keywords, info.ModSeq)) => _info = info;
+
+    public SearchCandidate(MailAccount account, string mailbox, int sequence, MessageSearchRow row)
+        : this(account, mailbox, sequence, row.State) => _row = row;
 
     public SearchCandidate(MailAccount account, string mailbox, int sequence, MessageState state)
     {
@@ -40,8 +44,22 @@ internal sealed class SearchCandidate
 
     public ulong ModSeq => State.ModSeq;
 
-    /// <summary>The index row with its cached summary; only when the evaluator read summaries (SORT, THREAD, keys that need them).</summary>
-    public MessageInfo Info => _info ?? throw new InvalidOperationException("This search read message states only, without summaries.");
+    /// <summary>The index row with its cached summary; only when the evaluator read summaries (SORT, THREAD).</summary>
+    public MessageInfo Info => _info ?? throw new InvalidOperationException("This search read no summaries.");
+
+    private MessageSearchRow Row => _row ?? throw new InvalidOperationException("This search read message states only.");
+
+    /// <summary>RFC822.SIZE, from whichever index row was read.</summary>
+    public long Size => _info?.Size ?? Row.Size;
+
+    /// <summary>The INTERNALDATE, from whichever index row was read.</summary>
+    public DateTimeOffset InternalDate => _info?.InternalDate ?? Row.InternalDate;
+
+    /// <summary>The cached Date: header, from whichever index row was read.</summary>
+    public DateTimeOffset? HeaderDate => _info is not null ? _info.Summary.Date : Row.SentDate;
+
+    /// <summary>The cached subject (first Subject field, decoded and collapsed), from whichever index row was read.</summary>
+    public string CachedSubject => _info?.Summary.Subject ?? Row.Subject;
 
     /// <summary>The header block, or null when the message is gone from the store (an expunge not yet reported).</summary>
     public HeaderBlock? Header
@@ -66,7 +84,7 @@ internal sealed class SearchCandidate
     }
 
     /// <summary>RFC 5256 2.2: the sent date is the Date: header, else the INTERNALDATE.</summary>
-    public DateTimeOffset SentDate => Info.Summary.Date ?? Info.InternalDate;
+    public DateTimeOffset SentDate => HeaderDate ?? InternalDate;
 }
 
 /// <summary>
@@ -88,8 +106,9 @@ internal sealed class SearchEvaluator
 
     /// <param name="summaries">
     /// Whether every candidate must carry its index row and cached summary (<see cref="SearchCandidate.Info"/>:
-    /// SORT and THREAD order by it). SEARCH passes false: then only keys that need a summary (dates,
-    /// sizes, header fields) make it read the rows; others run on the mailbox's message vector.
+    /// SORT and THREAD order by it). SEARCH passes false: then only keys that need a row (dates, sizes,
+    /// header fields) make it read the rows, and only their narrow search columns
+    /// (<see cref="MailAccount.ListMessagesForSearch"/>); others run on the mailbox's message vector.
     /// </param>
     public SearchEvaluator(MailAccount account, SelectedMailbox view, bool summaries = true)
     {
@@ -133,6 +152,12 @@ internal sealed class SearchEvaluator
             // Flags, keywords, MODSEQ, sequence and UID sets: the message vector (cached by the store) suffices.
             var states = _account.Snapshot(mailbox).Messages;
             return Merge(states, m => m.Uid, (sequence, state) => new SearchCandidate(_account, mailbox, sequence, state), possible, criteria);
+        }
+        if (!_summaries)
+        {
+            // Dates, sizes, the cached subject: the narrow search rows, not the whole summaries.
+            var rows = _account.ListMessagesForSearch(mailbox, possible is null ? null : Ranges(possible));
+            return Merge(rows, m => m.State.Uid, (sequence, row) => new SearchCandidate(_account, mailbox, sequence, row), possible, criteria);
         }
         var stored = possible is null
             ? _account.ListMessagesByUid(mailbox)
@@ -268,10 +293,10 @@ internal sealed class SearchEvaluator
             case DateKey date:
                 return MatchesDate(date, message);
             case SizeKey size:
-                return size.Larger ? (ulong)message.Info.Size > size.Size : (ulong)message.Info.Size < size.Size;
+                return size.Larger ? (ulong)message.Size > size.Size : (ulong)message.Size < size.Size;
             case HeaderKey header:
                 return (!_headerCandidates.TryGetValue(header, out var candidates) || candidates.Contains(message.Uid))
-                    && (MatchesCachedSubject(header, message.Info) || MatchesHeader(header, message.Header));
+                    && (MatchesCachedSubject(header, message.CachedSubject) || MatchesHeader(header, message.Header));
             case TextKey text:
                 return _textMatches[text].Contains(message.Uid);
             case ModSeqKey modSeq:
@@ -299,7 +324,7 @@ internal sealed class SearchEvaluator
     /// </summary>
     private static bool MatchesDate(DateKey key, SearchCandidate message)
     {
-        DateTimeOffset? when = key.Field == DateField.Internal ? message.Info.InternalDate : message.Info.Summary.Date;
+        DateTimeOffset? when = key.Field == DateField.Internal ? message.InternalDate : message.HeaderDate;
         if (when is not { } value)
             return false;
         var day = DateOnly.FromDateTime(value.DateTime);
@@ -318,11 +343,11 @@ internal sealed class SearchEvaluator
     /// is in the collapsed text only if it is in the field itself, so a hit there is a match; a miss
     /// proves nothing (another Subject field, or a string with spaces) and the header is read.
     /// </summary>
-    private static bool MatchesCachedSubject(HeaderKey key, MessageInfo info) =>
+    private static bool MatchesCachedSubject(HeaderKey key, string cachedSubject) =>
         key.Value.Length > 0
         && key.Field.Equals("Subject", StringComparison.OrdinalIgnoreCase)
         && !key.Value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
-        && info.Summary.Subject.Contains(key.Value, StringComparison.OrdinalIgnoreCase);
+        && cachedSubject.Contains(key.Value, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Any field of that name whose value, encoded-words decoded (RFC 2047), contains the string ignoring case.</summary>
     internal static bool MatchesHeader(HeaderKey key, HeaderBlock? header)

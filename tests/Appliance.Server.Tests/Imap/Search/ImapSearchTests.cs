@@ -102,6 +102,38 @@ public sealed class ImapSearchTests
     }
 
     [Fact]
+    public async Task Subject_answers_from_the_index_row_agree_with_the_header_in_every_odd_case()
+    {
+        await using var server = await ImapStoreTestServer.StartAsync();
+        await OffsetUidsAsync(server);
+        // 1: a second Subject field holds the word (the cached subject is the first field only).
+        await server.AppendAsync(Build("x", ("Subject", "Weekly notes"), ("Subject", "Quarterly figures")));
+        // 2: folded, with runs of white space (the cached subject has them collapsed).
+        await server.AppendAsync(Build("x", ("Subject", "Quarterly\r\n   report  due")));
+        // 3: an encoded word in mixed case, non-ASCII letters.
+        await server.AppendAsync(Build("x", ("Subject", "=?iso-8859-1?q?=C9T=C9_quarterly?= R\u00e9sum\u00e9")));
+        // 4: no Subject at all, the word elsewhere in the header.
+        await server.AppendAsync(Build("x", ("X-Note", "quarterly")));
+        // 5: beyond ASCII case folding: "STRASSE" does not match "straße" (no full case folding), "ΣΊΣΥΦΟΣ" matches "σίσυφος".
+        await server.AppendAsync(Build("x", ("Subject", "=?utf-8?q?Stra=C3=9Fe_=CF=83=CE=AF=CF=83=CF=85=CF=86=CE=BF=CF=82?=")));
+        using var client = await server.LoginAsync();
+        await SelectAsync(client);
+
+        await AssertSearch(client,
+            ("SUBJECT quarterly", "1 2 3"), ("SUBJECT QUARTERLY", "1 2 3"), ("SUBJECT \"quarterly report\"", ""),
+            ("SUBJECT \"quarterly   report\"", "2"), ("SUBJECT \"report  due\"", "2"), ("SUBJECT weekly", "1"),
+            ("SUBJECT \"\"", "1 2 3 5"), ("SUBJECT ly", "1 2 3"), ("SUBJECT uarterl", "1 2 3"),
+            ("HEADER X-Note quarterly", "4"), ("NOT SUBJECT quarterly", "4 5"), ("OR SUBJECT weekly SUBJECT due", "1 2"));
+        foreach (var (criteria, expected) in new[] { ("ÉTÉ", "3"), ("été", "3"), ("RÉSUMÉ", "3"), ("ΣΊΣΥΦΟΣ", "5"), ("STRASSE", "") })
+        {
+            int length = Encoding.UTF8.GetByteCount(criteria);
+            await client.Raw.Stream.WriteAsync(Encoding.UTF8.GetBytes($"u SEARCH CHARSET UTF-8 SUBJECT {{{length}+}}\r\n{criteria}\r\n"));
+            Assert.Equal(expected.Length == 0 ? "* SEARCH" : "* SEARCH " + expected, await client.ReadLineAsync());
+            Assert.Equal("u OK SEARCH completed", await client.ReadLineAsync());
+        }
+    }
+
+    [Fact]
     public async Task Body_and_text_use_the_full_text_index_on_decoded_parts()
     {
         await using var server = await StartWithMessagesAsync();
