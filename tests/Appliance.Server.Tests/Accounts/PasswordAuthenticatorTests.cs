@@ -60,17 +60,21 @@ public sealed class PasswordAuthenticatorTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Outdated_hashes_are_upgraded_at_sign_in()
+    /// <summary>Stores alice's password in Identity's older (V2) hash format, which sign-in upgrades.</summary>
+    private async Task GiveAliceAnOutdatedHashAsync(string password)
     {
         var v2 = new PasswordHasher<Mailbox>(Microsoft.Extensions.Options.Options.Create(
             new PasswordHasherOptions { CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV2 }));
-        await using (var db = _host.CreateDb())
-        {
-            var m = await db.Mailboxes.SingleAsync(x => x.Address == "alice@example.com");
-            m.PasswordHash = v2.HashPassword(m, "old-format-pass");
-            await db.SaveChangesAsync();
-        }
+        await using var db = _host.CreateDb();
+        var m = await db.Mailboxes.SingleAsync(x => x.Address == "alice@example.com");
+        m.PasswordHash = v2.HashPassword(m, password);
+        await db.SaveChangesAsync();
+    }
+
+    [Fact]
+    public async Task Outdated_hashes_are_upgraded_at_sign_in()
+    {
+        await GiveAliceAnOutdatedHashAsync("old-format-pass");
         Assert.NotNull(await _host.Authenticator.AuthenticateAsync("alice@example.com", "old-format-pass"));
         await using (var db = _host.CreateDb())
         {
@@ -195,14 +199,7 @@ public sealed class PasswordAuthenticatorTests : IAsyncLifetime
     [Fact]
     public async Task A_rehash_at_sign_in_is_remembered_against_the_new_hash()
     {
-        var v2 = new PasswordHasher<Mailbox>(Microsoft.Extensions.Options.Options.Create(
-            new PasswordHasherOptions { CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV2 }));
-        await using (var db = _host.CreateDb())
-        {
-            var m = await db.Mailboxes.SingleAsync(x => x.Address == "alice@example.com");
-            m.PasswordHash = v2.HashPassword(m, "old-format-pass");
-            await db.SaveChangesAsync();
-        }
+        await GiveAliceAnOutdatedHashAsync("old-format-pass");
         var counting = new CountingHasher(new PasswordHasher<Mailbox>());
         var authenticator = CreateAuthenticator(counting);
 
