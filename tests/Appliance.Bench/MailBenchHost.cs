@@ -96,7 +96,7 @@ internal sealed class MailBenchHost : IAsyncDisposable
         await Task.WhenAll(pending);
         // The store indexes text in the background once appends pause: done now, so that none of
         // it runs during the measurements, and SEARCH BODY finds every text row in place.
-        await account.IndexQueuedTextAsync();
+        await account.FlushBackgroundWorkAsync();
         int stored = account.GetMailbox("INBOX").MessageCount;
         if (stored != messages.Count)
             throw new InvalidOperationException($"our INBOX holds {stored} messages after appending {messages.Count}");

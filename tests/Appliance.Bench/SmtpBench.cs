@@ -157,7 +157,7 @@ internal static class SmtpBench
                 var oursClock = Stopwatch.StartNew();
                 var oursResult = await RunCaseAsync(ours.Port, c);
                 // Our CPU includes the text indexing, and Postfix is not measured while it runs.
-                await ours.IndexQueuedTextAsync();
+                await ours.FlushBackgroundWorkAsync();
                 oursClock.Stop();
                 self.Refresh();
                 var oursAndGenerator = self.TotalProcessorTime - processCpu;
@@ -214,7 +214,7 @@ internal static class SmtpBench
         {
             foreach (var c in WarmUpCases)
                 await RunCaseAsync(ours.Port, c);
-            await ours.IndexQueuedTextAsync();
+            await ours.FlushBackgroundWorkAsync();
             long now = System.Runtime.JitInfo.GetCompiledMethodCount();
             if (now - compiled < QuietJitMethods || round == MaxWarmUpRounds)
             {
@@ -242,7 +242,7 @@ internal static class SmtpBench
                 long jit = System.Runtime.JitInfo.GetCompiledMethodCount();
                 var clock = Stopwatch.StartNew();
                 var result = await RunCaseAsync(ours.Port, c);
-                await ours.IndexQueuedTextAsync();
+                await ours.FlushBackgroundWorkAsync();
                 clock.Stop();
                 self.Refresh();
                 int stored = ours.StoredCount() - before;

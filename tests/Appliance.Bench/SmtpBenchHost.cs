@@ -85,10 +85,10 @@ internal sealed class SmtpBenchHost : IAsyncDisposable
     /// full-text row (it otherwise starts once deliveries pause): our server's work for the
     /// messages is then done, and none of it runs during the next measurement.
     /// </summary>
-    public Task IndexQueuedTextAsync()
+    public Task FlushBackgroundWorkAsync()
     {
         var store = _host.Services.GetRequiredService<MessageStore>();
-        return Task.WhenAll(_storeIds.Select(id => store.OpenAccount(id).IndexQueuedTextAsync()));
+        return Task.WhenAll(_storeIds.Select(id => store.OpenAccount(id).FlushBackgroundWorkAsync()));
     }
 
     public async ValueTask DisposeAsync()

@@ -260,106 +260,79 @@ public sealed partial class MailAccount
             return new StoreResult([], []);
         }
 
-        return Write((c, tx, changes) =>
+        var renames = new List<(long MailboxId, uint Uid)>();
+        var result = Write((c, tx, changes) =>
         {
             var row = RequireMailbox(c, tx, name);
-            var folder = Path.Combine(FolderDirectory(row.Id), "cur");
             var updated = new List<FlagUpdate>();
             var modified = new List<uint>();
-            var renamed = new List<(string From, string To)>();
             ulong? newModSeq = null;
-            try
+
+            // One query reads every row asked for, one prepared UPDATE writes the changed ones:
+            // a STORE on 1,000 messages is not 2,000 statements compiled.
+            var current = new List<(uint Uid, MessageFlags Flags, IReadOnlyList<string> Keywords, ulong ModSeq)>();
+            using (var select = IndexDatabase.Command(c, tx,
+                $"SELECT m.uid, m.flags, m.keywords, m.modseq FROM {UidRangesFrom} WHERE {UidRangesWhere}",
+                ("$id", row.Id), ("$ranges", RangesJson(ToRanges(wanted)))))
+            using (var reader = select.ExecuteReader())
             {
-                // One query reads every row asked for, one prepared UPDATE writes the changed ones:
-                // a STORE on 1,000 messages is not 2,000 statements compiled.
-                var current = new List<(uint Uid, MessageFlags Flags, IReadOnlyList<string> Keywords, ulong ModSeq, string FileName)>();
-                using (var select = IndexDatabase.Command(c, tx,
-                    $"SELECT m.uid, m.flags, m.keywords, m.modseq, m.file_name FROM {UidRangesFrom} WHERE {UidRangesWhere}",
-                    ("$id", row.Id), ("$ranges", RangesJson(ToRanges(wanted)))))
-                using (var reader = select.ExecuteReader())
+                while (reader.Read())
                 {
-                    while (reader.Read())
-                    {
-                        current.Add(((uint)reader.GetInt64(0), (MessageFlags)reader.GetInt32(1), Keywords.Split(reader.GetString(2)), (ulong)reader.GetInt64(3), reader.GetString(4)));
-                    }
-                }
-
-                using var update = IndexDatabase.Command(c, tx,
-                    "UPDATE messages SET flags = $flags, keywords = $kw, modseq = $modseq, file_name = $file WHERE mailbox_id = $id AND uid = $uid",
-                    ("$flags", 0), ("$kw", ""), ("$modseq", 0L), ("$file", ""), ("$id", row.Id), ("$uid", 0L));
-                foreach (var (uid, oldFlags, oldKeywords, modSeq, fileName) in current)
-                {
-                    if (unchangedSince is { } limit && modSeq > limit)
-                    {
-                        modified.Add(uid);
-                        continue;
-                    }
-
-                    var newFlags = operation switch
-                    {
-                        FlagOperation.Replace => flags,
-                        FlagOperation.Add => oldFlags | flags,
-                        _ => oldFlags & ~flags,
-                    };
-                    var newKeywords = Keywords.Apply(oldKeywords, operation, given);
-                    if (newFlags == oldFlags && Keywords.SameSet(oldKeywords, newKeywords))
-                    {
-                        continue;
-                    }
-
-                    newModSeq ??= row.HighestModSeq + 1;
-                    var newFileName = fileName;
-                    if (newFlags != oldFlags)
-                    {
-                        // Standard flags live in the Maildir info suffix too, for reindex. The
-                        // rename needs no directory fsync: the index is the truth, and the next
-                        // open matches files to rows by UID whichever name survived a crash.
-                        // overwrite: the target can only be this same message under its new name
-                        // (unique part and UID are in it), and it makes the move one rename(2)
-                        // where the checked move first looks the target up (two more lstat calls
-                        // per message: a STORE on 1,000 messages is 1,000 renames).
-                        var parsed = MaildirName.Parse(fileName);
-                        newFileName = MaildirName.Compose(parsed.Unique, uid, parsed.Size ?? 0, newFlags);
-                        File.Move(Path.Combine(folder, fileName), Path.Combine(folder, newFileName), overwrite: true);
-                        renamed.Add((fileName, newFileName));
-                    }
-
-                    update.Parameters["$flags"].Value = (int)newFlags;
-                    update.Parameters["$kw"].Value = Keywords.Join(newKeywords);
-                    update.Parameters["$modseq"].Value = (long)newModSeq.Value;
-                    update.Parameters["$file"].Value = newFileName;
-                    update.Parameters["$uid"].Value = (long)uid;
-                    update.ExecuteNonQuery();
-                    updated.Add(new FlagUpdate(uid, newFlags, newKeywords, newModSeq.Value));
-                }
-
-                if (newModSeq is { } committedModSeq)
-                {
-                    row.HighestModSeq = committedModSeq;
-                    EnsureReserved(row);
-                    SaveCounters(c, tx, row);
-                    changes.Add(new FlagsChanged(row.Id, row.Name, updated));
+                    current.Add(((uint)reader.GetInt64(0), (MessageFlags)reader.GetInt32(1), Keywords.Split(reader.GetString(2)), (ulong)reader.GetInt64(3)));
                 }
             }
-            catch
+
+            using var update = IndexDatabase.Command(c, tx,
+                "UPDATE messages SET flags = $flags, keywords = $kw, modseq = $modseq WHERE mailbox_id = $id AND uid = $uid",
+                ("$flags", 0), ("$kw", ""), ("$modseq", 0L), ("$id", row.Id), ("$uid", 0L));
+            foreach (var (uid, oldFlags, oldKeywords, modSeq) in current)
             {
-                // Put names back so this process keeps finding the files the index names.
-                foreach (var (from, to) in Enumerable.Reverse(renamed))
+                if (unchangedSince is { } limit && modSeq > limit)
                 {
-                    try
-                    {
-                        File.Move(Path.Combine(folder, to), Path.Combine(folder, from));
-                    }
-                    catch (IOException)
-                    {
-                    }
+                    modified.Add(uid);
+                    continue;
                 }
 
-                throw;
+                var newFlags = operation switch
+                {
+                    FlagOperation.Replace => flags,
+                    FlagOperation.Add => oldFlags | flags,
+                    _ => oldFlags & ~flags,
+                };
+                var newKeywords = Keywords.Apply(oldKeywords, operation, given);
+                if (newFlags == oldFlags && Keywords.SameSet(oldKeywords, newKeywords))
+                {
+                    continue;
+                }
+
+                newModSeq ??= row.HighestModSeq + 1;
+                if (newFlags != oldFlags)
+                {
+                    // The index is the truth; the file name follows after the commit
+                    // (MailAccount.FlagNames.cs).
+                    renames.Add((row.Id, uid));
+                }
+
+                update.Parameters["$flags"].Value = (int)newFlags;
+                update.Parameters["$kw"].Value = Keywords.Join(newKeywords);
+                update.Parameters["$modseq"].Value = (long)newModSeq.Value;
+                update.Parameters["$uid"].Value = (long)uid;
+                update.ExecuteNonQuery();
+                updated.Add(new FlagUpdate(uid, newFlags, newKeywords, newModSeq.Value));
+            }
+
+            if (newModSeq is { } committedModSeq)
+            {
+                row.HighestModSeq = committedModSeq;
+                EnsureReserved(row);
+                SaveCounters(c, tx, row);
+                changes.Add(new FlagsChanged(row.Id, row.Name, updated));
             }
 
             return new StoreResult(updated, modified);
         });
+        QueueFlagNames(renames);
+        return result;
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public sealed partial class MailAccount
         var unindexed = new List<(long MailboxId, uint Uid)>();
         Write((c, tx, _) =>
         {
-            var result = Reconcile(c, tx, new Dictionary<(long, uint), string>(), new Dictionary<long, (uint, ulong)>());
+            var result = Reconcile(c, tx, new Dictionary<(long, uint), OldRow>(), new Dictionary<long, (uint, ulong)>());
             // Messages without a text row (an index older than full-text search, a crash before
             // the background indexer reached them) go to that indexer, so that opening the account
             // (the first delivery or login after a restart) does not wait for them.
@@ -67,7 +67,7 @@ public sealed partial class MailAccount
     /// <summary>
     /// Rebuilds the index from the Maildir: mailboxes from folder.json, UIDs from file names,
     /// standard flags from the info suffix, INTERNALDATE from the file time. When the old index
-    /// is still readable, keywords and counters are carried over; a corrupt one is set aside.
+    /// is still readable, flags, keywords and counters are carried over; a corrupt one is set aside.
     /// </summary>
     internal ReindexResult Reindex()
     {
@@ -93,19 +93,21 @@ public sealed partial class MailAccount
             using (var c = _db.Open())
             using (var tx = c.BeginTransaction(deferred: false))
             {
-                var keywords = new Dictionary<(long, uint), string>();
-                using (var command = IndexDatabase.Command(c, tx, "SELECT mailbox_id, uid, keywords FROM messages WHERE keywords <> ''"))
+                // Keywords live only in the index, and a flag change may not have reached its file
+                // name yet (MailAccount.FlagNames.cs): both come from the old rows where there are any.
+                var oldRows = new Dictionary<(long, uint), OldRow>();
+                using (var command = IndexDatabase.Command(c, tx, "SELECT mailbox_id, uid, keywords, flags FROM messages"))
                 using (var reader = command.ExecuteReader())
                 {
                     while (reader.Read())
                     {
-                        keywords[(reader.GetInt64(0), (uint)reader.GetInt64(1))] = reader.GetString(2);
+                        oldRows[(reader.GetInt64(0), (uint)reader.GetInt64(1))] = new OldRow(reader.GetString(2), (MessageFlags)reader.GetInt32(3));
                     }
                 }
 
                 var counters = AllMailboxes(c, tx).ToDictionary(m => m.Id, m => (m.UidNext, m.HighestModSeq));
                 IndexDatabase.Execute(c, tx, "DELETE FROM messages; DELETE FROM mailboxes;");
-                result = Reconcile(c, tx, keywords, counters);
+                result = Reconcile(c, tx, oldRows, counters);
                 // Deleting the mailboxes emptied the expunge log (ON DELETE CASCADE).
                 SetExpungeHorizon(c, tx, onlyIfUnknown: false);
                 tx.Commit();
@@ -126,7 +128,7 @@ public sealed partial class MailAccount
     private ReindexResult Reconcile(
         SqliteConnection c,
         SqliteTransaction tx,
-        Dictionary<(long, uint), string> oldKeywords,
+        Dictionary<(long, uint), OldRow> oldRows,
         Dictionary<long, (uint UidNext, ulong HighestModSeq)> oldCounters)
     {
         foreach (var leftover in Directory.EnumerateDirectories(AccountDirectory, DeletedPrefix + "*"))
@@ -168,7 +170,7 @@ public sealed partial class MailAccount
                 WriteMetadata(row);
             }
 
-            var (count, renumbered) = ReconcileMessages(c, tx, row, oldKeywords);
+            var (count, renumbered) = ReconcileMessages(c, tx, row, oldRows);
             messages += count;
             newUids += renumbered;
         }
@@ -235,7 +237,7 @@ public sealed partial class MailAccount
         return row;
     }
 
-    private (int Messages, int NewUids) ReconcileMessages(SqliteConnection c, SqliteTransaction tx, MailboxRow row, Dictionary<(long, uint), string> oldKeywords)
+    private (int Messages, int NewUids) ReconcileMessages(SqliteConnection c, SqliteTransaction tx, MailboxRow row, Dictionary<(long, uint), OldRow> oldRows)
     {
         var folder = FolderDirectory(row.Id);
         var tmp = Path.Combine(folder, "tmp");
@@ -315,7 +317,7 @@ public sealed partial class MailAccount
             row.HighestModSeq++;
             foreach (var (uid, file) in adopt.OrderBy(a => a.Uid))
             {
-                InsertFromFile(c, tx, row, uid, file, oldKeywords);
+                InsertFromFile(c, tx, row, uid, file, oldRows);
                 row.UidNext = Math.Max(row.UidNext, checked(uid + 1));
             }
 
@@ -329,7 +331,7 @@ public sealed partial class MailAccount
                 var renamed = MaildirName.Compose(parsed.Unique, uid, length, parsed.Flags);
                 File.Move(Path.Combine(cur, file), Path.Combine(cur, renamed));
                 curChanged = true;
-                InsertFromFile(c, tx, row, uid, renamed, oldKeywords);
+                InsertFromFile(c, tx, row, uid, renamed, oldRows);
             }
         }
 
@@ -344,12 +346,16 @@ public sealed partial class MailAccount
         return (indexed.Count - orphans.Count + adopt.Count + renumber.Count, renumber.Count);
     }
 
-    private void InsertFromFile(SqliteConnection c, SqliteTransaction tx, MailboxRow row, uint uid, string file, Dictionary<(long, uint), string> oldKeywords)
+    /// <summary>What a rebuild keeps of a message's old row: keywords and flags.</summary>
+    private readonly record struct OldRow(string Keywords, MessageFlags Flags);
+
+    private void InsertFromFile(SqliteConnection c, SqliteTransaction tx, MailboxRow row, uint uid, string file, Dictionary<(long, uint), OldRow> oldRows)
     {
         var path = Path.Combine(FolderDirectory(row.Id), "cur", file);
         var info = new FileInfo(path);
-        var flags = MaildirName.Parse(file).Flags;
-        var keywords = oldKeywords.TryGetValue((row.Id, uid), out var stored) ? Keywords.Split(stored) : [];
+        var known = oldRows.TryGetValue((row.Id, uid), out var stored);
+        var flags = known ? stored.Flags : MaildirName.Parse(file).Flags;
+        var keywords = known ? Keywords.Split(stored.Keywords) : [];
         var internalDate = new DateTimeOffset(DateTime.SpecifyKind(info.LastWriteTimeUtc, DateTimeKind.Utc));
         InsertMessage(c, tx, row.Id, uid, file, info.Length, internalDate, flags, keywords, row.HighestModSeq, SummaryReader.ReadFile(path));
         InsertTextFromFile(c, tx, row.Id, uid, path);

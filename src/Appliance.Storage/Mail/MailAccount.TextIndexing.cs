@@ -65,11 +65,11 @@ public sealed partial class MailAccount
     }
 
     /// <summary>
-    /// Starts indexing what is queued without waiting for a pause, and completes when every
-    /// message queued so far has its text row (or was found gone). For shutdown-free flushing:
-    /// tests, and the benchmark that must not measure the next server while this one indexes.
+    /// Starts the background work without waiting for a pause, and completes when every message
+    /// queued so far has its text row and its flags in its file name (or was found gone). For
+    /// tests, and for the benchmark, which must not measure the next server while this one works.
     /// </summary>
-    public Task IndexQueuedTextAsync()
+    public Task FlushBackgroundWorkAsync()
     {
         lock (_textIndexGate)
         {
@@ -108,20 +108,32 @@ public sealed partial class MailAccount
     {
         if (messages.Count == 0)
             return;
+        bool start;
         lock (_textIndexGate)
         {
             foreach (var message in messages)
                 _textIndexQueue.Enqueue(message);
-            _lastTextQueued = Stopwatch.GetTimestamp();
-            if (_textIndexQueue.Count >= TextIndexQueueLimit)
-                _textIndexWake.TrySetResult();
-            if (_textIndexerRunning || Volatile.Read(ref _disposed) != 0)
-                return;
-            _textIndexerRunning = true;
-            if (_textIndexIdle.Task.IsCompleted)
-                _textIndexIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            start = NoteQueuedLocked(_textIndexQueue.Count);
         }
-        _ = Task.Run(RunTextIndexerAsync);
+        if (start)
+            _ = Task.Run(RunTextIndexerAsync);
+    }
+
+    /// <summary>
+    /// After work was queued (under the gate): remembers when, wakes a waiting worker when its
+    /// queue is long, and says whether a worker must be started.
+    /// </summary>
+    private bool NoteQueuedLocked(int queued)
+    {
+        _lastTextQueued = Stopwatch.GetTimestamp();
+        if (queued >= TextIndexQueueLimit)
+            _textIndexWake.TrySetResult();
+        if (_textIndexerRunning || Volatile.Read(ref _disposed) != 0)
+            return false;
+        _textIndexerRunning = true;
+        if (_textIndexIdle.Task.IsCompleted)
+            _textIndexIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return true;
     }
 
     /// <summary>Waits for a pause in deliveries (or a flush, or the queue limit, or the longest wait), then indexes the queue.</summary>
@@ -148,8 +160,9 @@ public sealed partial class MailAccount
     }
 
     /// <summary>
-    /// Rounds of: wait for a pause, then index what was queued when the round began; what arrives
-    /// meanwhile waits for the next round, so a steady stream is indexed in large rounds too.
+    /// Rounds of: wait for a pause, then index what was queued when the round began (what arrives
+    /// meanwhile waits for the next round, so a steady stream is indexed in large rounds too), then
+    /// give changed flags their file names (MailAccount.FlagNames.cs).
     /// </summary>
     private async Task RunTextIndexerAsync()
     {
@@ -159,7 +172,7 @@ public sealed partial class MailAccount
             int round;
             lock (_textIndexGate)
             {
-                if (_textIndexQueue.Count == 0 || Volatile.Read(ref _disposed) != 0)
+                if ((_textIndexQueue.Count == 0 && _flagNameQueue.Count == 0) || Volatile.Read(ref _disposed) != 0)
                 {
                     _textIndexQueue.Clear();
                     _textIndexerRunning = false;
@@ -188,6 +201,8 @@ public sealed partial class MailAccount
                     // Left without a row: the next search of the mailbox (or the next open) indexes it.
                 }
             }
+            if (Volatile.Read(ref _disposed) == 0)
+                SyncQueuedFlagNames();
         }
     }
 

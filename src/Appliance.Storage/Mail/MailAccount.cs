@@ -259,6 +259,8 @@ public sealed partial class MailAccount : IDisposable
         // queue (the next open indexes what has no row); its connections must be back in the pool
         // before the pool is cleared.
         StopTextIndexer().Wait(TextIndexerStopWait);
+        // File names still owed their flags are renamed now: a clean stop leaves none stale.
+        SyncQueuedFlagNames();
         _db.ClearPool();
     }
 

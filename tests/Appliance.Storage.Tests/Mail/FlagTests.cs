@@ -91,9 +91,45 @@ public sealed class FlagTests : IDisposable
     {
         var uid = await _store.AppendAsync("INBOX", TempStore.Message("x"));
         _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Add, MessageFlags.Seen | MessageFlags.Answered | MessageFlags.Deleted);
+        Assert.Equal(TempStore.Message("x"), _store.ReadText("INBOX", uid)); // before the rename
+        await _store.Account.FlushBackgroundWorkAsync();
         var file = Assert.Single(Directory.GetFiles(Path.Combine(_store.Folder("INBOX"), "cur")));
         Assert.EndsWith(":2,RST", file, StringComparison.Ordinal);
         Assert.Equal(TempStore.Message("x"), _store.ReadText("INBOX", uid));
+    }
+
+    [Fact]
+    public async Task A_flag_set_and_cleared_before_the_names_follow_renames_nothing()
+    {
+        var uid = await _store.AppendAsync("INBOX", TempStore.Message("x"));
+        await _store.Account.FlushBackgroundWorkAsync();
+        var cur = Path.Combine(_store.Folder("INBOX"), "cur");
+        var before = Assert.Single(Directory.GetFiles(cur));
+
+        _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Add, MessageFlags.Seen);
+        Assert.Equal(MessageFlags.Seen, _store.Account.ListMessagesByUid("INBOX").Single().Flags); // the index at once
+        _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Remove, MessageFlags.Seen);
+        await _store.Account.FlushBackgroundWorkAsync();
+
+        Assert.Equal(before, Assert.Single(Directory.GetFiles(cur)));
+    }
+
+    [Fact]
+    public async Task A_clean_stop_gives_every_file_its_flags_and_a_rebuild_keeps_flags_not_yet_named()
+    {
+        var a = await _store.AppendAsync("INBOX", TempStore.Message("a"));
+        var b = await _store.AppendAsync("INBOX", TempStore.Message("b"));
+        var cur = Path.Combine(_store.Folder("INBOX"), "cur");
+        _store.Account.StoreFlags("INBOX", [a], FlagOperation.Add, MessageFlags.Flagged);
+        var account = _store.Reopen(); // disposes the first registry: a clean stop
+        Assert.Contains(Directory.GetFiles(cur), f => f.EndsWith(":2,F", StringComparison.Ordinal));
+
+        account.StoreFlags("INBOX", [b], FlagOperation.Add, MessageFlags.Seen);
+        // A rebuild while b's name still lacks its S: the old row's flags win over the name.
+        _store.Store.Reindex(_store.StoreId);
+        var flags = account.ListMessagesByUid("INBOX").ToDictionary(m => m.Uid, m => m.Flags);
+        Assert.Equal(MessageFlags.Flagged, flags[a]);
+        Assert.Equal(MessageFlags.Seen, flags[b]);
     }
 
     [Fact]
@@ -107,6 +143,7 @@ public sealed class FlagTests : IDisposable
         File.Copy(file, flaggedName);
 
         var result = _store.Account.StoreFlags("INBOX", [uid], FlagOperation.Add, MessageFlags.Flagged);
+        await _store.Account.FlushBackgroundWorkAsync();
 
         Assert.Equal([uid], result.Updated.Select(u => u.Uid));
         Assert.Equal(flaggedName, Assert.Single(Directory.GetFiles(cur)));

@@ -22,8 +22,10 @@ public sealed class MessageFileTests : IDisposable
         using (var reader = new StreamReader(_store.Account.OpenMessage("INBOX", files[0])))
             Assert.Equal(TempStore.Message("one"), await reader.ReadToEndAsync());
 
-        // A flag change renames the file (Maildir info): the listed path is stale, the open still works.
+        // A flag change renames the file (Maildir info, after the STORE): the listed path is stale,
+        // the open still works.
         _store.Account.StoreFlags("INBOX", [first], FlagOperation.Add, MessageFlags.Flagged);
+        await _store.Account.FlushBackgroundWorkAsync();
         Assert.False(File.Exists(files[0].Path));
         using (var reader = new StreamReader(_store.Account.OpenMessage("INBOX", files[0])))
             Assert.Equal(TempStore.Message("one"), await reader.ReadToEndAsync());

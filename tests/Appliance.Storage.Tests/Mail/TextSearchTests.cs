@@ -119,7 +119,7 @@ public sealed class TextSearchTests : IDisposable
         }
 
         var account = _store.Reopen();
-        await account.IndexQueuedTextAsync(); // the open queues them for the background indexer
+        await account.FlushBackgroundWorkAsync(); // the open queues them for the background indexer
 
         Assert.Equal(2, CountTextRows());
         Assert.Equal([a], account.SearchText("INBOX", "juliett", TextSearchScope.Body));
@@ -164,7 +164,7 @@ public sealed class TextSearchTests : IDisposable
         // Concurrent appends commit in groups; every one of them is queued for indexing.
         var uids = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
             _store.AppendAsync("INBOX", TempStore.Message("m" + i, $"oscar{i:D2} papa"))));
-        await _store.Account.IndexQueuedTextAsync();
+        await _store.Account.FlushBackgroundWorkAsync();
 
         Assert.Equal(40, CountTextRows());
         Assert.Equal(40, CountIndexedMessages());
@@ -192,7 +192,7 @@ public sealed class TextSearchTests : IDisposable
                 _store.Account.Expunge("INBOX", [uid]);
             }
         }
-        await _store.Account.IndexQueuedTextAsync();
+        await _store.Account.FlushBackgroundWorkAsync();
 
         Assert.True(CountTextRows() <= kept.Count); // no row for an expunged message
         Assert.Equal(kept.Order(), _store.Account.SearchText("INBOX", "romeo", TextSearchScope.Body).Order());
