@@ -24,19 +24,22 @@ public sealed partial class MailAccount
     private readonly HashSet<(long MailboxId, uint Uid)> _flagNameQueue = [];
 
     /// <summary>Hands messages whose flags changed to the background worker, starting it if it is not running.</summary>
-    private void QueueFlagNames(List<(long MailboxId, uint Uid)> messages)
+    private void QueueFlagNames(List<(long MailboxId, uint Uid)> messages) =>
+        QueueBackgroundWork(messages, message => _flagNameQueue.Add(message), () => _flagNameQueue.Count);
+
+    /// <summary>Undoes file moves of a write that did not commit, newest first (best effort: the next open matches files by UID).</summary>
+    private static void MoveBack(List<(string From, string To)> moves)
     {
-        if (messages.Count == 0)
-            return;
-        bool start;
-        lock (_textIndexGate)
+        foreach (var (from, to) in Enumerable.Reverse(moves))
         {
-            foreach (var message in messages)
-                _flagNameQueue.Add(message);
-            start = NoteQueuedLocked(_flagNameQueue.Count);
+            try
+            {
+                File.Move(to, from);
+            }
+            catch (IOException)
+            {
+            }
         }
-        if (start)
-            _ = Task.Run(RunTextIndexerAsync);
     }
 
     /// <summary>Renames every queued message's file to carry its indexed flags, a batch per transaction.</summary>
@@ -120,16 +123,7 @@ public sealed partial class MailAccount
             catch
             {
                 // Put names back so that readers keep finding the files the index names.
-                foreach (var (from, to) in Enumerable.Reverse(renamed))
-                {
-                    try
-                    {
-                        File.Move(to, from);
-                    }
-                    catch (IOException)
-                    {
-                    }
-                }
+                MoveBack(renamed);
                 throw;
             }
         }

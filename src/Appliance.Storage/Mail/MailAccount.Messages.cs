@@ -553,17 +553,7 @@ public sealed partial class MailAccount
         }
         catch
         {
-            foreach (var (from, to) in Enumerable.Reverse(moved))
-            {
-                try
-                {
-                    File.Move(to, from);
-                }
-                catch (IOException)
-                {
-                }
-            }
-
+            MoveBack(moved);
             throw;
         }
 

@@ -104,7 +104,11 @@ public sealed partial class MailAccount
     }
 
     /// <summary>Hands committed messages to the background indexer, starting it if it is not running.</summary>
-    private void QueueTextIndexing(List<(long MailboxId, uint Uid)> messages)
+    private void QueueTextIndexing(List<(long MailboxId, uint Uid)> messages) =>
+        QueueBackgroundWork(messages, _textIndexQueue.Enqueue, () => _textIndexQueue.Count);
+
+    /// <summary>Adds messages to one of the worker's queues (under its gate) and starts the worker if it is not running.</summary>
+    private void QueueBackgroundWork(List<(long MailboxId, uint Uid)> messages, Action<(long, uint)> add, Func<int> count)
     {
         if (messages.Count == 0)
             return;
@@ -112,8 +116,8 @@ public sealed partial class MailAccount
         lock (_textIndexGate)
         {
             foreach (var message in messages)
-                _textIndexQueue.Enqueue(message);
-            start = NoteQueuedLocked(_textIndexQueue.Count);
+                add(message);
+            start = NoteQueuedLocked(count());
         }
         if (start)
             _ = Task.Run(RunTextIndexerAsync);
