@@ -81,17 +81,11 @@ public sealed partial class ImapClientInteropTests(ITestOutputHelper testOutput)
     [Fact]
     public async Task Fetchmail_idling_over_tls_fetches_a_message_the_moment_it_arrives()
     {
-        string home = Path.Combine(_data, "fetchmail-idle");
-        Directory.CreateDirectory(home);
-        string mbox = Path.Combine(home, "mbox");
-        string rc = Path.Combine(home, ".fetchmailrc");
         // keep: the server copy stays; sslcertck with the server's own certificate as the only trust.
-        await File.WriteAllTextAsync(rc,
+        var (home, rc, mbox) = await FetchmailHome.CreateAsync(Path.Combine(_data, "fetchmail-idle"),
             $"poll 127.0.0.1 service {Port(ListenerKind.Imaps)} protocol imap auth password\n" +
             $"  user \"{User}\" password \"{Password}\" is root here\n" +
-            $"  ssl sslcertck sslcertfile \"{_certificatePem}\" sslcommonname {Hostname}\n  idle keep\n  mda \"/bin/sh -c 'cat >> {mbox}'\"\n");
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(rc, UnixFileMode.UserRead | UnixFileMode.UserWrite); // fetchmail refuses a readable rc file
+            $"  ssl sslcertck sslcertfile \"{_certificatePem}\" sslcommonname {Hostname}\n  idle keep\n");
 
         var start = new ProcessStartInfo("fetchmail") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in new[] { "-f", rc, "--nodetach", "--nosyslog", "-v", "-v" })

@@ -121,16 +121,10 @@ public sealed class Pop3ClientInteropTests : IAsyncLifetime
     [Fact]
     public async Task Fetchmail_retrieves_everything_over_tls_and_deletes_it()
     {
-        string home = Path.Combine(_data, "fetchmail-home");
-        Directory.CreateDirectory(home);
-        string mbox = Path.Combine(home, "mbox");
-        string rc = Path.Combine(home, ".fetchmailrc");
-        await File.WriteAllTextAsync(rc,
+        var (home, rc, mbox) = await FetchmailHome.CreateAsync(Path.Combine(_data, "fetchmail-home"),
             $"poll 127.0.0.1 service {Port(ListenerKind.Pop3s)} protocol pop3 auth password\n" +
             $"  user \"alice@example.org\" password \"{Password}\" is root here\n" +
-            $"  ssl no sslcertck\n  mda \"/bin/sh -c 'cat >> {mbox}'\"\n");
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(rc, UnixFileMode.UserRead | UnixFileMode.UserWrite); // fetchmail refuses a readable rc file
+            $"  ssl no sslcertck\n");
         var (exit, output) = await RunAsync("fetchmail", ["-f", rc, "--nodetach", "--nosyslog", "-v"], new Dictionary<string, string> { ["HOME"] = home });
         Assert.True(exit == 0, output);
         string fetched = await File.ReadAllTextAsync(mbox);
