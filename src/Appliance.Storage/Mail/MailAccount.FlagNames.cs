@@ -48,7 +48,7 @@ public sealed partial class MailAccount
         while (true)
         {
             List<(long MailboxId, uint Uid)> batch;
-            lock (_textIndexGate)
+            lock (_backgroundGate)
             {
                 if (_flagNameQueue.Count == 0)
                     return;

@@ -35,27 +35,27 @@ public sealed partial class MailAccount
     internal const int TextIndexBatchMessages = 64;
 
     /// <summary>
-    /// How long an account's deliveries must pause before the indexer starts: long enough that a
+    /// How long an account's deliveries must pause before the background worker starts: long enough that a
     /// burst (a mailing list, a migration, a benchmark) is indexed after it, in large transactions,
     /// short enough that the index is current a moment after mail stops arriving.
     /// </summary>
-    internal static readonly TimeSpan TextIndexQuietPeriod = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan BackgroundQuietPeriod = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The most the indexer waits for a pause: an account that never pauses is indexed this far
+    /// The most the background worker waits for a pause: an account that never pauses is indexed this far
     /// behind (a search of it indexes the rest itself, so this bounds only that search's extra work).
     /// </summary>
-    internal static readonly TimeSpan TextIndexMaxWait = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan BackgroundMaxWait = TimeSpan.FromSeconds(30);
 
-    /// <summary>Queued messages that start the indexer without waiting for a pause (the queue holds 16 bytes a message).</summary>
-    internal const int TextIndexQueueLimit = 50_000;
+    /// <summary>Queued messages that start the background worker without waiting for a pause (the queue holds 16 bytes a message).</summary>
+    internal const int BackgroundQueueLimit = 50_000;
 
-    private readonly Lock _textIndexGate = new();
+    private readonly Lock _backgroundGate = new();
     private readonly Queue<(long MailboxId, uint Uid)> _textIndexQueue = new();
-    private bool _textIndexerRunning;
-    private long _lastTextQueued;
-    private TaskCompletionSource _textIndexIdle = CompletedIdle();
-    private TaskCompletionSource _textIndexWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _backgroundRunning;
+    private long _lastBackgroundQueued;
+    private TaskCompletionSource _backgroundIdle = CompletedIdle();
+    private TaskCompletionSource _backgroundWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static TaskCompletionSource CompletedIdle()
     {
@@ -71,20 +71,20 @@ public sealed partial class MailAccount
     /// </summary>
     public Task FlushBackgroundWorkAsync()
     {
-        lock (_textIndexGate)
+        lock (_backgroundGate)
         {
-            _textIndexWake.TrySetResult();
-            return _textIndexIdle.Task;
+            _backgroundWake.TrySetResult();
+            return _backgroundIdle.Task;
         }
     }
 
-    /// <summary>Wakes the indexer so that it sees the account is disposed; completes when it has stopped.</summary>
-    private Task StopTextIndexer()
+    /// <summary>Wakes the background worker so that it sees the account is disposed; completes when it has stopped.</summary>
+    private Task StopBackgroundWork()
     {
-        lock (_textIndexGate)
+        lock (_backgroundGate)
         {
-            _textIndexWake.TrySetResult();
-            return _textIndexIdle.Task;
+            _backgroundWake.TrySetResult();
+            return _backgroundIdle.Task;
         }
     }
 
@@ -113,14 +113,14 @@ public sealed partial class MailAccount
         if (messages.Count == 0)
             return;
         bool start;
-        lock (_textIndexGate)
+        lock (_backgroundGate)
         {
             foreach (var message in messages)
                 add(message);
             start = NoteQueuedLocked(count());
         }
         if (start)
-            _ = Task.Run(RunTextIndexerAsync);
+            _ = Task.Run(RunBackgroundWorkAsync);
     }
 
     /// <summary>
@@ -129,14 +129,14 @@ public sealed partial class MailAccount
     /// </summary>
     private bool NoteQueuedLocked(int queued)
     {
-        _lastTextQueued = Stopwatch.GetTimestamp();
-        if (queued >= TextIndexQueueLimit)
-            _textIndexWake.TrySetResult();
-        if (_textIndexerRunning || Volatile.Read(ref _disposed) != 0)
+        _lastBackgroundQueued = Stopwatch.GetTimestamp();
+        if (queued >= BackgroundQueueLimit)
+            _backgroundWake.TrySetResult();
+        if (_backgroundRunning || Volatile.Read(ref _disposed) != 0)
             return false;
-        _textIndexerRunning = true;
-        if (_textIndexIdle.Task.IsCompleted)
-            _textIndexIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _backgroundRunning = true;
+        if (_backgroundIdle.Task.IsCompleted)
+            _backgroundIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return true;
     }
 
@@ -148,17 +148,17 @@ public sealed partial class MailAccount
         {
             Task wake;
             TimeSpan quietFor;
-            lock (_textIndexGate)
+            lock (_backgroundGate)
             {
-                wake = _textIndexWake.Task;
-                quietFor = Stopwatch.GetElapsedTime(_lastTextQueued);
+                wake = _backgroundWake.Task;
+                quietFor = Stopwatch.GetElapsedTime(_lastBackgroundQueued);
             }
             var waitedFor = Stopwatch.GetElapsedTime(started);
-            if (wake.IsCompleted || quietFor >= TextIndexQuietPeriod || waitedFor >= TextIndexMaxWait || Volatile.Read(ref _disposed) != 0)
+            if (wake.IsCompleted || quietFor >= BackgroundQuietPeriod || waitedFor >= BackgroundMaxWait || Volatile.Read(ref _disposed) != 0)
                 return;
-            var delay = TextIndexQuietPeriod - quietFor;
-            if (delay > TextIndexMaxWait - waitedFor)
-                delay = TextIndexMaxWait - waitedFor;
+            var delay = BackgroundQuietPeriod - quietFor;
+            if (delay > BackgroundMaxWait - waitedFor)
+                delay = BackgroundMaxWait - waitedFor;
             await Task.WhenAny(wake, Task.Delay(delay)).ConfigureAwait(false);
         }
     }
@@ -168,21 +168,21 @@ public sealed partial class MailAccount
     /// meanwhile waits for the next round, so a steady stream is indexed in large rounds too), then
     /// give changed flags their file names (MailAccount.FlagNames.cs).
     /// </summary>
-    private async Task RunTextIndexerAsync()
+    private async Task RunBackgroundWorkAsync()
     {
         while (true)
         {
             await WaitForQuietAsync().ConfigureAwait(false);
             int round;
-            lock (_textIndexGate)
+            lock (_backgroundGate)
             {
                 if ((_textIndexQueue.Count == 0 && _flagNameQueue.Count == 0) || Volatile.Read(ref _disposed) != 0)
                 {
                     _textIndexQueue.Clear();
-                    _textIndexerRunning = false;
-                    _textIndexIdle.TrySetResult();
-                    if (_textIndexWake.Task.IsCompleted)
-                        _textIndexWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _backgroundRunning = false;
+                    _backgroundIdle.TrySetResult();
+                    if (_backgroundWake.Task.IsCompleted)
+                        _backgroundWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     return;
                 }
                 round = _textIndexQueue.Count;
@@ -190,7 +190,7 @@ public sealed partial class MailAccount
             while (round > 0 && Volatile.Read(ref _disposed) == 0)
             {
                 List<(long MailboxId, uint Uid)> batch = [];
-                lock (_textIndexGate)
+                lock (_backgroundGate)
                 {
                     while (batch.Count < Math.Min(round, TextIndexBatchMessages) && _textIndexQueue.TryDequeue(out var next))
                         batch.Add(next);

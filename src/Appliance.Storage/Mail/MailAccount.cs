@@ -21,8 +21,8 @@ public sealed partial class MailAccount : IDisposable
     private const string MessageColumns =
         "uid, size, internal_date, flags, keywords, modseq, sent_date, from_text, to_text, subject, message_id, has_attachment, preview, file_name";
 
-    /// <summary>How long Dispose waits for the text indexer's current batch (a few milliseconds of work; generous for a loaded machine).</summary>
-    private static readonly TimeSpan TextIndexerStopWait = TimeSpan.FromSeconds(10);
+    /// <summary>How long Dispose waits for the background worker's current batch (a few milliseconds of work; generous for a loaded machine).</summary>
+    private static readonly TimeSpan BackgroundStopWait = TimeSpan.FromSeconds(10);
 
     private readonly IndexDatabase _db;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -255,10 +255,10 @@ public sealed partial class MailAccount : IDisposable
             subscriber.Complete();
         }
 
-        // The text indexer stops after the batch it is writing (it sees _disposed) and drops its
+        // The background worker stops after the batch it is writing (it sees _disposed) and drops its text
         // queue (the next open indexes what has no row); its connections must be back in the pool
         // before the pool is cleared.
-        StopTextIndexer().Wait(TextIndexerStopWait);
+        StopBackgroundWork().Wait(BackgroundStopWait);
         // File names still owed their flags are renamed now: a clean stop leaves none stale.
         SyncQueuedFlagNames();
         _db.ClearPool();
